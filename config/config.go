@@ -1,0 +1,88 @@
+package config
+
+// Config is every setting msgo reads. Files in a config directory (app.yaml,
+// db.yaml, cache.yaml) fill it over the built-in defaults, then environment
+// variables override single keys: MSGO_ plus the YAML path joined by "_" and
+// upper-cased (outside.max_frame_size is MSGO_OUTSIDE_MAX_FRAME_SIZE).
+type Config struct {
+	// NodeID names this node in a cluster; generated when empty.
+	NodeID string `yaml:"node_id"`
+	// RuntimeDir holds the pid file, logs, the generated secret and the SQLite file.
+	RuntimeDir string `yaml:"runtime_dir"`
+
+	Outside Outside `yaml:"outside"`
+	Manager Manager `yaml:"manager"`
+	Auth    Auth    `yaml:"auth"`
+	Log     Log     `yaml:"log"`
+	Kefu    Kefu    `yaml:"kefu"`
+	DB      DB      `yaml:"db"`
+	Cache   Cache   `yaml:"cache"`
+}
+
+// Outside configures the client-facing WebSocket listener.
+type Outside struct {
+	Listen            string   `yaml:"listen"`              // 0.0.0.0:9501
+	Paths             []string `yaml:"paths"`               // ["/", "/ws"]
+	HeartbeatIdleTime int      `yaml:"heartbeat_idle_time"` // seconds, 60
+	MaxFrameSize      int      `yaml:"max_frame_size"`      // bytes, 65536
+	MaxMessageSize    int      `yaml:"max_message_size"`    // bytes, 262144
+	RateLimit         int      `yaml:"rate_limit"`          // messages per second per connection, 100
+	MaxConnections    int      `yaml:"max_connections"`     // 100000
+	MaxConnsPerIP     int      `yaml:"max_conns_per_ip"`    // 0 = no limit
+	AllowedOrigins    []string `yaml:"allowed_origins"`     // empty = any
+	TrustedProxies    []string `yaml:"trusted_proxies"`     // IPs or CIDRs whose X-Real-IP/X-Forwarded-For is believed
+	WriteQueueBytes   int      `yaml:"write_queue_bytes"`   // per-connection queued output before close 1008, 1048576
+	Workers           int      `yaml:"workers"`             // handler pool size, 0 = 64 x GOMAXPROCS
+	HandshakeTimeout  int      `yaml:"handshake_timeout"`   // seconds, 5
+	StopTimeout       int      `yaml:"stop_timeout"`        // seconds in-flight handlers get at stop, 10
+	DrainWindow       int      `yaml:"drain_window"`        // seconds over which a reload spreads its 1012 closes, 5
+}
+
+// Manager configures the backend-facing HTTP port.
+type Manager struct {
+	Listen string `yaml:"listen"` // 127.0.0.1:9502
+	Token  string `yaml:"token"`  // bearer token; required off loopback
+	Pprof  bool   `yaml:"pprof"`  // serve /debug/pprof behind the token
+}
+
+// Auth configures client tokens.
+type Auth struct {
+	Secret string `yaml:"secret"` // generated into RuntimeDir/secret when empty
+	TTL    int    `yaml:"ttl"`    // seconds, 86400
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+	File   string `yaml:"file"`   // empty = stderr; relative paths are under RuntimeDir
+}
+
+// Kefu configures the customer-service module.
+type Kefu struct {
+	FAQ string `yaml:"faq"` // path of the bot's FAQ file; empty = built-in
+}
+
+// DB configures the relational database.
+type DB struct {
+	Driver          string `yaml:"driver"`            // sqlite or mysql
+	DSN             string `yaml:"dsn"`               // default RuntimeDir/msgo.db for sqlite
+	MaxOpenConns    int    `yaml:"max_open_conns"`    // 32
+	MaxIdleConns    int    `yaml:"max_idle_conns"`    // 8
+	ConnMaxLifetime int    `yaml:"conn_max_lifetime"` // seconds, 300
+	AutoMigrate     bool   `yaml:"auto_migrate"`      // true
+}
+
+// Cache configures the shared state store.
+type Cache struct {
+	Driver string `yaml:"driver"` // memory or redis
+	Redis  Redis  `yaml:"redis"`
+}
+
+// Redis configures the redis store.
+type Redis struct {
+	Addr     string `yaml:"addr"` // 127.0.0.1:6379
+	Password string `yaml:"password"`
+	DB       int    `yaml:"db"`
+	Prefix   string `yaml:"prefix"` // key prefix, "msgo:"
+}

@@ -1,0 +1,82 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrUnavailable wraps every error a Store returns because its backend could not
+// be reached (connection refused, timeout, closed). Callers map it to status 503.
+var ErrUnavailable = errors.New("cache: store unavailable")
+
+// Store is the shared state msgo keeps outside a single process: sets for close
+// keys, groups and presence, values with a TTL for node liveness, counters for
+// room sequence numbers, and publish/subscribe for the cluster bus.
+//
+// Every method is safe for concurrent use. A key that does not exist behaves as
+// an empty set, a missing value or a zero counter.
+type Store interface {
+	// SAdd adds members to the set at key and reports how many were new.
+	SAdd(ctx context.Context, key string, members ...string) (int64, error)
+	// SRem removes members from the set at key and reports how many were there.
+	// A set left empty is deleted.
+	SRem(ctx context.Context, key string, members ...string) (int64, error)
+	// SMembers returns the members of the set at key in no particular order.
+	SMembers(ctx context.Context, key string) ([]string, error)
+	// SCard returns the number of members of the set at key.
+	SCard(ctx context.Context, key string) (int64, error)
+	// SIsMember reports whether member is in the set at key.
+	SIsMember(ctx context.Context, key, member string) (bool, error)
+	// SUnion returns the distinct members of all the sets at keys.
+	SUnion(ctx context.Context, keys ...string) ([]string, error)
+	// SUnionCard returns how many distinct members the sets at keys hold
+	// together, without moving the members to the caller.
+	SUnionCard(ctx context.Context, keys ...string) (int64, error)
+
+	// Set stores value at key; ttl 0 means no expiry.
+	Set(ctx context.Context, key, value string, ttl time.Duration) error
+	// SetNX stores value at key only if key does not exist and reports whether it did.
+	SetNX(ctx context.Context, key, value string, ttl time.Duration) (bool, error)
+	// Get returns the value at key and whether it exists.
+	Get(ctx context.Context, key string) (string, bool, error)
+	// MGet returns the values at keys, in order; a missing key gives ok=false.
+	MGet(ctx context.Context, keys ...string) ([]Value, error)
+	// Del deletes keys of any kind.
+	Del(ctx context.Context, keys ...string) error
+
+	// Incr adds one to the counter at key and returns the new value.
+	Incr(ctx context.Context, key string) (int64, error)
+
+	// Publish sends payload to every current subscriber of channel.
+	Publish(ctx context.Context, channel string, payload []byte) error
+	// Subscribe starts receiving messages published to channels. The
+	// subscription survives reconnects of the backend; messages published while
+	// it is disconnected are lost (pub/sub is not a queue).
+	Subscribe(ctx context.Context, channels ...string) (Subscription, error)
+
+	// Ping checks that the backend answers.
+	Ping(ctx context.Context) error
+	// Close releases the backend's resources. Subscriptions are closed too.
+	Close() error
+}
+
+// Value is one result of MGet.
+type Value struct {
+	Value string
+	OK    bool
+}
+
+// Message is one published payload received by a Subscription.
+type Message struct {
+	Channel string
+	Payload []byte
+}
+
+// Subscription delivers published messages until closed.
+type Subscription interface {
+	// Messages returns the channel messages arrive on; it is closed by Close.
+	Messages() <-chan Message
+	// Close ends the subscription.
+	Close() error
+}
