@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -79,4 +80,12 @@ type Subscription interface {
 	Messages() <-chan Message
 	// Close ends the subscription.
 	Close() error
+}
+
+// opError gives every Store error the same "cache: op key: cause" shape.
+func opError(op, key string, err error) error {
+	if key == "" {
+		return fmt.Errorf("cache: %s: %w", op, err)
+	}
+	return fmt.Errorf("cache: %s %s: %w", op, key, err)
 }

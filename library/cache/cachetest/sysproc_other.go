@@ -1,0 +1,7 @@
+//go:build !linux
+
+package cachetest
+
+import "syscall"
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
