@@ -1,0 +1,40 @@
+// Package index is msgo's sample module: an echo and a whoami, the place to
+// start reading when writing a module of your own.
+//
+//	index.Register(router)
+//
+// Handlers run on the connection's worker; they hold no state of their own.
+package index
+
+import (
+	"msgo/framework"
+)
+
+// Register adds the index routes.
+func Register(r *framework.Router) {
+	r.Handle("index.index.index", Echo)
+	r.Handle("index.index.whoami", Whoami)
+}
+
+// Echo answers with the request's parameters (everything but method and id),
+// as MSwoole's sample controller did.
+func Echo(c *framework.Context) error {
+	p, err := c.Params()
+	if err != nil {
+		return err
+	}
+	return c.Success("执行完成", p)
+}
+
+type whoami struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Code     string `json:"code"`
+	Nickname string `json:"nickname"`
+}
+
+// Whoami answers with the identity from the connection's token.
+func Whoami(c *framework.Context) error {
+	cl := c.Client()
+	return c.Success("ok", whoami{ID: cl.UserID(), Type: cl.Type(), Code: cl.Code(), Nickname: cl.Nickname()})
+}

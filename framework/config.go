@@ -1,0 +1,83 @@
+package framework
+
+import (
+	"net/netip"
+	"runtime"
+	"time"
+)
+
+// Defaults applied by New to zero fields of Config.
+const (
+	DefaultIdleTimeout      = 60 * time.Second
+	DefaultMaxFrameSize     = 64 << 10
+	DefaultMaxMessageSize   = 256 << 10
+	DefaultRateLimit        = 100
+	DefaultMaxConnections   = 100000
+	DefaultWriteQueueBytes  = 1 << 20
+	DefaultHandshakeTimeout = 5 * time.Second
+	DefaultStopTimeout      = 10 * time.Second
+	DefaultCloseTimeout     = 3 * time.Second
+	// MaxHandshakeBytes bounds the HTTP upgrade request.
+	MaxHandshakeBytes = 16 << 10
+)
+
+// Config is the connection layer's settings.
+type Config struct {
+	NodeID           string
+	Paths            []string // accepted WebSocket paths; default "/" and "/ws"
+	IdleTimeout      time.Duration
+	MaxFrameSize     int
+	MaxMessageSize   int
+	RateLimit        int // messages per second per connection, burst the same; <0 disables
+	MaxConnections   int
+	MaxConnsPerIP    int // 0 = no limit
+	AllowedOrigins   []string
+	TrustedProxies   []netip.Prefix
+	WriteQueueBytes  int
+	Workers          int // handler pool; default 64 x GOMAXPROCS
+	HandshakeWorkers int // default 32 x GOMAXPROCS
+	HandshakeTimeout time.Duration
+	StopTimeout      time.Duration // in-flight handlers get this long at stop
+	CloseTimeout     time.Duration // a closing connection gets this long to answer our close frame
+	DrainWindow      time.Duration // a reload spreads its 1012 closes over this window
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Paths) == 0 {
+		c.Paths = []string{"/", "/ws"}
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.WriteQueueBytes <= 0 {
+		c.WriteQueueBytes = DefaultWriteQueueBytes
+	}
+	if c.Workers <= 0 {
+		c.Workers = 64 * runtime.GOMAXPROCS(0)
+	}
+	if c.HandshakeWorkers <= 0 {
+		c.HandshakeWorkers = 32 * runtime.GOMAXPROCS(0)
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.CloseTimeout <= 0 {
+		c.CloseTimeout = DefaultCloseTimeout
+	}
+	return c
+}

@@ -1,0 +1,133 @@
+package framework
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
+
+// Work bits a connection can be scheduled for; a connection is on the run
+// queue or in a worker at most once (flagQueued), so its frames are handled
+// in arrival order by one goroutine at a time.
+const (
+	flagQueued uint32 = 1 << iota
+	flagRead          // the socket is readable (or hung up)
+	flagWrite         // the socket is writable again
+	flagClose         // a close began: run the close hooks
+	flagAbort         // give up on the socket now: release it
+)
+
+// Connection life: open, then closing (our close frame is queued, hooks run,
+// we wait for the peer to close the TCP connection), then released (fd closed).
+const (
+	stateOpen uint8 = iota
+	stateClosing
+	stateReleased
+)
+
+// conn is one WebSocket connection. An idle conn holds no buffers: pend and
+// frag exist only while a frame or a fragmented message is incomplete, wq only
+// while output waits for the socket.
+type conn struct {
+	id    ConnID
+	fd    int
+	srv   *Server
+	ident identity
+	ip    netip.Addr
+
+	flags    atomic.Uint32
+	lastSeen atomic.Int64 // server clock seconds
+
+	// Read side: touched only by the worker that holds flagQueued.
+	pend   []byte
+	frag   *fragment
+	bucket       bucket
+	routeBuckets []bucket
+
+	// Write side and lifecycle, under mu.
+	mu          sync.Mutex
+	state       uint8
+	headPartial bool // wq[0] was partly written: a close must not cut it
+	hooksRan    bool
+	closeCode   uint16
+	closingAt   int64
+	wq          [][]byte
+	wqBytes     int
+	hooks       *hooks
+}
+
+// fragment is a fragmented message being reassembled.
+type fragment struct {
+	op  byte
+	buf []byte
+}
+
+// hooks are what MSwoole calls an fd's close keys and close controllers, and
+// the groups it joined: everything to undo when it closes.
+type hooks struct {
+	closeKeys   []string
+	controllers []string
+	groups      []string
+}
+
+func (c *conn) client() Client { return Client{c: c} }
+
+// schedule marks work for c and queues it unless it is already queued.
+func (s *Server) schedule(c *conn, bits uint32) {
+	for {
+		old := c.flags.Load()
+		if c.flags.CompareAndSwap(old, old|bits|flagQueued) {
+			if old&flagQueued == 0 {
+				s.runq <- c
+			}
+			return
+		}
+	}
+}
+
+// take returns the work bits set since the last take, or 0 after releasing
+// the queued mark when there is none.
+func (c *conn) take() uint32 {
+	for {
+		old := c.flags.Load()
+		if work := old &^ flagQueued; work != 0 {
+			if c.flags.CompareAndSwap(old, flagQueued) {
+				return work
+			}
+			continue
+		}
+		if c.flags.CompareAndSwap(old, 0) {
+			return 0
+		}
+	}
+}
+
+// run does everything scheduled for c, then releases it. Close hooks run
+// before reading, so no handler of c runs after its close began.
+func (s *Server) run(c *conn) {
+	for {
+		work := c.take()
+		if work == 0 {
+			return
+		}
+		if work&flagAbort != 0 {
+			s.abort(c)
+		}
+		if work&flagWrite != 0 {
+			c.flush()
+		}
+		if work&flagClose != 0 {
+			s.closed(c)
+		}
+		if work&flagRead != 0 && s.read(c) {
+			// One busy connection must not keep a worker: back of the queue,
+			// still marked queued so the poller does not queue it twice.
+			c.flags.Or(flagRead)
+			select {
+			case s.runq <- c:
+				return
+			default:
+			}
+		}
+	}
+}

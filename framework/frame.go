@@ -1,0 +1,128 @@
+package framework
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"msgo/framework/internal/wsframe"
+)
+
+// Message is one server frame's JSON object (PROTOCOL.md section 4).
+type Message struct {
+	Status int
+	Info   string
+	Param  any             // nil encodes as {}
+	Event  string          // the lower-cased method for a reply, the push name for a push
+	ID     json.RawMessage // the request's id, verbatim; nil for a push
+}
+
+// Frame is a message encoded once as a whole WebSocket frame, ready to be
+// written to any number of connections. A room push of 10,000 connections
+// costs one Frame. A Frame is immutable and safe to share.
+type Frame struct{ b []byte }
+
+// Bytes returns the encoded WebSocket frame; the caller must not modify it.
+func (f *Frame) Bytes() []byte { return f.b }
+
+// Payload returns the JSON text inside the frame.
+func (f *Frame) Payload() []byte { return f.b[wsframe.ServerHeaderSize(len(f.b)-2):] }
+
+// Push returns the frame of a push: status 200, no id.
+func Push(event string, param any) (*Frame, error) {
+	return NewFrame(Message{Status: StatusOK, Event: event, Param: param})
+}
+
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false) // content is stored and pushed verbatim
+	return e
+}}
+
+// NewFrame encodes m as a text frame.
+func NewFrame(m Message) (*Frame, error) {
+	e := encoders.Get().(*encoder)
+	defer encoders.Put(e)
+	e.buf.Reset()
+	b := e.buf.AvailableBuffer()
+	b = append(b, `{"status":`...)
+	b = strconv.AppendInt(b, int64(m.Status), 10)
+	b = append(b, `,"info":`...)
+	b = appendString(b, m.Info)
+	b = append(b, `,"param":`...)
+	e.buf.Write(b)
+	switch p := m.Param.(type) {
+	case nil:
+		e.buf.WriteString("{}")
+	case json.RawMessage:
+		e.buf.Write(p)
+	default:
+		if err := e.enc.Encode(p); err != nil {
+			return nil, fmt.Errorf("framework: encode param of %q: %w", m.Event, err)
+		}
+		e.buf.Truncate(e.buf.Len() - 1) // Encode ends with a newline
+	}
+	b = e.buf.AvailableBuffer()
+	b = append(b, `,"event":`...)
+	b = appendString(b, m.Event)
+	if len(m.ID) > 0 {
+		b = append(b, `,"id":`...)
+		b = append(b, m.ID...)
+	}
+	b = append(b, '}')
+	e.buf.Write(b)
+	return &Frame{b: wsframe.Build(wsframe.OpText, e.buf.Bytes())}, nil
+}
+
+// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD, as
+// encoding/json does.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,40 @@
+package framework
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+)
+
+// guard enforces what a route declared: who may call it and its own rate.
+// The 403 rows of the protocol are data in the route table, not checks inside
+// handlers.
+func guard(rt *route, next Handler) Handler {
+	if len(rt.Allow) == 0 && rt.Limit == 0 {
+		return next
+	}
+	return func(c *Context) error {
+		if len(rt.Allow) > 0 && !slices.Contains(rt.Allow, c.Client().Type()) {
+			return Errorf(StatusForbidden, "%s may not call %s", c.Client().Type(), rt.Method)
+		}
+		if rt.Limit > 0 && !c.conn.routeAllow(rt.index, rt.Limit, c.conn.srv.now()) {
+			c.conn.srv.metrics.rateLimited()
+			return Errorf(StatusTooMany, "over the rate limit of %s (%d/s)", rt.Method, rt.Limit)
+		}
+		return next(c)
+	}
+}
+
+// recoverer turns a handler's panic into a 500 reply; the connection stays.
+func recoverer(log *slog.Logger, next Handler) Handler {
+	return func(c *Context) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("handler panicked", "method", c.Method(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = Errorf(StatusInternal, "internal error")
+			}
+		}()
+		return next(c)
+	}
+}

@@ -1,0 +1,237 @@
+package framework
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
+
+const hubShards = 64
+
+// hub is this node's index of its own connections: by id, by user and by
+// group. It is sharded so that connects, joins and pushes on different keys
+// do not contend; locks are never held while calling out.
+type hub struct {
+	seed   maphash.Seed
+	shards [hubShards]hubShard
+	count  atomic.Int64
+}
+
+type hubShard struct {
+	mu     sync.RWMutex
+	conns  map[ConnID]*conn
+	users  map[string][]*conn
+	groups map[string]*group
+}
+
+// group is one group's local members. members is dense so a push walks a
+// slice; index gives O(1) removal; users counts connections per user so the
+// store learns only a user's first join and last leave on this node.
+type group struct {
+	members []*conn
+	index   map[*conn]int
+	users   map[string]int
+}
+
+func newHub() *hub {
+	h := &hub{seed: maphash.MakeSeed()}
+	for i := range h.shards {
+		h.shards[i] = hubShard{
+			conns:  make(map[ConnID]*conn),
+			users:  make(map[string][]*conn),
+			groups: make(map[string]*group),
+		}
+	}
+	return h
+}
+
+func (h *hub) byID(id ConnID) *hubShard  { return &h.shards[uint64(id)%hubShards] }
+func (h *hub) byKey(k string) *hubShard { return &h.shards[maphash.String(h.seed, k)%hubShards] }
+
+func (h *hub) add(c *conn) {
+	sh := h.byID(c.id)
+	sh.mu.Lock()
+	sh.conns[c.id] = c
+	sh.mu.Unlock()
+	h.count.Add(1)
+}
+
+// remove forgets c and reports whether it was there.
+func (h *hub) remove(c *conn) bool {
+	sh := h.byID(c.id)
+	sh.mu.Lock()
+	_, ok := sh.conns[c.id]
+	delete(sh.conns, c.id)
+	sh.mu.Unlock()
+	if ok {
+		h.count.Add(-1)
+	}
+	return ok
+}
+
+func (h *hub) get(id ConnID) *conn {
+	sh := h.byID(id)
+	sh.mu.RLock()
+	c := sh.conns[id]
+	sh.mu.RUnlock()
+	return c
+}
+
+// each calls fn for every connection; fn runs without any hub lock held.
+func (h *hub) each(fn func(*conn)) {
+	var batch []*conn
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		batch = batch[:0]
+		for _, c := range sh.conns {
+			batch = append(batch, c)
+		}
+		sh.mu.RUnlock()
+		for _, c := range batch {
+			fn(c)
+		}
+	}
+}
+
+// addUser indexes c under its user and reports whether it is the user's
+// first connection on this node.
+func (h *hub) addUser(key string, c *conn) bool {
+	sh := h.byKey(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.users[key] = append(sh.users[key], c)
+	return len(sh.users[key]) == 1
+}
+
+// removeUser reports whether c was the user's last connection on this node.
+func (h *hub) removeUser(key string, c *conn) bool {
+	sh := h.byKey(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	cs := sh.users[key]
+	for i, x := range cs {
+		if x == c {
+			cs[i] = cs[len(cs)-1]
+			cs[len(cs)-1] = nil
+			cs = cs[:len(cs)-1]
+			break
+		}
+	}
+	if len(cs) == 0 {
+		delete(sh.users, key)
+		return true
+	}
+	sh.users[key] = cs
+	return false
+}
+
+// userConns appends the user's connections on this node to dst.
+func (h *hub) userConns(dst []*conn, key string) []*conn {
+	sh := h.byKey(key)
+	sh.mu.RLock()
+	dst = append(dst, sh.users[key]...)
+	sh.mu.RUnlock()
+	return dst
+}
+
+// users calls fn for every user key on this node.
+func (h *hub) users(fn func(key string, conns int)) {
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		for k, cs := range sh.users {
+			fn(k, len(cs))
+		}
+		sh.mu.RUnlock()
+	}
+}
+
+// join adds c to group g. It reports whether c was new to the group, whether
+// it is the group's first member on this node, and whether it is the first
+// connection of its user in the group on this node.
+func (h *hub) join(g string, c *conn, user string) (added, firstMember, firstOfUser bool) {
+	sh := h.byKey(g)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	gr := sh.groups[g]
+	if gr == nil {
+		gr = &group{index: make(map[*conn]int), users: make(map[string]int)}
+		sh.groups[g] = gr
+	}
+	if _, ok := gr.index[c]; ok {
+		return false, false, false
+	}
+	gr.index[c] = len(gr.members)
+	gr.members = append(gr.members, c)
+	gr.users[user]++
+	return true, len(gr.members) == 1, gr.users[user] == 1
+}
+
+// leave removes c from group g, reporting like join in reverse.
+func (h *hub) leave(g string, c *conn, user string) (removed, lastMember, lastOfUser bool) {
+	sh := h.byKey(g)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	gr := sh.groups[g]
+	if gr == nil {
+		return false, false, false
+	}
+	i, ok := gr.index[c]
+	if !ok {
+		return false, false, false
+	}
+	last := len(gr.members) - 1
+	gr.members[i] = gr.members[last]
+	gr.index[gr.members[i]] = i
+	gr.members[last] = nil
+	gr.members = gr.members[:last]
+	delete(gr.index, c)
+	if gr.users[user]--; gr.users[user] == 0 {
+		delete(gr.users, user)
+		lastOfUser = true
+	}
+	if len(gr.members) == 0 {
+		delete(sh.groups, g)
+		lastMember = true
+	}
+	return true, lastMember, lastOfUser
+}
+
+// groupConns appends the group's members on this node to dst: a copy taken
+// under the lock, so a push to thousands writes without holding it.
+func (h *hub) groupConns(dst []*conn, g string) []*conn {
+	sh := h.byKey(g)
+	sh.mu.RLock()
+	if gr := sh.groups[g]; gr != nil {
+		dst = append(dst, gr.members...)
+	}
+	sh.mu.RUnlock()
+	return dst
+}
+
+type groupUsers struct {
+	name  string
+	users []string
+}
+
+// groupSnapshot lists every group with members on this node and its users.
+func (h *hub) groupSnapshot() []groupUsers {
+	var out []groupUsers
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		for name, gr := range sh.groups {
+			g := groupUsers{name: name, users: make([]string, 0, len(gr.users))}
+			for u := range gr.users {
+				g.users = append(g.users, u)
+			}
+			out = append(out, g)
+		}
+		sh.mu.RUnlock()
+	}
+	return out
+}
+
+// conns lists are borrowed from a pool for pushes.
+var connLists = sync.Pool{New: func() any { s := make([]*conn, 0, 64); return &s }}

@@ -1,0 +1,39 @@
+package framework
+
+import (
+	"github.com/mailru/easygo/netpoll"
+)
+
+// poller is the one epoll instance of a Server. It uses easygo's Epoll layer
+// (the one under netpoll.Poller) with the raw socket fd: netpoll.Handle and
+// NewDesc wrap the fd in an os.File, which either registers it in Go's own
+// poller or duplicates it, and a Desc has one event mask, so it cannot wait for
+// write readiness on a slow socket. Here each connection is one fd, registered
+// once, edge-triggered for read and write.
+type poller struct {
+	ep *netpoll.Epoll
+}
+
+const connEvents = netpoll.EPOLLIN | netpoll.EPOLLOUT | netpoll.EPOLLRDHUP | netpoll.EPOLLET
+
+// epollClosed is the event easygo delivers to every callback when the epoll
+// instance closes.
+const epollClosed = 0x20
+
+func newPoller(onError func(error)) (*poller, error) {
+	ep, err := netpoll.EpollCreate(&netpoll.EpollConfig{OnWaitError: onError})
+	if err != nil {
+		return nil, err
+	}
+	return &poller{ep: ep}, nil
+}
+
+// add registers c; cb runs on the poller goroutine and must not block.
+func (p *poller) add(c *conn, cb func(netpoll.EpollEvent)) error {
+	return p.ep.Add(c.fd, connEvents, cb)
+}
+
+// del unregisters fd; it must run before the fd is closed, since fds are reused.
+func (p *poller) del(fd int) error { return p.ep.Del(fd) }
+
+func (p *poller) close() error { return p.ep.Close() }

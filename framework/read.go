@@ -1,0 +1,223 @@
+package framework
+
+import (
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+
+	"msgo/framework/internal/wsframe"
+)
+
+const (
+	readChunk       = 16 << 10
+	maxReadsPerWake = 16 // then the connection goes to the back of the queue
+)
+
+// readBufs lends read buffers to workers for one wake-up; an idle connection
+// holds none.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); return &b }}
+
+// read drains the socket (up to maxReadsPerWake reads), handling every
+// complete frame as it arrives. Bytes of an incomplete frame are copied out to
+// c.pend until the rest arrives. It reports whether the socket may hold more.
+func (s *Server) read(c *conn) (more bool) {
+	if c.isReleased() {
+		return false
+	}
+	bp := readBufs.Get().(*[]byte)
+	b := append((*bp)[:0], c.pend...)
+	c.pend = nil
+	need := 0
+	for i := 0; ; i++ {
+		if i == maxReadsPerWake {
+			more = true
+			break
+		}
+		if need > cap(b) {
+			nb := make([]byte, len(b), need)
+			copy(nb, b)
+			b = nb
+		}
+		n, err := unix.Read(c.fd, b[len(b):cap(b)])
+		if n > 0 {
+			b = b[:len(b)+n]
+			c.lastSeen.Store(s.now())
+			var used int
+			var stop bool
+			used, need, stop = s.frames(c, b)
+			if stop {
+				b = b[:0]
+				break
+			}
+			b = b[:copy(b, b[used:])]
+			continue
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		// EOF or a socket error: the peer is gone.
+		s.abort(c)
+		b = b[:0]
+		break
+	}
+	if len(b) > 0 {
+		c.pend = append([]byte(nil), b...)
+	}
+	if cap(b) == readChunk {
+		*bp = b[:0]
+	}
+	readBufs.Put(bp)
+	return more
+}
+
+// frames handles the complete frames at the start of b. It returns how many
+// bytes they used, how many bytes the next frame needs when known (0 if not),
+// and stop when the connection stopped reading.
+func (s *Server) frames(c *conn, b []byte) (used, need int, stop bool) {
+	for {
+		if c.isClosing() {
+			return s.drainClosing(c, b[used:]) + used, 0, false
+		}
+		h, hn, err := wsframe.ParseHeader(b[used:])
+		if err == wsframe.ErrShort {
+			return used, 0, false
+		}
+		if err != nil {
+			return used, 0, s.fail(c, wsframe.CloseProtocolError, err.Error())
+		}
+		if code, reason := s.checkHeader(c, h); code != 0 {
+			return used, 0, s.fail(c, code, reason)
+		}
+		total := hn + int(h.Length)
+		if len(b)-used < total {
+			return used, total, false
+		}
+		payload := b[used+hn : used+total]
+		used += total
+		wsframe.Unmask(payload, h.Mask)
+		if h.IsControl() {
+			if s.control(c, h.Op, payload) {
+				return used, 0, true
+			}
+			continue
+		}
+		if code, reason := s.data(c, h, payload); code != 0 {
+			return used, 0, s.fail(c, code, reason)
+		}
+	}
+}
+
+// checkHeader judges a header before its payload arrives, so an oversized
+// frame is refused from its header alone.
+func (s *Server) checkHeader(c *conn, h wsframe.Header) (int, string) {
+	switch {
+	case h.Rsv != 0:
+		return wsframe.CloseProtocolError, "RSV bits set without an extension"
+	case !h.Masked:
+		return wsframe.CloseProtocolError, "unmasked client frame"
+	case h.IsControl():
+		return 0, ""
+	case h.Length > int64(s.cfg.MaxFrameSize):
+		return wsframe.CloseTooBig, "frame over max_frame_size"
+	case h.Op == wsframe.OpContinuation && c.frag == nil:
+		return wsframe.CloseProtocolError, "continuation without a message"
+	case h.Op != wsframe.OpContinuation && c.frag != nil:
+		return wsframe.CloseProtocolError, "new message inside a fragmented one"
+	case c.frag != nil && len(c.frag.buf)+int(h.Length) > s.cfg.MaxMessageSize,
+		!h.Fin && h.Length > int64(s.cfg.MaxMessageSize):
+		return wsframe.CloseTooBig, "message over max_message_size"
+	}
+	return 0, ""
+}
+
+// data handles a text, binary or continuation frame; payload is borrowed.
+func (s *Server) data(c *conn, h wsframe.Header, payload []byte) (int, string) {
+	if h.Op != wsframe.OpContinuation {
+		if !h.Fin {
+			c.frag = &fragment{op: h.Op, buf: append([]byte(nil), payload...)}
+			return 0, ""
+		}
+		return s.message(c, h.Op, payload)
+	}
+	c.frag.buf = append(c.frag.buf, payload...)
+	if !h.Fin {
+		return 0, ""
+	}
+	f := c.frag
+	c.frag = nil
+	return s.message(c, f.op, f.buf)
+}
+
+func (s *Server) message(c *conn, op byte, msg []byte) (int, string) {
+	if op == wsframe.OpText && !utf8.Valid(msg) {
+		return wsframe.CloseInvalidPayload, "invalid UTF-8 in a text frame"
+	}
+	s.metrics.frameIn(len(msg))
+	s.dispatch(c, msg)
+	return 0, ""
+}
+
+// control handles ping, pong and close; it reports whether reading stops.
+func (s *Server) control(c *conn, op byte, payload []byte) bool {
+	switch op {
+	case wsframe.OpPing:
+		c.send(wsframe.Build(wsframe.OpPong, payload))
+	case wsframe.OpClose:
+		code, ok, badUTF8 := wsframe.ParseClose(payload)
+		switch {
+		case badUTF8:
+			return s.fail(c, wsframe.CloseInvalidPayload, "invalid UTF-8 in the close reason")
+		case !ok:
+			return s.fail(c, wsframe.CloseProtocolError, "invalid close payload")
+		case code == wsframe.CloseNoStatus:
+			code = wsframe.CloseNormal
+		}
+		// Echo the peer's code, as RFC 6455 section 5.5.1 asks.
+		c.closeWith(code, "")
+	}
+	return false
+}
+
+// fail closes c for a protocol violation and stops reading.
+func (s *Server) fail(c *conn, code int, reason string) bool {
+	c.frag = nil
+	c.closeWith(code, reason)
+	return true
+}
+
+// drainClosing reads what a closing peer still sends, looking only for its
+// close frame (or its FIN, seen by read as EOF), and reports the bytes used.
+func (s *Server) drainClosing(c *conn, b []byte) int {
+	used := 0
+	for {
+		h, hn, err := wsframe.ParseHeader(b[used:])
+		if err != nil || len(b)-used < hn+int(h.Length) {
+			if err != nil && err != wsframe.ErrShort {
+				s.schedule(c, flagAbort)
+				return len(b)
+			}
+			return used
+		}
+		used += hn + int(h.Length)
+		if h.Op == wsframe.OpClose {
+			s.schedule(c, flagAbort)
+			return len(b)
+		}
+	}
+}
+
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state != stateOpen
+}
+
+func (c *conn) isReleased() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateReleased
+}

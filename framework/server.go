@@ -1,0 +1,363 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailru/easygo/netpoll"
+	"golang.org/x/sys/unix"
+
+	"msgo/framework/internal/wsframe"
+	"msgo/library/cache"
+)
+
+// Options wires a Server. Router, Store and Authenticate are required.
+type Options struct {
+	Config       Config
+	Router       *Router
+	Store        cache.Store
+	Authenticate Authenticator
+	Logger       *slog.Logger
+	// Unavailable lists errors (matched with errors.Is) that mean a dependency
+	// is down: a handler returning one answers 503. cache.ErrUnavailable is
+	// always in the list.
+	Unavailable []error
+}
+
+// Server accepts WebSocket connections, drives them from one epoll poller and
+// a bounded pool of workers, and dispatches their messages through a Router.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	router   *Router
+	app      *App
+	hub      *hub
+	poller   *poller
+	metrics  *Metrics
+	auth     Authenticator
+	unavail  []error
+	runq     chan *conn
+	nextID   atomic.Uint64
+	clock    atomic.Int64 // unix seconds, ticked by the sweeper
+	started  time.Time
+	draining atomic.Bool
+	ips      ipLimiter
+	shakes   chan net.Conn
+
+	ctx      context.Context // handlers' lifetime; cancelled after stop
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // workers and sweeper
+	inflight sync.WaitGroup // connections not yet released
+	stopOnce sync.Once
+}
+
+// New builds a Server. The router is frozen: no route can be added after.
+func New(o Options) (*Server, error) {
+	if o.Router == nil || o.Store == nil || o.Authenticate == nil {
+		return nil, errors.New("framework: Router, Store and Authenticate are required")
+	}
+	cfg := o.Config.withDefaults()
+	if cfg.NodeID == "" {
+		return nil, errors.New("framework: Config.NodeID is required")
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:     cfg,
+		log:     log,
+		router:  o.Router,
+		hub:     newHub(),
+		metrics: newMetrics(),
+		auth:    o.Authenticate,
+		unavail: append([]error{cache.ErrUnavailable}, o.Unavailable...),
+		runq:    make(chan *conn, 1<<16),
+		started: time.Now(),
+		shakes:  make(chan net.Conn, 4096),
+		ctx:     ctx,
+		cancel:  cancel,
+	}
+	s.ips.max = cfg.MaxConnsPerIP
+	s.clock.Store(time.Now().Unix())
+	p, err := newPoller(func(err error) { log.Error("epoll wait failed", "err", err) })
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("framework: create poller: %w", err)
+	}
+	s.poller = p
+	s.app = newApp(s, o.Store)
+	s.router.freeze(s.log, s.metrics)
+	s.metrics.connections = func() float64 { return float64(s.hub.count.Load()) }
+	for range cfg.Workers {
+		s.wg.Go(s.worker)
+	}
+	for range cfg.HandshakeWorkers {
+		s.wg.Go(s.handshaker)
+	}
+	s.wg.Go(s.sweeper)
+	if err := s.app.start(ctx); err != nil {
+		s.Stop(context.Background(), 1011, 0)
+		return nil, err
+	}
+	return s, nil
+}
+
+// App returns the handle controllers and the manager port use.
+func (s *Server) App() *App { return s.app }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Started returns when the server was built.
+func (s *Server) Started() time.Time { return s.started }
+
+// NodeID returns this node's id.
+func (s *Server) NodeID() string { return s.cfg.NodeID }
+
+// Connections returns how many connections this node holds.
+func (s *Server) Connections() int { return int(s.hub.count.Load()) }
+
+func (s *Server) now() int64 { return s.clock.Load() }
+
+func (s *Server) worker() {
+	for c := range s.runq {
+		s.run(c)
+	}
+}
+
+// Serve accepts connections on ln until ln is closed or Stop is called.
+// Handshakes run on a fixed pool of goroutines, not one per connection.
+func (s *Server) Serve(ln net.Listener) error {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.draining.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			// EMFILE and friends: back off instead of spinning.
+			s.log.Warn("accept failed", "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		select {
+		case s.shakes <- nc:
+		default:
+			s.metrics.handshake("overloaded")
+			nc.Close()
+		}
+	}
+}
+
+// attach takes the socket out of Go's runtime and hands it to the poller: the
+// fd is duplicated and the net.Conn closed, so the connection keeps exactly one
+// fd, unknown to Go's poller. pending is what the client sent after its
+// handshake request.
+func (s *Server) attach(nc net.Conn, id identity, ip ipKey, pending []byte) error {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		nc.Close()
+		return errors.New("framework: connection has no file descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("framework: syscall conn: %w", err)
+	}
+	fd := -1
+	var dupErr error
+	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.Dup(int(f)) }); err != nil || dupErr != nil {
+		nc.Close()
+		return fmt.Errorf("framework: dup fd: %w", errors.Join(err, dupErr))
+	}
+	nc.Close()
+	unix.CloseOnExec(fd)
+	c := &conn{
+		id:    ConnID(s.nextID.Add(1)),
+		fd:    fd,
+		srv:   s,
+		ident: id,
+		ip:    ip.addr,
+	}
+	c.lastSeen.Store(s.now())
+	if len(pending) > 0 {
+		c.pend = append([]byte(nil), pending...)
+	}
+	s.inflight.Add(1)
+	s.hub.add(c)
+	s.app.connected(c)
+	s.metrics.opened()
+	if err := s.poller.add(c, func(ev netpoll.EpollEvent) { s.onEvent(c, ev) }); err != nil {
+		s.release(c, 1011)
+		return fmt.Errorf("framework: poll fd: %w", err)
+	}
+	if len(pending) > 0 {
+		s.schedule(c, flagRead)
+	}
+	return nil
+}
+
+func (s *Server) onEvent(c *conn, ev netpoll.EpollEvent) {
+	if ev == epollClosed {
+		return
+	}
+	var bits uint32
+	if ev&(netpoll.EPOLLIN|netpoll.EPOLLRDHUP|netpoll.EPOLLHUP|netpoll.EPOLLERR) != 0 {
+		bits |= flagRead
+	}
+	if ev&netpoll.EPOLLOUT != 0 {
+		bits |= flagWrite
+	}
+	if bits != 0 {
+		s.schedule(c, bits)
+	}
+}
+
+// closed runs once per connection after its close began, whatever began it
+// (client, idle, kick, stop, overflow, a dead socket): the close controllers
+// run, then groups, close keys and presence are undone. It runs on the
+// connection's worker, so after every handler of it.
+func (s *Server) closed(c *conn) {
+	c.mu.Lock()
+	if c.hooksRan {
+		c.mu.Unlock()
+		return
+	}
+	c.hooksRan = true
+	h, code := c.hooks, int(c.closeCode)
+	c.hooks = nil
+	released := c.state == stateReleased
+	c.mu.Unlock()
+	s.app.disconnected(c, h)
+	s.metrics.closed(code)
+	if released {
+		s.finish(c)
+	}
+}
+
+// abort gives up on the socket now: the peer is gone, answered our close, or
+// never answered it in time. 1006 is recorded when no close frame was seen.
+func (s *Server) abort(c *conn) { s.release(c, 1006) }
+
+// release closes the fd, then runs the close hooks if they have not run.
+func (s *Server) release(c *conn, code int) {
+	c.mu.Lock()
+	if c.state == stateReleased {
+		c.mu.Unlock()
+		return
+	}
+	if c.state == stateOpen {
+		c.closeCode = uint16(code)
+	}
+	c.state = stateReleased
+	s.poller.del(c.fd)
+	unix.Close(c.fd)
+	c.wq, c.wqBytes = nil, 0
+	hooksRan := c.hooksRan
+	c.mu.Unlock()
+	c.pend, c.frag = nil, nil
+	if !hooksRan {
+		s.closed(c) // it calls finish
+		return
+	}
+	s.finish(c)
+}
+
+// finish forgets a released connection whose hooks have run.
+func (s *Server) finish(c *conn) {
+	if s.hub.remove(c) {
+		s.ips.release(c.ip)
+		s.inflight.Done()
+	}
+}
+
+// sweeper ticks the clock and closes idle connections (4000) and closing
+// connections whose peer never answered, without a timer per connection.
+func (s *Server) sweeper() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.clock.Store(now.Unix())
+			s.sweep(now.Unix())
+		}
+	}
+}
+
+func (s *Server) sweep(now int64) {
+	idle := int64(s.cfg.IdleTimeout / time.Second)
+	if idle < 1 {
+		idle = 1
+	}
+	grace := int64(s.cfg.CloseTimeout / time.Second)
+	s.hub.each(func(c *conn) {
+		c.mu.Lock()
+		state, closingAt := c.state, c.closingAt
+		c.mu.Unlock()
+		switch {
+		case state == stateOpen && now-c.lastSeen.Load() >= idle:
+			c.closeWith(wsframe.CloseIdle, "")
+		case state == stateClosing && now-closingAt >= grace:
+			s.schedule(c, flagAbort)
+		}
+	})
+}
+
+// Stop stops accepting (the caller closes the listener), closes every
+// connection with code (1001 for a stop, 1012 for a reload), spread over
+// spread, waits for in-flight handlers and close hooks up to the stop timeout,
+// and releases what is left.
+func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
+	s.stopOnce.Do(func() {
+		s.draining.Store(true)
+		var all []*conn
+		s.hub.each(func(c *conn) { all = append(all, c) })
+		var gap time.Duration
+		if spread > 0 && len(all) > 1 {
+			gap = spread / time.Duration(len(all))
+		}
+		for _, c := range all {
+			c.closeWith(code, "")
+			if gap > 0 {
+				time.Sleep(gap)
+			}
+		}
+		done := make(chan struct{})
+		go func() { s.inflight.Wait(); close(done) }()
+		timeout := time.NewTimer(s.cfg.StopTimeout)
+		defer timeout.Stop()
+		select {
+		case <-done:
+		case <-timeout.C:
+			s.log.Warn("stop timeout: releasing connections still open")
+		case <-ctx.Done():
+		}
+		s.hub.each(func(c *conn) { s.schedule(c, flagAbort) })
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+		s.cancel()
+		s.poller.close()
+		s.app.stop()
+	})
+}
+
+// Draining reports whether the server stopped accepting.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
