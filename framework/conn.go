@@ -39,8 +39,8 @@ type conn struct {
 	lastSeen atomic.Int64 // server clock seconds
 
 	// Read side: touched only by the worker that holds flagQueued.
-	pend   []byte
-	frag   *fragment
+	pend         []byte
+	frag         *fragment
 	bucket       bucket
 	routeBuckets []bucket
 

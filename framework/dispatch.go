@@ -10,7 +10,7 @@ import (
 
 // request is the envelope of a client message; everything else is params.
 type request struct {
-	Method *string          `json:"method"`
+	Method *string         `json:"method"`
 	ID     json.RawMessage `json:"id"`
 }
 

@@ -45,7 +45,7 @@ func newHub() *hub {
 	return h
 }
 
-func (h *hub) byID(id ConnID) *hubShard  { return &h.shards[uint64(id)%hubShards] }
+func (h *hub) byID(id ConnID) *hubShard { return &h.shards[uint64(id)%hubShards] }
 func (h *hub) byKey(k string) *hubShard { return &h.shards[maphash.String(h.seed, k)%hubShards] }
 
 func (h *hub) add(c *conn) {

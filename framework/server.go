@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mailru/easygo/netpoll"
@@ -360,4 +360,3 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 
 // Draining reports whether the server stopped accepting.
 func (s *Server) Draining() bool { return s.draining.Load() }
-
