@@ -26,8 +26,6 @@ var (
 	// key is used as a set and as a value.
 	errWrongType = errors.New("WRONGTYPE operation against a key holding the wrong kind of value")
 	errNotInt    = errors.New("value is not an integer or out of range")
-	errNoChannel = errors.New("no channels")
-	errNegTTL    = errors.New("negative ttl")
 	// errMemoryClosed is what every call on a closed Memory returns; it wraps
 	// ErrUnavailable so callers treat it like a Redis that went away.
 	errMemoryClosed = fmt.Errorf("%w: memory store closed", ErrUnavailable)

@@ -274,7 +274,6 @@ func (r *Redis) SUnionCard(ctx context.Context, keys ...string) (int64, error) {
 // Set implements Store.
 func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	if ttl < 0 {
-		// go-redis reads a negative TTL as KEEPTTL; the contract has no such case.
 		return opError("set", key, errNegTTL)
 	}
 	if err := r.client.Set(ctx, r.key(key), value, ttl).Err(); err != nil {

@@ -161,11 +161,7 @@ func testValues(t *testing.T, s cache.Store) {
 // eventually polls cond until it holds or 3 s have passed.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(3 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still false after 3s", what)
-		}
-	}
+	eventuallyWithin(t, 3*time.Second, what, cond)
 }
 
 func testTTL(t *testing.T, s cache.Store) {

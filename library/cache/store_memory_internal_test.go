@@ -1,0 +1,67 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestMemorySweep checks that the sweep frees expired keys nobody reads and
+// leaves keys without a TTL alone.
+func TestMemorySweep(t *testing.T) {
+	m := NewMemory()
+	defer m.Close()
+	ctx := context.Background()
+	for i := range 100 {
+		_ = m.Set(ctx, fmt.Sprint("short", i), "v", time.Millisecond)
+	}
+	_ = m.Set(ctx, "long", "v", time.Hour)
+	_, _ = m.SAdd(ctx, "set", "a")
+	time.Sleep(5 * time.Millisecond)
+	m.sweep()
+
+	var entries, volatile int
+	for i := range m.shards {
+		entries += len(m.shards[i].entries)
+		volatile += len(m.shards[i].volatile)
+	}
+	if entries != 2 || volatile != 1 {
+		t.Errorf("after sweep: %d entries, %d with a TTL; want 2 and 1", entries, volatile)
+	}
+}
+
+// TestMemoryConcurrent hammers one Memory the way several nodes in one
+// process do; run it with -race.
+func TestMemoryConcurrent(t *testing.T) {
+	m := NewMemory()
+	defer m.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			member := fmt.Sprint("node", g)
+			for i := range 500 {
+				key := fmt.Sprint("group", i%7)
+				_, _ = m.SAdd(ctx, key, member)
+				_, _ = m.SUnionCard(ctx, "group0", key)
+				_ = m.Set(ctx, member, "alive", time.Millisecond)
+				_, _ = m.Incr(ctx, "seq")
+				_ = m.Publish(ctx, key, []byte(member))
+				if i%50 == 0 {
+					sub, err := m.Subscribe(ctx, key)
+					if err == nil {
+						_ = sub.Close()
+					}
+					m.sweep()
+				}
+				_, _ = m.SRem(ctx, key, member)
+			}
+		})
+	}
+	wg.Wait()
+	if n, _ := m.Incr(ctx, "seq"); n != 8*500+1 {
+		t.Errorf("seq = %d, want %d", n, 8*500+1)
+	}
+}
