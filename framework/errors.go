@@ -48,3 +48,11 @@ func errorStatus(err error, unavailable []error) (int, string) {
 	}
 	return StatusInternal, "internal error"
 }
+
+// Close codes a caller of Server.Stop or App.Close uses (PROTOCOL.md section 4).
+const (
+	CloseNormal         = 1000
+	CloseGoingAway      = 1001
+	ClosePolicy         = 1008
+	CloseServiceRestart = 1012
+)

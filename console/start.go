@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"msgo/app"
+	"msgo/config"
+	"msgo/framework"
+	"msgo/library/cache"
+	"msgo/library/db"
+)
+
+const daemonEnv = "MSGO_DAEMON_CHILD"
+
+func startCmd(configDir *string) *cobra.Command {
+	var daemon bool
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Start msgo in the foreground (or -d: as a daemon with pid and log files in the runtime dir)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if daemon && os.Getenv(daemonEnv) == "" {
+				return daemonize(*configDir)
+			}
+			return run(*configDir)
+		},
+	}
+	cmd.Flags().BoolVarP(&daemon, "daemon", "d", false, "run in the background")
+	return cmd
+}
+
+// daemonize starts this binary again detached, logging to the runtime dir,
+// and returns once it is serving (its pid file names it) or has failed.
+func daemonize(configDir string) error {
+	cfg, err := loadConfig(configDir, nil)
+	if err != nil {
+		return err
+	}
+	if pid, err := readPid(pidFile(cfg)); err == nil && alive(pid) {
+		return fmt.Errorf("already running as pid %d", pid)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.RuntimeDir, 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(cfg.RuntimePath("msgo.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	args := []string{"start"}
+	if configDir != "" {
+		args = append(args, "--config", configDir)
+	}
+	c := exec.Command(exe, args...)
+	c.Env = append(os.Environ(), daemonEnv+"=1")
+	c.Stdout, c.Stderr = out, out
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("start daemon: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- c.Wait() }()
+	deadline := time.After(30 * time.Second)
+	for {
+		if pid, err := readPid(pidFile(cfg)); err == nil && pid == c.Process.Pid {
+			fmt.Printf("msgo started as pid %d (log: %s)\n", pid, cfg.RuntimePath("msgo.out"))
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("daemon exited during start (%v); see %s", err, cfg.RuntimePath("msgo.out"))
+		case <-deadline:
+			return fmt.Errorf("daemon not ready after 30s; see %s", cfg.RuntimePath("msgo.out"))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// run serves until SIGTERM or SIGINT, then stops gracefully: no new
+// connections, 1001 to every client, in-flight handlers finish.
+func run(configDir string) error {
+	boot := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := loadConfig(configDir, boot)
+	if err != nil {
+		return err
+	}
+	log, logCloser, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer logCloser.Close()
+	n, err := newNode(cfg, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return err
+	}
+	if err := writePid(pidFile(cfg), os.Getpid()); err != nil {
+		n.close()
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	defer removePid(pidFile(cfg), os.Getpid())
+	log.Info("msgo started", "node", cfg.NodeID, "listen", n.ws.Addr().String(), "manager", n.mgr.Addr().String(),
+		"cache", cfg.Cache.Driver, "db", cfg.DB.Driver, "pid", os.Getpid(), "version", version)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	sig := <-sigs
+	log.Info("stopping", "signal", sig.String())
+	n.shutdown(framework.CloseGoingAway, 0)
+	log.Info("stopped")
+	return nil
+}
+
+// node is one running msgo: listeners, server, manager, dependencies.
+type node struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    cache.Store
+	srv      *framework.Server
+	ws, mgr  net.Listener
+	http     *http.Server
+	stopApps func()
+	closeDB  func()
+	served   chan struct{}
+}
+
+func newNode(cfg *config.Config, log *slog.Logger) (n *node, err error) {
+	n = &node{cfg: cfg, log: log, served: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
+	if err := checkManagerBind(cfg.Manager.Listen, cfg.Manager.Token); err != nil {
+		return nil, err
+	}
+	fcfg, err := frameworkConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if n.store, err = openStore(cfg); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	gdb, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	n.closeDB = func() { db.Close(gdb) }
+	if cfg.DB.AutoMigrate {
+		if err := db.Migrate(ctx, gdb, app.Models()...); err != nil {
+			log.Warn("automatic migration failed; run `msgo migrate` once the database is up", "err", err)
+		}
+	}
+	r := framework.NewRouter()
+	if n.stopApps, err = app.Register(r, app.Deps{DB: gdb, Config: cfg, Log: log}); err != nil {
+		return nil, fmt.Errorf("register modules: %w", err)
+	}
+	n.srv, err = framework.New(framework.Options{
+		Config:       fcfg,
+		Router:       r,
+		Store:        n.store,
+		Authenticate: authenticator(codec(cfg)),
+		Logger:       log,
+		Unavailable:  []error{db.ErrUnavailable},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n.ws, err = net.Listen("tcp", cfg.Outside.Listen); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Outside.Listen, err)
+	}
+	if n.mgr, err = net.Listen("tcp", cfg.Manager.Listen); err != nil {
+		return nil, fmt.Errorf("listen manager %s: %w", cfg.Manager.Listen, err)
+	}
+	ready := func(ctx context.Context) error {
+		if err := n.store.Ping(ctx); err != nil {
+			return err
+		}
+		return db.Ping(ctx, gdb)
+	}
+	n.http = &http.Server{Handler: managerHandler(n.srv, cfg, ready, log), ReadHeaderTimeout: 5 * time.Second}
+	go n.http.Serve(n.mgr)
+	go func() { n.srv.Serve(n.ws); close(n.served) }()
+	return n, nil
+}
+
+// shutdown stops accepting, closes clients with code spread over spread,
+// waits for handlers, then releases dependencies.
+func (n *node) shutdown(code int, spread time.Duration) {
+	n.ws.Close()
+	<-n.served
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout()+5*time.Second)
+	defer cancel()
+	n.srv.Stop(ctx, code, spread)
+	n.http.Shutdown(ctx)
+	n.close()
+}
+
+// close releases what newNode opened, in reverse order.
+func (n *node) close() {
+	if n.mgr != nil {
+		n.mgr.Close()
+	}
+	if n.ws != nil {
+		n.ws.Close()
+	}
+	if n.stopApps != nil {
+		n.stopApps()
+	}
+	if n.closeDB != nil {
+		n.closeDB()
+	}
+	if n.store != nil {
+		n.store.Close()
+	}
+}
+
+func removePid(path string, pid int) {
+	if p, err := readPid(path); err == nil && p == pid {
+		os.Remove(path)
+	}
+}
+
+// alive reports whether a process with pid exists.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

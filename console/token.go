@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"msgo/library/encrypt"
+)
+
+func tokenCmd(configDir *string) *cobra.Command {
+	var cl encrypt.Claims
+	var ttl int
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Mint an auth token; prints the token, then a ready ws:// URL",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(*configDir, nil)
+			if err != nil {
+				return err
+			}
+			serverTTL := int(cfg.TokenTTL() / time.Second)
+			if ttl < 0 || ttl > serverTTL {
+				return fmt.Errorf("--ttl must be between 0 and auth.ttl (%d)", serverTTL)
+			}
+			cl.Ctime = time.Now().Unix()
+			if ttl > 0 {
+				// A token carries its issue time, not an expiry: it is valid while
+				// now - ctime <= auth.ttl, so a shorter life is an earlier ctime.
+				cl.Ctime -= int64(serverTTL - ttl)
+			}
+			tok, err := codec(cfg).Mint(cl)
+			if err != nil {
+				return err
+			}
+			path := "/ws"
+			if len(cfg.Outside.Paths) > 0 {
+				path = cfg.Outside.Paths[len(cfg.Outside.Paths)-1]
+			}
+			fmt.Println(tok)
+			fmt.Printf("ws://%s%s?auth=%s\n", loopbackHost(cfg.Outside.Listen), path, url.QueryEscape(tok))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cl.ID, "id", "", "user id (openid for WeChat users)")
+	f.StringVar(&cl.Type, "type", "", "wechatUser, wall or kefu")
+	f.StringVar(&cl.Code, "code", "", "room code")
+	f.StringVar(&cl.Nickname, "nickname", "", "display name")
+	f.IntVar(&ttl, "ttl", 0, "seconds the token stays valid (default: auth.ttl)")
+	cmd.MarkFlagRequired("id")
+	cmd.MarkFlagRequired("type")
+	return cmd
+}
