@@ -67,7 +67,7 @@ func RedisNodes(t testing.TB, n int) []*cache.Redis {
 func Options(t testing.TB) cache.RedisOptions {
 	t.Helper()
 	addr := Addr()
-	raw := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: -1})
+	raw := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, DialerRetries: 1, MaxRetries: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := raw.Ping(ctx).Err(); err != nil {
