@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +92,10 @@ func (h *handshake) serve(nc net.Conn) {
 		}
 		s.metrics.handshake("bad")
 		nc.Close()
+		return
+	}
+	if s.http != nil && !isUpgrade(h.buf[:end]) && !slices.Contains(s.cfg.Paths, requestPath(h.buf[:end])) {
+		s.http.serve(nc, h.buf[:n])
 		return
 	}
 	if !bytes.HasPrefix(h.buf, []byte("GET ")) {

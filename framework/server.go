@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -25,6 +26,10 @@ type Options struct {
 	Store        cache.Store
 	Authenticate Authenticator
 	Logger       *slog.Logger
+	// HTTP, when set, serves plain (non-upgrade) HTTP requests that arrive on
+	// the WebSocket port for paths other than the WebSocket paths: the SDK
+	// and the pages.
+	HTTP http.Handler
 	// Unavailable lists errors (matched with errors.Is) that mean a dependency
 	// is down: a handler returning one answers 503. cache.ErrUnavailable is
 	// always in the list.
@@ -50,6 +55,7 @@ type Server struct {
 	draining atomic.Bool
 	ips      ipLimiter
 	shakes   chan net.Conn
+	http     *httpSide
 
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
@@ -87,6 +93,9 @@ func New(o Options) (*Server, error) {
 		cancel:  cancel,
 	}
 	s.ips.max = cfg.MaxConnsPerIP
+	if o.HTTP != nil {
+		s.http = newHTTPSide(o.HTTP)
+	}
 	s.clock.Store(time.Now().Unix())
 	p, err := newPoller(func(err error) { log.Error("epoll wait failed", "err", err) })
 	if err != nil {
@@ -353,6 +362,9 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 		case <-time.After(time.Second):
 		}
 		s.cancel()
+		if s.http != nil {
+			s.http.close()
+		}
 		s.poller.close()
 		s.app.stop()
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ type Options struct {
 	Config      framework.Config
 	Middleware  []framework.Middleware
 	Unavailable []error
+	HTTP        http.Handler // plain HTTP on the WebSocket port
 	Logger      *slog.Logger // default: warnings and errors to stderr
 }
 
@@ -85,6 +87,7 @@ func Start(t testing.TB, o Options) *Server {
 		Authenticate: Authenticator(codec),
 		Logger:       log,
 		Unavailable:  o.Unavailable,
+		HTTP:         o.HTTP,
 	})
 	if err != nil {
 		t.Fatalf("msgotest: start node: %v", err)
