@@ -32,6 +32,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		startCmd(&configDir),
 		stopCmd(&configDir),
+		reloadCmd(&configDir),
 		statusCmd(&configDir),
 		tokenCmd(&configDir),
 		migrateCmd(&configDir),

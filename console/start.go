@@ -117,26 +117,46 @@ func run(configDir string) error {
 	log.Info("msgo started", "node", cfg.NodeID, "listen", n.ws.Addr().String(), "manager", n.mgr.Addr().String(),
 		"cache", cfg.Cache.Driver, "db", cfg.DB.Driver, "pid", os.Getpid(), "version", version)
 
+	if n.inherited {
+		notifyReady()
+	}
+
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	sig := <-sigs
-	log.Info("stopping", "signal", sig.String())
-	n.shutdown(framework.CloseGoingAway, 0)
-	log.Info("stopped")
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP || sig == syscall.SIGUSR2 {
+			log.Info("reloading", "signal", sig.String())
+			pid, err := n.reload(configDir)
+			writeReloadResult(cfg, pid, err)
+			if err != nil {
+				log.Error("reload failed; this process keeps serving", "err", err)
+				continue
+			}
+			log.Info("new process is ready; draining", "new_pid", pid, "window", cfg.DrainWindow())
+			n.shutdown(framework.CloseServiceRestart, cfg.DrainWindow())
+			log.Info("handed over", "new_pid", pid)
+			return nil
+		}
+		log.Info("stopping", "signal", sig.String())
+		n.shutdown(framework.CloseGoingAway, 0)
+		log.Info("stopped")
+		return nil
+	}
 	return nil
 }
 
 // node is one running msgo: listeners, server, manager, dependencies.
 type node struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	store    cache.Store
-	srv      *framework.Server
-	ws, mgr  net.Listener
-	http     *http.Server
-	stopApps func()
-	closeDB  func()
-	served   chan struct{}
+	cfg       *config.Config
+	log       *slog.Logger
+	store     cache.Store
+	srv       *framework.Server
+	ws, mgr   net.Listener
+	inherited bool // the listeners came from a reloading parent
+	http      *http.Server
+	stopApps  func()
+	closeDB   func()
+	served    chan struct{}
 }
 
 func newNode(cfg *config.Config, log *slog.Logger) (n *node, err error) {
@@ -183,11 +203,8 @@ func newNode(cfg *config.Config, log *slog.Logger) (n *node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.ws, err = net.Listen("tcp", cfg.Outside.Listen); err != nil {
-		return nil, fmt.Errorf("listen %s: %w", cfg.Outside.Listen, err)
-	}
-	if n.mgr, err = net.Listen("tcp", cfg.Manager.Listen); err != nil {
-		return nil, fmt.Errorf("listen manager %s: %w", cfg.Manager.Listen, err)
+	if err := n.listen(); err != nil {
+		return nil, err
 	}
 	ready := func(ctx context.Context) error {
 		if err := n.store.Ping(ctx); err != nil {
@@ -199,6 +216,21 @@ func newNode(cfg *config.Config, log *slog.Logger) (n *node, err error) {
 	go n.http.Serve(n.mgr)
 	go func() { n.srv.Serve(n.ws); close(n.served) }()
 	return n, nil
+}
+
+// listen takes the listeners a reloading parent passed, or opens them.
+func (n *node) listen() (err error) {
+	if n.ws, n.mgr, err = inheritedListeners(); err != nil || n.ws != nil {
+		n.inherited = n.ws != nil
+		return err
+	}
+	if n.ws, err = net.Listen("tcp", n.cfg.Outside.Listen); err != nil {
+		return fmt.Errorf("listen %s: %w", n.cfg.Outside.Listen, err)
+	}
+	if n.mgr, err = net.Listen("tcp", n.cfg.Manager.Listen); err != nil {
+		return fmt.Errorf("listen manager %s: %w", n.cfg.Manager.Listen, err)
+	}
+	return nil
 }
 
 // shutdown stops accepting, closes clients with code spread over spread,

@@ -65,6 +65,7 @@ func (s *Server) handshaker() {
 		select {
 		case nc := <-s.shakes:
 			h.serve(nc)
+			s.pending.Done()
 		case <-s.ctx.Done():
 			return
 		}

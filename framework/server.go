@@ -61,6 +61,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // workers and sweeper
 	inflight sync.WaitGroup // connections not yet released
+	pending  sync.WaitGroup // accepted sockets whose handshake has not ended
 	stopOnce sync.Once
 }
 
@@ -161,9 +162,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
+		s.pending.Add(1)
 		select {
 		case s.shakes <- nc:
 		default:
+			s.pending.Done()
 			s.metrics.handshake("overloaded")
 			nc.Close()
 		}
@@ -327,12 +330,18 @@ func (s *Server) sweep(now int64) {
 	})
 }
 
-// Stop stops accepting (the caller closes the listener), closes every
-// connection with code (1001 for a stop, 1012 for a reload), spread over
-// spread, waits for in-flight handlers and close hooks up to the stop timeout,
-// and releases what is left.
+// Stop closes every connection with code (1001 for a stop, 1012 for a
+// reload), spread over spread, waits for in-flight handlers and close hooks up
+// to the stop timeout, and releases what is left. The caller closes the
+// listener first. On a stop, handshakes still in progress are refused with
+// 503; on a reload they complete (another process now serves the listener,
+// so refusing them would refuse a client) and are closed with 1012 like the
+// rest.
 func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 	s.stopOnce.Do(func() {
+		if code == CloseServiceRestart {
+			waitTimeout(&s.pending, s.cfg.HandshakeTimeout+time.Second)
+		}
 		s.draining.Store(true)
 		var all []*conn
 		s.hub.each(func(c *conn) { all = append(all, c) })
@@ -368,6 +377,18 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 		s.poller.close()
 		s.app.stop()
 	})
+}
+
+// Drain refuses new handshakes with 503 from now on, without closing anything.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // Draining reports whether the server stopped accepting.
