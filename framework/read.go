@@ -28,8 +28,14 @@ func (s *Server) read(c *conn) (more bool) {
 	bp := readBufs.Get().(*[]byte)
 	b := append((*bp)[:0], c.pend...)
 	c.pend = nil
-	need := 0
-	for i := 0; ; i++ {
+	need, stop := 0, false
+	if len(b) > 0 {
+		// Left over: usually part of a frame, but what the handshake read
+		// past the request head may hold whole frames, and no read would
+		// bring them to frames.
+		b, need, stop = s.consume(c, b)
+	}
+	for i := 0; !stop; i++ {
 		if i == maxReadsPerWake {
 			more = true
 			break
@@ -43,14 +49,7 @@ func (s *Server) read(c *conn) (more bool) {
 		if n > 0 {
 			b = b[:len(b)+n]
 			c.lastSeen.Store(s.now())
-			var used int
-			var stop bool
-			used, need, stop = s.frames(c, b)
-			if stop {
-				b = b[:0]
-				break
-			}
-			b = b[:copy(b, b[used:])]
+			b, need, stop = s.consume(c, b)
 			continue
 		}
 		if err == unix.EINTR {
@@ -72,6 +71,16 @@ func (s *Server) read(c *conn) (more bool) {
 	}
 	readBufs.Put(bp)
 	return more
+}
+
+// consume handles the complete frames at the start of b and returns the
+// bytes left, moved to the start of b, with frames' need and stop.
+func (s *Server) consume(c *conn, b []byte) (rest []byte, need int, stop bool) {
+	used, need, stop := s.frames(c, b)
+	if stop {
+		return b[:0], 0, true
+	}
+	return b[:copy(b, b[used:])], need, false
 }
 
 // frames handles the complete frames at the start of b. It returns how many
