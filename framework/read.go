@@ -204,7 +204,8 @@ func (s *Server) drainClosing(c *conn, b []byte) int {
 	used := 0
 	for {
 		h, hn, err := wsframe.ParseHeader(b[used:])
-		if err != nil || len(b)-used < hn+int(h.Length) {
+		// Length is compared, not added: a peer may claim up to 2^63-1 bytes.
+		if err != nil || h.Length > int64(len(b)-used-hn) {
 			if err != nil && err != wsframe.ErrShort {
 				s.schedule(c, flagAbort)
 				return len(b)
