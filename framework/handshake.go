@@ -51,6 +51,14 @@ type handshake struct {
 	protocol bool
 	ident    identity
 	ip       ipKey
+	nc       net.Conn // the connection being upgraded, for Write
+	answered bool     // the Upgrader wrote its answer
+}
+
+// Write is the Upgrader's writer: it records that an answer went out.
+func (h *handshake) Write(p []byte) (int, error) {
+	h.answered = true
+	return h.nc.Write(p)
 }
 
 func (s *Server) handshaker() {
@@ -107,11 +115,17 @@ func (h *handshake) serve(nc net.Conn) {
 		return
 	}
 	h.head.Reset(h.buf[:end])
+	h.nc, h.answered = nc, false
 	_, err = h.up.Upgrade(struct {
 		io.Reader
 		io.Writer
-	}{&h.head, nc})
+	}{&h.head, h})
+	h.nc = nil
 	if err != nil {
+		if !h.answered {
+			// gobwas/ws returns a request line it cannot parse unanswered.
+			writeRejection(nc, http.StatusBadRequest, "not a valid WebSocket upgrade")
+		}
 		s.metrics.handshake(rejectionLabel(err))
 		if h.ip.ok {
 			s.ips.release(h.ip.addr)
