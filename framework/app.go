@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"msgo/library/cache"
 )
@@ -32,11 +33,14 @@ func newApp(s *Server, store cache.Store) *App {
 	return a
 }
 
-// start joins the cluster: liveness, purge of dead nodes, and the bus.
-func (a *App) start(ctx context.Context) error {
+// start joins the cluster: liveness, purge of dead nodes, and the bus. It
+// waits a moment for the bus subscription so pushes right after start are
+// not missed, but a store that is down does not stop the node from starting:
+// it serves its own connections and catches up when the store is back.
+func (a *App) start(ctx context.Context) {
 	ctx, a.stopBg = context.WithCancel(ctx)
 	a.bgDone = make(chan struct{})
-	ready := make(chan error, 1)
+	ready := make(chan struct{})
 	go func() {
 		defer close(a.bgDone)
 		done := make(chan struct{})
@@ -44,12 +48,11 @@ func (a *App) start(ctx context.Context) error {
 		a.cluster.run(ctx)
 		<-done
 	}()
-	if err := <-ready; err != nil {
-		a.stopBg()
-		<-a.bgDone
-		return fmt.Errorf("framework: subscribe to the bus: %w", err)
+	select {
+	case <-ready:
+	case <-time.After(3 * time.Second):
+		a.srv.log.Warn("store unreachable at start; serving local connections until it is back")
 	}
-	return nil
 }
 
 // stop leaves the cluster cleanly: this node's keys are removed now rather

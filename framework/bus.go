@@ -106,15 +106,34 @@ func newBus(app *App, store cache.Store, node string) *bus {
 	return &bus{app: app, store: store, node: node, waiting: make(map[uint64]chan uint64)}
 }
 
-// run receives envelopes for this node until ctx ends. The subscription
-// reconnects by itself when the store comes back.
-func (b *bus) run(ctx context.Context, ready chan<- error) {
-	sub, err := b.store.Subscribe(ctx, nodeChannel(b.node), broadcastChannel)
-	ready <- err
-	if err != nil {
-		return
+// run receives envelopes for this node until ctx ends. A store that is down
+// at start (or drops the subscription) is retried with backoff; once
+// subscribed, the subscription reconnects by itself. ready is closed at the
+// first successful subscription.
+func (b *bus) run(ctx context.Context, ready chan<- struct{}) {
+	backoff := 100 * time.Millisecond
+	once := sync.OnceFunc(func() { close(ready) })
+	for ctx.Err() == nil {
+		sub, err := b.store.Subscribe(ctx, nodeChannel(b.node), broadcastChannel)
+		if err != nil {
+			b.app.srv.metrics.busError()
+			b.app.srv.log.Warn("bus subscribe failed; retrying", "err", err, "in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		once()
+		b.consume(ctx, sub)
+		sub.Close()
 	}
-	defer sub.Close()
+}
+
+func (b *bus) consume(ctx context.Context, sub cache.Subscription) {
 	for {
 		select {
 		case <-ctx.Done():

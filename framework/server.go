@@ -114,10 +114,7 @@ func New(o Options) (*Server, error) {
 		s.wg.Go(s.handshaker)
 	}
 	s.wg.Go(s.sweeper)
-	if err := s.app.start(ctx); err != nil {
-		s.Stop(context.Background(), 1011, 0)
-		return nil, err
-	}
+	s.app.start(ctx)
 	return s, nil
 }
 
