@@ -100,6 +100,11 @@ func (in *instance) must(args ...string) string {
 }
 
 func (in *instance) secret() string {
+	for _, kv := range in.env {
+		if v, ok := strings.CutPrefix(kv, "MSGO_AUTH_SECRET="); ok {
+			return v
+		}
+	}
 	b, err := os.ReadFile(filepath.Join(in.dir, "runtime", "secret"))
 	if err != nil {
 		in.t.Fatal(err)
