@@ -319,7 +319,10 @@ func (s *Server) sweep(now int64) {
 		state, closingAt := c.state, c.closingAt
 		c.mu.Unlock()
 		switch {
-		case state == stateOpen && now-c.lastSeen.Load() >= idle:
+		// lastSeen and now are both readings of the ticked clock: a gap of
+		// idle ticks is a silence anywhere in (idle-1, idle] seconds, so a
+		// silence of idle seconds is certain only past idle ticks.
+		case state == stateOpen && now-c.lastSeen.Load() > idle:
 			c.closeWith(wsframe.CloseIdle, "")
 		case state == stateClosing && now-closingAt >= grace:
 			s.schedule(c, flagAbort)
