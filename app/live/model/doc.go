@@ -27,4 +27,6 @@
 // INSERT per message). Rows of one batch are committed together, but two
 // writes of one room that land in different batches may commit out of seq
 // order; callers that must push in seq order serialize per room themselves.
+// WriteAll stores a run of rows all or none even when it shares a batch with
+// others: the live service stores one turn's run of seqs that way.
 package model

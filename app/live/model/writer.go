@@ -40,10 +40,11 @@ type Writer struct {
 	once    sync.Once
 }
 
-// request is one Write waiting for its batch. Requests are pooled; done is
-// buffered so that the batch goroutine never blocks on a caller.
+// request is one Write or WriteAll waiting for its batch. Requests are
+// pooled; done is buffered so that the batch goroutine never blocks on a
+// caller.
 type request struct {
-	msg         Message
+	msgs        []Message
 	deadline    time.Time
 	hasDeadline bool
 	done        chan error
@@ -83,8 +84,20 @@ func NewWriter(store *Store, maxBatch int, maxDelay time.Duration) *Writer {
 // WriteTimeout; so a nil error always means stored, and a non-nil one means
 // not stored.
 func (w *Writer) Write(ctx context.Context, m Message) error {
+	return w.WriteAll(ctx, m)
+}
+
+// WriteAll stores msgs together: all of them or none, as one Write would
+// store one. The rows share a batch with other callers' rows but never fail
+// or succeed apart from each other, so a caller that numbered them (a run of
+// seqs) knows the run is whole. Once stored, msgs hold what was stored:
+// each row's ID filled in and Nickname clipped, as with Store.Insert.
+func (w *Writer) WriteAll(ctx context.Context, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
 	r := requests.Get().(*request)
-	r.msg = m
+	r.msgs = msgs
 	r.deadline, r.hasDeadline = ctx.Deadline()
 	select {
 	case w.reqs <- r:
@@ -101,7 +114,7 @@ func (w *Writer) Write(ctx context.Context, m Message) error {
 }
 
 func (w *Writer) release(r *request) {
-	r.msg = Message{}
+	r.msgs = nil
 	requests.Put(r)
 }
 
@@ -132,27 +145,31 @@ func (w *Writer) run() {
 	}
 }
 
-// collect adds to batch the rows already queued and, with a maxDelay, those
-// that arrive within it, up to maxBatch.
+// collect adds to batch the requests already queued and, with a maxDelay,
+// those that arrive within it, until the batch holds maxBatch rows (one
+// WriteAll may take it past that: its rows stay together).
 func (w *Writer) collect(batch []*request, timer *time.Timer) []*request {
+	rows := len(batch[0].msgs)
 queued:
-	for len(batch) < w.maxBatch {
+	for rows < w.maxBatch {
 		select {
 		case r := <-w.reqs:
 			batch = append(batch, r)
+			rows += len(r.msgs)
 		default:
 			break queued
 		}
 	}
-	if w.maxDelay <= 0 || len(batch) >= w.maxBatch {
+	if w.maxDelay <= 0 || rows >= w.maxBatch {
 		return batch
 	}
 	timer.Reset(w.maxDelay)
 	defer timer.Stop()
-	for len(batch) < w.maxBatch {
+	for rows < w.maxBatch {
 		select {
 		case r := <-w.reqs:
 			batch = append(batch, r)
+			rows += len(r.msgs)
 		case <-timer.C:
 			return batch
 		case <-w.quit:
@@ -166,24 +183,37 @@ queued:
 func (w *Writer) flush(batch []*request, rows []Message) {
 	rows = rows[:0]
 	for _, r := range batch {
-		rows = append(rows, r.msg)
+		rows = append(rows, r.msgs...)
 	}
 	defer clear(rows) // drop message text until the next batch
 
 	ctx, cancel := context.WithDeadline(context.Background(), batchDeadline(batch, time.Now()))
 	defer cancel()
 	err := w.store.Insert(ctx, rows...)
-	if err == nil || len(batch) == 1 || errors.Is(err, db.ErrUnavailable) {
+	if err != nil && len(batch) > 1 && !errors.Is(err, db.ErrUnavailable) {
+		// A statement error (a duplicate seq, a value too long for MySQL)
+		// came from one request or a few; the statement stored nothing, so
+		// store the requests one by one and let only the bad ones fail.
+		i := 0
 		for _, r := range batch {
+			n := len(r.msgs)
+			err := w.store.Insert(ctx, rows[i:i+n]...)
+			if err == nil {
+				copy(r.msgs, rows[i:i+n])
+			}
 			r.done <- err
+			i += n
 		}
 		return
 	}
-	// A statement error (a duplicate seq, a value too long for MySQL) came
-	// from one row or a few; the statement stored nothing, so store the rows
-	// one by one and let only the bad ones fail.
-	for i, r := range batch {
-		r.done <- w.store.Insert(ctx, rows[i])
+	i := 0
+	for _, r := range batch {
+		n := len(r.msgs)
+		if err == nil {
+			copy(r.msgs, rows[i:i+n]) // IDs and clipped nicknames, as stored
+		}
+		r.done <- err
+		i += n
 	}
 }
 

@@ -3,6 +3,8 @@ package model_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -231,4 +233,55 @@ func TestWriterClose(t *testing.T) {
 		t.Errorf("write after Close: %v", err)
 	}
 	w.Close() // twice is fine
+}
+
+// WriteAll's rows are stored or fail together, even when batched with
+// others and one of them is a duplicate.
+func TestWriterWriteAllAllOrNone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
+		s := newStore(t, gdb)
+		if err := s.Insert(t.Context(), msg("a", 5, "already there")); err != nil {
+			t.Fatal(err)
+		}
+		p := probeInserts(t, gdb)
+		w := model.NewWriter(s, 64, 0)
+		defer w.Close()
+
+		first := holdFirstInsert(t, w, p)
+		good := []model.Message{msg("a", 1, "x"), msg("a", 2, "y"), msg("a", 3, "z")}
+		good[0].Nickname = strings.Repeat("名", model.MaxNicknameLen+1)
+		bad := []model.Message{msg("a", 4, "x"), msg("a", 5, "dup")}
+		errs := make(chan error, 2)
+		go func() { errs <- w.WriteAll(context.Background(), good...) }()
+		go func() { errs <- w.WriteAll(context.Background(), bad...) }()
+		time.Sleep(100 * time.Millisecond) // both queue behind the held INSERT
+		close(p.release)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		var failed int
+		for range 2 {
+			if err := <-errs; err != nil {
+				if !errors.Is(err, gorm.ErrDuplicatedKey) {
+					t.Errorf("WriteAll: %v, want gorm.ErrDuplicatedKey", err)
+				}
+				failed++
+			}
+		}
+		if failed != 1 {
+			t.Errorf("%d WriteAll calls failed, want 1", failed)
+		}
+		got, _ := s.History(t.Context(), "a", 0, 100)
+		if fmt.Sprint(seqs(got)) != "[1 2 3 5 1000]" {
+			t.Errorf("stored seqs %v, want [1 2 3 5 1000]: the bad run stored nothing", seqs(got))
+		}
+		for _, m := range good {
+			if m.ID == 0 {
+				t.Errorf("seq %d: ID not written back", m.Seq)
+			}
+		}
+		if n := []rune(good[0].Nickname); len(n) != model.MaxNicknameLen {
+			t.Errorf("nickname not clipped as stored: %d characters", len(n))
+		}
+	})
 }
