@@ -1,0 +1,170 @@
+package manager
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"msgo/framework"
+)
+
+// MaxBodyBytes bounds a request body; a larger one answers 413.
+const MaxBodyBytes = 1 << 20
+
+// callTimeout bounds one API call: a cross-node push waits up to a second for
+// other nodes' counts, so this only cuts off a store that hangs.
+const callTimeout = 10 * time.Second
+
+// Node is what the manager needs of a running msgo node. *framework.Server
+// is one.
+type Node interface {
+	App() *framework.App
+	Metrics() *framework.Metrics
+	NodeID() string
+	Started() time.Time
+	Connections() int
+	Draining() bool
+}
+
+var _ Node = (*framework.Server)(nil)
+
+// Options configures a Manager. Server is required.
+type Options struct {
+	Server Node
+	// Token is the bearer token every call but /healthz and /readyz must
+	// carry. Empty means no token, and then only loopback peers are served
+	// (CheckBind refuses such a configuration on any other address).
+	Token   string
+	Version string // reported by /api/status
+	// Ready reports whether the node's dependencies (store, database) answer;
+	// /readyz calls it. Nil pings the node's store.
+	Ready func(ctx context.Context) error
+	// Pprof mounts net/http/pprof under /debug/pprof/, behind the token.
+	Pprof  bool
+	Logger *slog.Logger
+	// RoomGroup maps a room named in /api/send/room and /api/data-update to
+	// the framework group holding its members. Nil: the room is the group.
+	RoomGroup func(room string) string
+}
+
+// Manager serves the manager port (PROTOCOL.md section 6). It is an
+// http.Handler, safe for concurrent use; it holds no state of its own beyond
+// its configuration, so any number of them may front one node.
+type Manager struct {
+	node    Node
+	app     *framework.App
+	auth    authenticator
+	version string
+	ready   func(ctx context.Context) error
+	log     *slog.Logger
+	group   func(room string) string
+	routes  map[string]route
+	pprof   http.Handler // nil unless enabled
+}
+
+// route is one path's handler and the method it answers.
+type route struct {
+	method string // GET routes also answer HEAD
+	open   bool   // served without the token
+	h      http.Handler
+}
+
+// New builds a Manager. It panics when o.Server is nil: that is a wiring
+// mistake to surface at start.
+func New(o Options) *Manager {
+	if o.Server == nil {
+		panic("manager: Options.Server is required")
+	}
+	m := &Manager{
+		node:    o.Server,
+		app:     o.Server.App(),
+		auth:    newAuthenticator(o.Token),
+		version: o.Version,
+		ready:   o.Ready,
+		log:     o.Logger,
+		group:   o.RoomGroup,
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.ready == nil {
+		m.ready = m.app.Store().Ping
+	}
+	if m.group == nil {
+		m.group = func(room string) string { return room }
+	}
+	if o.Pprof {
+		m.pprof = pprofHandler()
+	}
+	get, post := http.MethodGet, http.MethodPost
+	m.routes = map[string]route{
+		"/healthz":             {method: get, open: true, h: http.HandlerFunc(m.healthz)},
+		"/readyz":              {method: get, open: true, h: http.HandlerFunc(m.readyz)},
+		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics())},
+		"/api/status":          {method: get, h: m.api(m.status)},
+		"/api/online/count":    {method: get, h: m.api(m.onlineCount)},
+		"/api/online/users":    {method: get, h: m.api(m.onlineUsers)},
+		"/api/online/check":    {method: get, h: m.api(m.onlineCheck)},
+		"/api/send/user":       {method: post, h: m.api(m.sendCall(toUser, pushFrame))},
+		"/api/send/users":      {method: post, h: m.api(m.sendCall(toUsers, pushFrame))},
+		"/api/broadcast":       {method: post, h: m.api(m.sendCall(toAllBut, pushFrame))},
+		"/api/send/room":       {method: post, h: m.api(m.sendCall(m.toRoom, pushFrame))},
+		"/api/notify":          {method: post, h: m.api(m.sendCall(m.toAudience(false), noticeFrame))},
+		"/api/data-update":     {method: post, h: m.api(m.sendCall(m.toAudience(true), dataUpdateFrame))},
+		"/api/disconnect/user": {method: post, h: m.api(m.disconnectUser)},
+	}
+	return m
+}
+
+// ServeHTTP checks the token (before anything else, so that an outsider
+// learns nothing about which paths exist), then the path, then the method.
+func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, ok := m.routes[r.URL.Path]
+	if !ok && m.pprof != nil && strings.HasPrefix(r.URL.Path, pprofPrefix) {
+		rt, ok = route{h: m.pprof}, true // pprof's symbol lookup also takes POST
+	}
+	if !rt.open && !m.auth.allow(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="msgo manager"`)
+		writeError(w, errorf(http.StatusUnauthorized, "missing or wrong bearer token"))
+		return
+	}
+	if !ok {
+		writeError(w, errorf(http.StatusNotFound, "no such call: %s", r.URL.Path))
+		return
+	}
+	if rt.method != "" && r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
+		allow := rt.method
+		if allow == http.MethodGet {
+			allow += ", " + http.MethodHead
+		}
+		w.Header().Set("Allow", allow)
+		writeError(w, errorf(http.StatusMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, rt.method, r.Method))
+		return
+	}
+	if r.ContentLength > MaxBodyBytes {
+		writeError(w, errTooLarge)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	rt.h.ServeHTTP(w, r)
+}
+
+// endpoint is one API call: it returns the answer's data, or an error that
+// becomes the answer's code and message (see fail).
+type endpoint func(r *http.Request) (any, error)
+
+// api adapts an endpoint to the answer envelope.
+func (m *Manager) api(e endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+		defer cancel()
+		data, err := e(r.WithContext(ctx))
+		if err != nil {
+			writeError(w, m.fail(r, err))
+			return
+		}
+		writeJSON(w, http.StatusOK, "success", data)
+	})
+}
