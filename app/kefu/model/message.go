@@ -1,0 +1,55 @@
+package model
+
+// Message types: who wrote the message (the TP5 chat table's type column).
+const (
+	TypeAgentToUser = 1 // written by a kefu agent to a user
+	TypeUserToAgent = 2 // written by a user (openid) to the agents
+)
+
+// MaxMsgLen is the protocol's limit on a message, in characters; the
+// controller enforces it, the text column holds far more.
+const MaxMsgLen = 2000
+
+// Message is one chat message: a row of the chat table and, as JSON, the
+// wire object {"id","openid","msg","type","isread","time"}.
+//
+// Indexes: (openid, id) serves History; (isread, type, openid) serves
+// Unread, MarkRead, UnreadSessions and the unread counts of Sessions. It
+// leads with isread and type, not openid, so that UnreadSessions reads only
+// the unread rows instead of scanning every openid's entries; lookups for one
+// openid use all three columns by equality and are as fast either way.
+type Message struct {
+	ID     int64  `gorm:"column:id;primaryKey;autoIncrement;index:idx_chat_openid_id,priority:2" json:"id"`
+	OpenID string `gorm:"column:openid;type:varchar(64);not null;index:idx_chat_openid_id,priority:1;index:idx_chat_unread,priority:3" json:"openid"`
+	Msg    string `gorm:"column:msg;type:text;not null" json:"msg"`
+	Type   int    `gorm:"column:type;type:tinyint;not null;index:idx_chat_unread,priority:2" json:"type"`
+	IsRead int    `gorm:"column:isread;type:tinyint;not null;default:0;index:idx_chat_unread,priority:1" json:"isread"`
+	Time   int64  `gorm:"column:time;not null" json:"time"` // unix ms
+}
+
+// TableName is the table's name, chat.
+func (Message) TableName() string { return "chat" }
+
+// Session is a conversation with one openid: a row of chat_session, which
+// Store.Insert keeps pointing at the openid's latest message, plus the
+// count of that user's messages no agent has read yet. Its JSON is the
+// kefu.session.list entry {"openid","last_msg","last_time","unread"}.
+type Session struct {
+	OpenID   string `gorm:"column:openid;type:varchar(64);primaryKey" json:"openid"`
+	LastID   int64  `gorm:"column:last_id;not null;index:idx_chat_session_last_id" json:"-"`
+	LastMsg  string `gorm:"column:last_msg;type:text;not null" json:"last_msg"`
+	LastTime int64  `gorm:"column:last_time;not null" json:"last_time"`
+	Unread   int64  `gorm:"-" json:"unread"` // computed from chat, not stored
+}
+
+// TableName is the table's name, chat_session.
+func (Session) TableName() string { return "chat_session" }
+
+// SessionUnread is how many of one user's messages no agent has read.
+type SessionUnread struct {
+	OpenID string `gorm:"column:openid" json:"openid"`
+	Unread int64  `gorm:"column:unread" json:"unread"`
+}
+
+// Models lists the kefu module's tables, for db.Migrate.
+func Models() []any { return []any{&Message{}, &Session{}} }

@@ -1,0 +1,166 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"msgo/library/db"
+)
+
+// Store reads and writes the chat and chat_session tables. It is safe for
+// concurrent use.
+//
+// Errors from the database are classified: errors.Is(err, db.ErrUnavailable)
+// means the database could not be reached and nothing was changed.
+type Store struct {
+	db *gorm.DB
+}
+
+// NewStore returns a Store over gdb, whose tables were created with
+// db.Migrate(ctx, gdb, Models()...).
+func NewStore(gdb *gorm.DB) *Store {
+	return &Store{db: gdb}
+}
+
+// Insert stores m as unread and fills in m.ID (and m.Time with the current
+// unix ms when it is 0). The openid's chat_session row is moved to m in the
+// same transaction.
+func (s *Store) Insert(ctx context.Context, m *Message) error {
+	if err := checkType(m.Type); err != nil {
+		return fmt.Errorf("kefu: insert: %w", err)
+	}
+	if m.OpenID == "" {
+		return fmt.Errorf("kefu: insert: empty openid")
+	}
+	if m.Time == 0 {
+		m.Time = time.Now().UnixMilli()
+	}
+	m.IsRead = 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(m).Error; err != nil {
+			return err
+		}
+		return tx.Exec(sessionUpsert(tx, "VALUES (?, ?, ?, ?)"), m.OpenID, m.ID, m.Msg, m.Time).Error
+	})
+	if err != nil {
+		return fmt.Errorf("kefu: insert message of %q: %w", m.OpenID, db.Classify(err))
+	}
+	return nil
+}
+
+// History returns up to limit messages of openid, newest first, with
+// id < beforeID (beforeID 0: from the newest). The result is empty, never
+// nil, when there are none.
+func (s *Store) History(ctx context.Context, openid string, beforeID int64, limit int) ([]Message, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("kefu: history: limit %d, want at least 1", limit)
+	}
+	q := s.db.WithContext(ctx).Where("openid = ?", openid)
+	if beforeID > 0 {
+		q = q.Where("id < ?", beforeID)
+	}
+	msgs := make([]Message, 0, min(limit, 100))
+	if err := q.Order("id DESC").Limit(limit).Find(&msgs).Error; err != nil {
+		return nil, fmt.Errorf("kefu: history of %q: %w", openid, db.Classify(err))
+	}
+	return msgs, nil
+}
+
+// MarkRead marks as read the unread messages of openid's conversation that
+// have type fromType (the other side's messages: TypeUserToAgent when an
+// agent reads, TypeAgentToUser when the user reads) and id <= upToID, and
+// returns how many it changed.
+func (s *Store) MarkRead(ctx context.Context, openid string, fromType int, upToID int64) (int64, error) {
+	if err := checkType(fromType); err != nil {
+		return 0, fmt.Errorf("kefu: mark read: %w", err)
+	}
+	res := s.db.WithContext(ctx).
+		Model(&Message{}).
+		Where("isread = 0 AND type = ? AND openid = ? AND id <= ?", fromType, openid, upToID).
+		Update("isread", 1)
+	if res.Error != nil {
+		return 0, fmt.Errorf("kefu: mark read of %q: %w", openid, db.Classify(res.Error))
+	}
+	return res.RowsAffected, nil
+}
+
+// Unread counts openid's unread messages of type fromType.
+func (s *Store) Unread(ctx context.Context, openid string, fromType int) (int64, error) {
+	if err := checkType(fromType); err != nil {
+		return 0, fmt.Errorf("kefu: unread: %w", err)
+	}
+	var n int64
+	err := s.db.WithContext(ctx).
+		Model(&Message{}).
+		Where("isread = 0 AND type = ? AND openid = ?", fromType, openid).
+		Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("kefu: unread of %q: %w", openid, db.Classify(err))
+	}
+	return n, nil
+}
+
+// UnreadSessions returns, for every openid with unread user-to-agent
+// messages, how many there are, ordered by openid.
+func (s *Store) UnreadSessions(ctx context.Context) ([]SessionUnread, error) {
+	out := []SessionUnread{}
+	if err := s.unreadByOpenID(ctx, nil).Order("openid").Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("kefu: unread sessions: %w", db.Classify(err))
+	}
+	return out, nil
+}
+
+// Sessions returns the limit conversations with the most recent messages,
+// latest first, each with its count of unread user-to-agent messages.
+func (s *Store) Sessions(ctx context.Context, limit int) ([]Session, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("kefu: sessions: limit %d, want at least 1", limit)
+	}
+	sessions := make([]Session, 0, min(limit, 100))
+	err := s.db.WithContext(ctx).Order("last_id DESC").Limit(limit).Find(&sessions).Error
+	if err != nil {
+		return nil, fmt.Errorf("kefu: sessions: %w", db.Classify(err))
+	}
+	if len(sessions) == 0 {
+		return sessions, nil
+	}
+	openids := make([]string, len(sessions))
+	for i, ses := range sessions {
+		openids[i] = ses.OpenID
+	}
+	var counts []SessionUnread
+	if err := s.unreadByOpenID(ctx, openids).Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("kefu: sessions: unread counts: %w", db.Classify(err))
+	}
+	unread := make(map[string]int64, len(counts))
+	for _, c := range counts {
+		unread[c.OpenID] = c.Unread
+	}
+	for i := range sessions {
+		sessions[i].Unread = unread[sessions[i].OpenID]
+	}
+	return sessions, nil
+}
+
+// unreadByOpenID counts unread user-to-agent messages per openid, of the
+// given openids or (nil) of all. It reads only idx_chat_unread.
+func (s *Store) unreadByOpenID(ctx context.Context, openids []string) *gorm.DB {
+	q := s.db.WithContext(ctx).
+		Model(&Message{}).
+		Select("openid, COUNT(*) AS unread").
+		Where("isread = 0 AND type = ?", TypeUserToAgent)
+	if openids != nil {
+		q = q.Where("openid IN ?", openids)
+	}
+	return q.Group("openid")
+}
+
+func checkType(t int) error {
+	if t != TypeAgentToUser && t != TypeUserToAgent {
+		return fmt.Errorf("type %d, want %d or %d", t, TypeAgentToUser, TypeUserToAgent)
+	}
+	return nil
+}
