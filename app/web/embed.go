@@ -1,0 +1,25 @@
+package web
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed sdk assets
+var files embed.FS
+
+// SDK returns the client SDK files (msgo.js, msgo-wx.js and their .d.ts),
+// served at /sdk/.
+func SDK() fs.FS { return sub("sdk") }
+
+// Assets returns the files the pages share (page.js, page.css), served at
+// /assets/.
+func Assets() fs.FS { return sub("assets") }
+
+func sub(dir string) fs.FS {
+	f, err := fs.Sub(files, dir)
+	if err != nil {
+		panic("web: embedded " + dir + ": " + err.Error()) // a build mistake
+	}
+	return f
+}
