@@ -1,0 +1,131 @@
+package web_test
+
+import (
+	"encoding/json"
+	"time"
+
+	"msgo/framework"
+)
+
+// testRoutes are methods the SDK tests drive the real node with: a stream
+// shaped like kefu.bot.ask, closes with a chosen code, a slow handler and a
+// push to oneself. They are registered on a real msgotest node, beside
+// app/index; nothing on the wire is faked.
+func testRoutes(r *framework.Router) {
+	r.Handle("sdktest.stream.chunks", streamChunks)
+	r.Handle("sdktest.conn.close", closeSelf)
+	r.Handle("sdktest.user.close", closeUser)
+	r.Handle("sdktest.slow.sleep", sleepThenReply)
+	r.Handle("sdktest.push.self", pushSelf)
+}
+
+type chunk struct {
+	SessionID string `json:"session_id"`
+	Message   string `json:"message"`
+	Complete  bool   `json:"complete"`
+}
+
+// streamChunks answers like kefu.bot.ask: one frame per part with the
+// request's id and complete false, then one with complete true. ack_first
+// sends a plain 200 reply before the chunks; fail_after ends with a 500 after
+// that many chunks instead of completing.
+func streamChunks(c *framework.Context) error {
+	var p struct {
+		Parts     []string `json:"parts"`
+		SessionID string   `json:"session_id"`
+		AckFirst  bool     `json:"ack_first"`
+		FailAfter int      `json:"fail_after"`
+		GapMS     int      `json:"gap_ms"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	id := append(json.RawMessage(nil), c.ID()...)
+	conn := c.Client().ID()
+	send := func(ch chunk) error {
+		f, err := framework.NewFrame(framework.Message{Status: 200, Event: "sdktest.stream", Param: ch, ID: id})
+		if err != nil {
+			return err
+		}
+		return c.App().Send(conn, f)
+	}
+	if p.AckFirst {
+		if err := c.Success("streaming", nil); err != nil {
+			return err
+		}
+	}
+	for i, part := range p.Parts {
+		if p.FailAfter > 0 && i == p.FailAfter {
+			return framework.Errorf(500, "stream broke")
+		}
+		if p.GapMS > 0 {
+			time.Sleep(time.Duration(p.GapMS) * time.Millisecond)
+		}
+		if err := send(chunk{SessionID: p.SessionID, Message: part}); err != nil {
+			return err
+		}
+	}
+	return send(chunk{SessionID: p.SessionID, Complete: true})
+}
+
+// closeSelf replies, then closes the caller's connection with code and reason.
+func closeSelf(c *framework.Context) error {
+	var p struct {
+		Code   int    `json:"code"`
+		Reason string `json:"reason"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	if err := c.Success("closing", nil); err != nil {
+		return err
+	}
+	return c.App().Close(c.Client().ID(), p.Code, p.Reason)
+}
+
+// closeUser closes every connection of a user, as the manager's
+// /api/disconnect/user does, from another connection's request.
+func closeUser(c *framework.Context) error {
+	var p struct {
+		ID   string `json:"user"`
+		Type string `json:"type"`
+		Code int    `json:"code"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	n, err := c.App().DisconnectUser(c.Context(), p.Type, p.ID, p.Code)
+	if err != nil {
+		return err
+	}
+	return c.Success("closed", map[string]int{"closed": n})
+}
+
+func sleepThenReply(c *framework.Context) error {
+	var p struct {
+		MS int `json:"ms"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	time.Sleep(time.Duration(p.MS) * time.Millisecond)
+	return c.Success("slept", map[string]int{"ms": p.MS})
+}
+
+// pushSelf pushes {event, param} to the caller, as a push (no id).
+func pushSelf(c *framework.Context) error {
+	var p struct {
+		Event string          `json:"event"`
+		Param json.RawMessage `json:"param"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	if len(p.Param) == 0 {
+		p.Param = json.RawMessage("{}")
+	}
+	if err := c.App().SendSuccess(c.Client().ID(), p.Event, "", p.Param); err != nil {
+		return err
+	}
+	return c.Success("pushed", nil)
+}
