@@ -253,6 +253,13 @@ func TestLoggerWarnsOnSlowQueries(t *testing.T) {
 	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "SELECT 1") || strings.Contains(out, "SELECT 2") {
 		t.Errorf("want one slow-query warning for SELECT 1:\n%s", out)
 	}
+
+	logs.Reset()
+	long := "INSERT INTO t VALUES " + strings.Repeat("(?,?),", 5000)
+	gdb.Logger.Trace(t.Context(), time.Now().Add(-time.Second), func() (string, int64) { return long, 5000 }, nil)
+	if n := logs.Len(); n > 2000 || !strings.Contains(logs.String(), "bytes)") {
+		t.Errorf("a long statement logged in %d bytes, want it cut", n)
+	}
 }
 
 // openLogged opens a SQLite database whose log records at level and above

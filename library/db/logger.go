@@ -14,6 +14,10 @@ import (
 // SlowQuery is the duration past which a query is logged at warn level.
 const SlowQuery = 200 * time.Millisecond
 
+// maxLoggedSQL caps the SQL text in a log record: a batch INSERT of 500
+// rows would otherwise write a 20 KB line of placeholders.
+const maxLoggedSQL = 1024
+
 // logger adapts gorm's logger to slog.
 //
 // SQL is always logged with its placeholders and never with its arguments:
@@ -82,6 +86,9 @@ func (l *logger) Trace(ctx context.Context, begin time.Time, fc func() (string, 
 		return // skip building the SQL text
 	}
 	sql, rows := fc()
+	if len(sql) > maxLoggedSQL {
+		sql = fmt.Sprintf("%s... (%d bytes)", sql[:maxLoggedSQL], len(sql))
+	}
 	attrs := []slog.Attr{slog.Duration("elapsed", elapsed), slog.String("sql", sql), slog.Int64("rows", rows)}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

@@ -96,6 +96,11 @@ func (w *Writer) WriteAll(ctx context.Context, msgs ...Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		// select below picks at random among ready cases; do not store a
+		// row whose caller has already given up.
+		return fmt.Errorf("live: write: %w", db.Classify(err))
+	}
 	r := requests.Get().(*request)
 	r.msgs = msgs
 	r.deadline, r.hasDeadline = ctx.Deadline()
