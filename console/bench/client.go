@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -194,6 +193,7 @@ func (d *dialer) dial(ctx context.Context, ep endpoint, idx int, token string) (
 	nd := net.Dialer{Timeout: d.timeout}
 	if len(d.sources) > 0 {
 		nd.LocalAddr = &net.TCPAddr{IP: d.sources[idx%len(d.sources)]}
+		nd.Control = bindNoPort
 	}
 	wd := ws.Dialer{
 		NetDial:         nd.DialContext,
@@ -265,5 +265,3 @@ func intAfter(msg []byte, key string) (int64, bool) {
 	}
 	return n, true
 }
-
-var errNoConn = errors.New("no connection open")

@@ -31,31 +31,44 @@ func newManager(base, token string, conns int) *manager {
 
 // answer is the manager's envelope.
 type answer struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Data    struct {
-		Delivered int `json:"delivered"`
-	} `json:"data"`
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
 }
 
 // send POSTs body to path and returns data.delivered.
 func (m *manager) send(ctx context.Context, path string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.base+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
+	var d struct {
+		Delivered int `json:"delivered"`
 	}
-	req.Header.Set("Content-Type", "application/json")
+	err := m.call(ctx, http.MethodPost, path, body, &d)
+	return d.Delivered, err
+}
+
+// call makes one call and decodes the answer's data into data.
+func (m *manager) call(ctx context.Context, method, path string, body []byte, data any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, m.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if m.token != "" {
 		req.Header.Set("Authorization", "Bearer "+m.token)
 	}
 	resp, err := m.hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("manager %s: %w", path, err)
+		return fmt.Errorf("manager %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return 0, fmt.Errorf("manager %s: %w", path, err)
+		return fmt.Errorf("manager %s: %w", path, err)
 	}
 	var a answer
 	if err := json.Unmarshal(raw, &a); err != nil || resp.StatusCode != http.StatusOK || a.Code != http.StatusOK {
@@ -63,9 +76,14 @@ func (m *manager) send(ctx context.Context, path string, body []byte) (int, erro
 		if msg == "" {
 			msg = strings.TrimSpace(string(raw))
 		}
-		return 0, fmt.Errorf("manager %s: HTTP %d: %s", path, resp.StatusCode, msg)
+		return fmt.Errorf("manager %s: HTTP %d: %s", path, resp.StatusCode, msg)
 	}
-	return a.Data.Delivered, nil
+	if data != nil && len(a.Data) > 0 {
+		if err := json.Unmarshal(a.Data, data); err != nil {
+			return fmt.Errorf("manager %s: data: %w", path, err)
+		}
+	}
+	return nil
 }
 
 func (m *manager) close() { m.hc.CloseIdleConnections() }

@@ -22,6 +22,7 @@ type pool struct {
 	conns []*conn // by index; nil where the connection failed
 
 	readers  sync.WaitGroup
+	stopHB   context.CancelFunc
 	stopping atomic.Bool
 	dropped  atomic.Int64 // ended by the server or the network while held
 
@@ -30,7 +31,15 @@ type pool struct {
 	errs   errorTally
 }
 
-func newPool(n int) *pool { return &pool{conns: make([]*conn, n)} }
+// newPool returns an empty pool for n connections whose heartbeat pings
+// every open connection each interval until close.
+func newPool(n int, every time.Duration) *pool {
+	p := &pool{conns: make([]*conn, n)}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stopHB = cancel
+	go p.heartbeat(ctx, every)
+	return p
+}
 
 // openSpec says how to open a pool's connections.
 type openSpec struct {
@@ -123,7 +132,8 @@ func (p *pool) each(fn func(*conn)) {
 }
 
 // heartbeat pings every connection each interval until ctx ends, so the
-// server's idle timeout (60 s by default) does not close held connections.
+// server's idle timeout (60 s by default) closes no held connection, even
+// while a large pool is still opening.
 func (p *pool) heartbeat(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -139,6 +149,7 @@ func (p *pool) heartbeat(ctx context.Context, every time.Duration) {
 
 // close drops every connection and waits (boundedly) for the readers.
 func (p *pool) close() {
+	p.stopHB()
 	p.stopping.Store(true)
 	p.each((*conn).close)
 	done := make(chan struct{})

@@ -129,14 +129,18 @@ func (s *stamps) handle(c *conn, msg []byte) {
 // unique returns the stamped pushes received once.
 func (s *stamps) unique() int64 { return s.received.Load() - s.dups.Load() }
 
-// settle waits until counter stops moving for quiet, or until the deadline
-// or ctx ends; it returns whether the counter went quiet.
-func settle(ctx context.Context, counter func() int64, quiet, limit time.Duration) bool {
+// settle waits until done reports true (when done is not nil), or counter
+// has not moved for quiet, or limit passed, or ctx ended. It reports whether
+// it ended for done or quiet.
+func settle(ctx context.Context, counter func() int64, done func() bool, quiet, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	last, since := counter(), time.Now()
-	t := time.NewTicker(quiet / 5)
+	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
+		if done != nil && done() {
+			return true
+		}
 		select {
 		case <-ctx.Done():
 			return false
