@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"msgo/app/index"
 	"msgo/framework"
+	"msgo/framework/manager"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 )
@@ -55,61 +55,10 @@ func startNode(t *testing.T, o msgotest.Options) *msgotest.Server {
 
 const testManagerToken = "bench-test-token"
 
-// startManager serves the part of the manager port the bench calls
-// (PROTOCOL.md section 6) over app, as framework/manager will.
-func startManager(t *testing.T, app *framework.App) string {
+// startManager serves node's manager port with framework/manager.
+func startManager(t *testing.T, node *msgotest.Server) string {
 	t.Helper()
-	type sendBody struct {
-		Room  string          `json:"room"`
-		ID    string          `json:"id"`
-		Type  string          `json:"type"`
-		Event string          `json:"event"`
-		Param json.RawMessage `json:"param"`
-	}
-	reply := func(w http.ResponseWriter, code int, msg string, data any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]any{"code": code, "message": msg, "data": data})
-	}
-	push := func(target func(b sendBody) framework.Target) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			var b sendBody
-			if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-				reply(w, 400, err.Error(), nil)
-				return
-			}
-			f, err := framework.Push(b.Event, b.Param)
-			if err != nil {
-				reply(w, 400, err.Error(), nil)
-				return
-			}
-			n, err := app.Push(r.Context(), target(b), f)
-			if err != nil {
-				reply(w, 503, err.Error(), nil)
-				return
-			}
-			reply(w, 200, "success", map[string]int{"delivered": n})
-		}
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/send/room", push(func(b sendBody) framework.Target { return framework.Target{Group: b.Room} }))
-	mux.HandleFunc("POST /api/send/user", push(func(b sendBody) framework.Target { return framework.Target{User: b.ID, Type: b.Type} }))
-	mux.HandleFunc("GET /api/online/check", func(w http.ResponseWriter, r *http.Request) {
-		id := r.URL.Query().Get("id")
-		on, err := app.IsOnline(r.Context(), r.URL.Query().Get("type"), id)
-		if err != nil {
-			reply(w, 503, err.Error(), nil)
-			return
-		}
-		reply(w, 200, "success", map[string]any{"id": id, "is_online": on})
-	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+testManagerToken {
-			reply(w, 401, "unauthorized", nil)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	}))
+	srv := httptest.NewServer(manager.New(manager.Options{Server: node.Server, Token: testManagerToken}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -266,7 +215,7 @@ func TestConnectRateRejected(t *testing.T) {
 
 func TestFanout(t *testing.T) {
 	srv := startNode(t, msgotest.Options{})
-	mgr := startManager(t, srv.App())
+	mgr := startManager(t, srv)
 	_, errOut, l := mustBench(t, "fanout", "--url", srv.URL, "--secret", srv.Secret, "--manager", mgr, "--manager-token", testManagerToken,
 		"--conns", "20", "--room", "fan", "--rate", "20", "--duration", "1500ms", "--pid", self, "--json")
 	want := map[string]float64{"members": 20, "pushes_sent": 30, "push_errors": 0, "deliveries_expected": 600,
@@ -288,7 +237,7 @@ func TestFanout(t *testing.T) {
 
 func TestFanoutManagerRefuses(t *testing.T) {
 	srv := startNode(t, msgotest.Options{})
-	mgr := startManager(t, srv.App())
+	mgr := startManager(t, srv)
 	_, _, l := mustBench(t, "fanout", "--url", srv.URL, "--secret", srv.Secret, "--manager", mgr, "--manager-token", "wrong",
 		"--conns", "5", "--rate", "10", "--duration", "300ms", "--drain", "200ms", "--json")
 	if l.fig(t, "pushes_sent") != 0 || l.fig(t, "push_errors") != 3 || l.fig(t, "deliveries_received") != 0 {
@@ -335,7 +284,7 @@ func TestCluster(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	a := startNode(t, msgotest.Options{Store: store, Secret: "cluster-secret"})
 	b := startNode(t, msgotest.Options{Store: store, Secret: "cluster-secret"})
-	mgr := startManager(t, a.App())
+	mgr := startManager(t, a)
 	_, _, l := mustBench(t, "cluster", "--url", a.URL+","+b.URL, "--secret", "cluster-secret", "--manager", mgr, "--manager-token", testManagerToken,
 		"--conns", "20", "--rate", "40", "--duration", "1s", "--json")
 	want := map[string]float64{"conns_opened": 20, "pushes_sent": 40, "push_errors": 0, "deliveries_received": 40, "loss": 0, "duplicates": 0, "manager_delivered": 40}

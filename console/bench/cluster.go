@@ -84,7 +84,7 @@ func runCluster(ctx context.Context, e *env) (result, error) {
 
 // awaitOnline polls the manager until user id is online: presence reaches the
 // shared store shortly after the handshake, and a send before it would miss.
-func awaitOnline(ctx context.Context, m *manager, id string, limit time.Duration) error {
+func awaitOnline(ctx context.Context, m *managerClient, id string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	path := "/api/online/check?id=" + url.QueryEscape(id)
 	for {

@@ -67,8 +67,8 @@ type env struct {
 	endpoints []endpoint
 	dialer    *dialer
 	procs     procs
-	manager   *manager // nil unless the scenario pushes
-	tag       string   // random, in every user id, so runs never share users
+	manager   *managerClient // nil unless the scenario pushes
+	tag       string         // random, in every user id, so runs never share users
 }
 
 func newEnv(cmd *cobra.Command, o *options, needManager bool) (*env, error) {
@@ -99,7 +99,7 @@ func newEnv(cmd *cobra.Command, o *options, needManager bool) (*env, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.manager = newManager(u.String(), o.managerToken, o.pushWorkers)
+		e.manager = newManagerClient(u.String(), o.managerToken, o.pushWorkers)
 	}
 	if len(e.procs) > 0 {
 		if _, err := e.procs.sample(); err != nil {

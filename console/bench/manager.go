@@ -12,21 +12,21 @@ import (
 	"time"
 )
 
-// manager calls a node's manager port (PROTOCOL.md section 6).
-type manager struct {
+// managerClient calls a node's manager port (PROTOCOL.md section 6).
+type managerClient struct {
 	base  string // http://127.0.0.1:9502, no trailing slash
 	token string
 	hc    *http.Client
 }
 
-func newManager(base, token string, conns int) *manager {
+func newManagerClient(base, token string, conns int) *managerClient {
 	tr := &http.Transport{
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     30 * time.Second,
 		DisableCompression:  true,
 	}
-	return &manager{base: strings.TrimRight(base, "/"), token: token, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	return &managerClient{base: strings.TrimRight(base, "/"), token: token, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 
 // answer is the manager's envelope.
@@ -37,7 +37,7 @@ type answer struct {
 }
 
 // send POSTs body to path and returns data.delivered.
-func (m *manager) send(ctx context.Context, path string, body []byte) (int, error) {
+func (m *managerClient) send(ctx context.Context, path string, body []byte) (int, error) {
 	var d struct {
 		Delivered int `json:"delivered"`
 	}
@@ -46,7 +46,7 @@ func (m *manager) send(ctx context.Context, path string, body []byte) (int, erro
 }
 
 // call makes one call and decodes the answer's data into data.
-func (m *manager) call(ctx context.Context, method, path string, body []byte, data any) error {
+func (m *managerClient) call(ctx context.Context, method, path string, body []byte, data any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -86,7 +86,7 @@ func (m *manager) call(ctx context.Context, method, path string, body []byte, da
 	return nil
 }
 
-func (m *manager) close() { m.hc.CloseIdleConnections() }
+func (m *managerClient) close() { m.hc.CloseIdleConnections() }
 
 // stampedBody builds a send body {prefix "param":{"seq":n,"ts":unix_nanos}}:
 // prefix is the call's fixed fields, pre-encoded, ending with a comma.
