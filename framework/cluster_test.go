@@ -60,7 +60,7 @@ func groupModule(r *framework.Router) {
 }
 
 // startCluster starts n nodes sharing stores (one cluster) and the secret.
-func startCluster(t *testing.T, stores []cache.Store) []*msgotest.Server {
+func startCluster(t testing.TB, stores []cache.Store) []*msgotest.Server {
 	var nodes []*msgotest.Server
 	secret := "cluster-secret"
 	for i, st := range stores {
@@ -74,7 +74,7 @@ func startCluster(t *testing.T, stores []cache.Store) []*msgotest.Server {
 	return nodes
 }
 
-func redisStores(t *testing.T, n int) []cache.Store {
+func redisStores(t testing.TB, n int) []cache.Store {
 	var out []cache.Store
 	for _, r := range cachetest.RedisNodes(t, n) {
 		out = append(out, r)

@@ -49,6 +49,7 @@ type conn struct {
 	state       uint8
 	headPartial bool // wq[0] was partly written: a close must not cut it
 	hooksRan    bool
+	starting    bool // registered, 101 not yet written: output waits in wq
 	closeCode   uint16
 	closingAt   int64
 	wq          [][]byte

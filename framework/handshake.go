@@ -23,12 +23,13 @@ import (
 var errTooLarge = errors.New("handshake over 16 KiB")
 
 var (
-	rejectAuth     = reject(http.StatusForbidden, "invalid or missing auth token")
-	rejectOrigin   = reject(http.StatusForbidden, "origin not allowed")
-	rejectPath     = reject(http.StatusNotFound, "not found")
-	rejectPerIP    = reject(http.StatusTooManyRequests, "too many connections from this address")
-	rejectFull     = reject(http.StatusServiceUnavailable, "server at max connections")
-	rejectDraining = reject(http.StatusServiceUnavailable, "server is draining")
+	rejectAuth      = reject(http.StatusForbidden, "invalid or missing auth token")
+	rejectOrigin    = reject(http.StatusForbidden, "origin not allowed")
+	rejectPath      = reject(http.StatusNotFound, "not found")
+	rejectPerIP     = reject(http.StatusTooManyRequests, "too many connections from this address")
+	rejectFull      = reject(http.StatusServiceUnavailable, "server at max connections")
+	rejectResources = reject(http.StatusServiceUnavailable, "server out of resources")
+	rejectDraining  = reject(http.StatusServiceUnavailable, "server is draining")
 )
 
 func reject(status int, reason string) error {
@@ -53,6 +54,7 @@ type handshake struct {
 	ip       ipKey
 	nc       net.Conn // the connection being upgraded, for Write
 	answered bool     // the Upgrader wrote its answer
+	conn     *conn    // registered before the 101, started after it
 }
 
 // Write is the Upgrader's writer: it records that an answer went out.
@@ -127,16 +129,21 @@ func (h *handshake) serve(nc net.Conn) {
 			writeRejection(nc, http.StatusBadRequest, "not a valid WebSocket upgrade")
 		}
 		s.metrics.handshake(rejectionLabel(err))
-		if h.ip.ok {
+		switch {
+		case h.conn != nil:
+			s.release(h.conn, 1006) // the 101 never went out: undo the registration
+		case h.ip.ok:
 			s.ips.release(h.ip.addr)
 		}
+		h.conn = nil
 		nc.Close()
 		return
 	}
-	nc.SetDeadline(time.Time{})
-	if err := s.attach(nc, h.ident, h.ip, h.buf[end:n]); err != nil {
+	c := h.conn
+	h.conn = nil
+	if err := s.start(c, nc, h.buf[end:n]); err != nil {
 		s.metrics.handshake("error")
-		s.log.Warn("attach connection failed", "err", err)
+		s.log.Warn("start connection failed", "err", err)
 		return
 	}
 	s.metrics.handshake("ok")
@@ -256,6 +263,12 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	}
 	h.ip = ipKey{addr: ip, ok: true}
 	h.ident = compact(id)
+	c, err := s.prepare(h.nc, h.ident, h.ip)
+	if err != nil {
+		s.log.Warn("cannot take a connection", "err", err)
+		return nil, rejectResources
+	}
+	h.conn = c
 	return nil, nil
 }
 
@@ -319,6 +332,8 @@ func rejectionLabel(err error) string {
 		return "per_ip_limit"
 	case rejectFull:
 		return "full"
+	case rejectResources:
+		return "resources"
 	case rejectDraining:
 		return "draining"
 	}

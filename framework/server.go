@@ -170,48 +170,57 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
-// attach takes the socket out of Go's runtime and hands it to the poller: the
-// fd is duplicated and the net.Conn closed, so the connection keeps exactly one
-// fd, unknown to Go's poller. pending is what the client sent after its
-// handshake request.
-func (s *Server) attach(nc net.Conn, id identity, ip ipKey, pending []byte) error {
+// prepare registers the connection of nc before the 101 is written, so a push
+// sent the moment the client sees its 101 reaches it: frames for it wait in
+// its queue until start. The socket is duplicated here; nc stays open to
+// write the 101 and is closed by start, so the connection keeps exactly one
+// fd, unknown to Go's runtime poller.
+func (s *Server) prepare(nc net.Conn, id identity, ip ipKey) (*conn, error) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		nc.Close()
-		return errors.New("framework: connection has no file descriptor")
+		return nil, errors.New("framework: connection has no file descriptor")
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		nc.Close()
-		return fmt.Errorf("framework: syscall conn: %w", err)
+		return nil, fmt.Errorf("framework: syscall conn: %w", err)
 	}
 	fd := -1
 	var dupErr error
 	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.Dup(int(f)) }); err != nil || dupErr != nil {
-		nc.Close()
-		return fmt.Errorf("framework: dup fd: %w", errors.Join(err, dupErr))
+		return nil, fmt.Errorf("framework: dup fd: %w", errors.Join(err, dupErr))
 	}
-	nc.Close()
 	unix.CloseOnExec(fd)
 	c := &conn{
-		id:    ConnID(s.nextID.Add(1)),
-		fd:    fd,
-		srv:   s,
-		ident: id,
-		ip:    ip.addr,
+		id:       ConnID(s.nextID.Add(1)),
+		fd:       fd,
+		srv:      s,
+		ident:    id,
+		ip:       ip.addr,
+		starting: true,
 	}
 	c.lastSeen.Store(s.now())
-	if len(pending) > 0 {
-		c.pend = append([]byte(nil), pending...)
-	}
 	s.inflight.Add(1)
 	s.hub.add(c)
 	s.app.connected(c)
 	s.metrics.opened()
+	return c, nil
+}
+
+// start hands a prepared connection to the poller once its 101 is out;
+// pending is what the client sent right after its handshake request.
+func (s *Server) start(c *conn, nc net.Conn, pending []byte) error {
+	nc.Close()
+	if len(pending) > 0 {
+		c.pend = append([]byte(nil), pending...)
+	}
 	if err := s.poller.add(c, func(ev netpoll.EpollEvent) { s.onEvent(c, ev) }); err != nil {
 		s.release(c, 1011)
 		return fmt.Errorf("framework: poll fd: %w", err)
 	}
+	c.mu.Lock()
+	c.starting = false
+	c.flushLocked()
+	c.mu.Unlock()
 	if len(pending) > 0 {
 		s.schedule(c, flagRead)
 	}

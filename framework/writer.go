@@ -30,7 +30,7 @@ func (c *conn) send(b []byte) error {
 }
 
 func (c *conn) enqueueLocked(b []byte) error {
-	if len(c.wq) == 0 {
+	if len(c.wq) == 0 && !c.starting {
 		n, err := unix.Write(c.fd, b)
 		if n == len(b) {
 			return nil
@@ -63,6 +63,9 @@ func (c *conn) flush() {
 }
 
 func (c *conn) flushLocked() {
+	if c.starting {
+		return
+	}
 	for len(c.wq) > 0 && c.state != stateReleased {
 		iov := c.wq
 		if len(iov) > iovMax {

@@ -17,8 +17,9 @@ import (
 	"msgo/framework"
 )
 
-// DefaultTimeout bounds every wait of a Client.
-const DefaultTimeout = 5 * time.Second
+// DefaultTimeout bounds every wait of a Client. It is generous because the
+// whole suite runs under -race on two cores in CI.
+const DefaultTimeout = 10 * time.Second
 
 // Reply is one server frame.
 type Reply struct {
