@@ -18,6 +18,7 @@ import (
 	"msgo/app"
 	"msgo/config"
 	"msgo/framework"
+	"msgo/framework/manager"
 	"msgo/library/cache"
 	"msgo/library/db"
 )
@@ -166,7 +167,7 @@ func newNode(cfg *config.Config, log *slog.Logger) (n *node, err error) {
 			n.close()
 		}
 	}()
-	if err := checkManagerBind(cfg.Manager.Listen, cfg.Manager.Token); err != nil {
+	if err := manager.CheckBind(cfg.Manager.Listen, cfg.Manager.Token); err != nil {
 		return nil, err
 	}
 	fcfg, err := frameworkConfig(cfg)
