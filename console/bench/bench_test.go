@@ -266,6 +266,7 @@ func TestRPC(t *testing.T) {
 		}
 	}
 	lines[0].fig(t, "server_cpu_us_per_request")
+	lines[0].fig(t, "client_cpu_pct")
 }
 
 func TestRPCRateLimited(t *testing.T) {
@@ -273,6 +274,9 @@ func TestRPCRateLimited(t *testing.T) {
 	_, _, l := mustBench(t, "rpc", "--url", srv.URL, "--secret", srv.Secret, "--conns", "2", "--duration", "300ms", "--json")
 	if l.fig(t, "errors") == 0 {
 		t.Fatalf("no errors counted against a limit of 5/s: %v", l.Figures)
+	}
+	if _, ok := l.Figures["server_cpu_pct"]; ok {
+		t.Errorf("server figures without --pid: %v", l.Figures)
 	}
 	if len(l.Notes) == 0 || !strings.Contains(l.Notes[len(l.Notes)-1], "MSGO_OUTSIDE_RATE_LIMIT") {
 		t.Fatalf("notes %v, want the rate-limit hint", l.Notes)

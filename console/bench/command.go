@@ -132,26 +132,39 @@ func (e *env) tokens(n int, claims func(i int) encrypt.Claims) ([]string, error)
 // userID is connection i's user id in this process.
 func (e *env) userID(i int) string { return "bench-" + e.tag + "-" + strconv.Itoa(i) }
 
-// sample reads the server's use, or nothing when no --pid was given.
-func (e *env) sample() (usage, bool, error) {
-	if len(e.procs) == 0 {
-		return usage{}, false, nil
+// sample reads the server's use (when --pid was given) and the bench's own.
+func (e *env) sample() (usage, error) {
+	u := usage{at: time.Now()}
+	if len(e.procs) > 0 {
+		var err error
+		if u, err = e.procs.sample(); err != nil {
+			return u, err
+		}
+		u.server = true
 	}
-	u, err := e.procs.sample()
-	return u, err == nil, err
+	u.clientTicks, _ = cpuTicks(os.Getpid()) // best effort: only a figure
+	return u, nil
 }
 
-// addServerFigures adds server CPU (µs per unit of work, and percent of one
-// core) and RSS between two samples.
-func addServerFigures(r *result, a, b usage, unit string, work int64) {
-	cpu := cpuMicros(a, b)
-	if work > 0 {
-		r.add("server_cpu_us_per_"+unit, cpu/float64(work))
+// addCPUFigures adds, between two samples, server CPU (µs per unit of work,
+// and percent of one core) and RSS when the server was sampled, and the
+// bench's own CPU: on a machine the two share, a client near its limit is
+// what bounds the figures.
+func addCPUFigures(r *result, a, b usage, unit string, work int64) {
+	d := float64(b.at.Sub(a.at).Microseconds())
+	if a.server && b.server {
+		cpu := cpuMicros(a, b)
+		if work > 0 {
+			r.add("server_cpu_us_per_"+unit, cpu/float64(work))
+		}
+		if d > 0 {
+			r.add("server_cpu_pct", cpu/d*100)
+		}
+		r.add("server_rss_mib", float64(b.rssKiB)/1024)
 	}
-	if d := b.at.Sub(a.at).Microseconds(); d > 0 {
-		r.add("server_cpu_pct", cpu/float64(d)*100)
+	if d > 0 {
+		r.add("client_cpu_pct", float64(b.clientTicks-a.clientTicks)*1e6/clockTicks/d*100)
 	}
-	r.add("server_rss_mib", float64(b.rssKiB)/1024)
 }
 
 // execute runs the scenario --runs times and prints the table and JSON lines.

@@ -17,7 +17,7 @@ import (
 const heartbeatEvery = 20 * time.Second
 
 func connsCommand() *cobra.Command {
-	o := &options{conns: 10000, concurrency: 64, duration: 5 * time.Second, join: true, roomSize: 100}
+	o := &options{conns: 10000, concurrency: 64, duration: 5 * time.Second, roomSize: 100}
 	return subcommand("conns", "Hold N authenticated connections and measure server RSS per connection",
 		`Opens --conns authenticated connections (each calls live.user.join when
 --join is set, spread over rooms of --room-size members so the join pushes stay
@@ -27,7 +27,7 @@ the server's RSS growth per connection: (RSS after - RSS before) / N.`,
 }
 
 func connectRateCommand() *cobra.Command {
-	o := &options{conns: 10000, concurrency: 64, join: true, roomSize: 100}
+	o := &options{conns: 10000, concurrency: 64, roomSize: 100}
 	return subcommand("connect-rate", "Open N connections as fast as possible and measure server CPU per connect",
 		`Opens --conns connections with --concurrency dialers as fast as the server
 takes them (handshake with token decryption, plus live.user.join with --join),
@@ -47,12 +47,11 @@ func (o *options) roomOf(i int) string {
 
 // opened is the outcome of opening a pool of connections.
 type opened struct {
-	pool    *pool
-	want    int
-	took    time.Duration
-	before  usage // the server right before the first dial
-	after   usage // and right after the last connection opened
-	sampled bool
+	pool   *pool
+	want   int
+	took   time.Duration
+	before usage // the server right before the first dial
+	after  usage // and right after the last connection opened
 }
 
 // users says who a scenario's --conns connections are.
@@ -100,7 +99,7 @@ func openUsers(ctx context.Context, e *env, name string, u users) (opened, error
 func openPool(ctx context.Context, e *env, name string, spec openSpec) (opened, error) {
 	op := opened{want: spec.n}
 	var err error
-	if op.before, op.sampled, err = e.sample(); err != nil {
+	if op.before, err = e.sample(); err != nil {
 		return opened{}, err
 	}
 	p := newPool(spec.n, heartbeatEvery)
@@ -113,7 +112,7 @@ func openPool(ctx context.Context, e *env, name string, spec openSpec) (opened, 
 	start := time.Now()
 	p.open(octx, e.dialer, spec)
 	op.took = time.Since(start)
-	if op.after, _, err = e.sample(); err != nil {
+	if op.after, err = e.sample(); err != nil {
 		p.close()
 		return opened{}, err
 	}
@@ -157,14 +156,14 @@ func runConns(ctx context.Context, e *env) (result, error) {
 	})
 	sleep(ctx, o.duration)
 	stop()
-	after, _, err := e.sample() // after the hold: the server has settled
+	after, err := e.sample() // after the hold: the server has settled
 	if err != nil {
 		return r, err
 	}
 
 	addOpenFigures(&r, op)
 	r.add("conns_dropped", float64(p.dropped.Load()))
-	if op.sampled {
+	if op.before.server {
 		r.add("server_rss_before_mib", float64(op.before.rssKiB)/1024)
 		r.add("server_rss_after_mib", float64(after.rssKiB)/1024)
 		r.add("server_rss_per_conn_kib", float64(after.rssKiB-op.before.rssKiB)/float64(p.opened.Load()))
@@ -181,8 +180,6 @@ func runConnectRate(ctx context.Context, e *env) (result, error) {
 	}
 	op.pool.close()
 	addOpenFigures(&r, op)
-	if op.sampled {
-		addServerFigures(&r, op.before, op.after, "connect", op.pool.opened.Load())
-	}
+	addCPUFigures(&r, op.before, op.after, "connect", op.pool.opened.Load())
 	return r, nil
 }

@@ -101,7 +101,6 @@ type pushes struct {
 	dropped     int64
 	before      usage
 	after       usage
-	sampled     bool
 }
 
 // measurePushes runs pc while s records receipts, then waits up to --drain
@@ -109,7 +108,7 @@ type pushes struct {
 func measurePushes(ctx context.Context, e *env, name string, pc *pacer, s *stamps, p *pool, expect func(sent int64) int64) (pushes, error) {
 	m := pushes{pc: pc, s: s}
 	var err error
-	if m.before, m.sampled, err = e.sample(); err != nil {
+	if m.before, err = e.sample(); err != nil {
 		return m, err
 	}
 	start := time.Now()
@@ -124,7 +123,7 @@ func measurePushes(ctx context.Context, e *env, name string, pc *pacer, s *stamp
 	// for a second, or --drain is over.
 	settle(ctx, s.received.Load, func() bool { return s.unique() >= m.expected }, time.Second, e.o.drain)
 	stop()
-	if m.after, _, err = e.sample(); err != nil {
+	if m.after, err = e.sample(); err != nil {
 		return m, err
 	}
 	m.last = time.Unix(0, s.last.Load())
@@ -159,9 +158,7 @@ func (m pushes) addFigures(r *result, unit string, offered float64) {
 	r.add("stray", float64(s.stray.Load()))
 	r.add("conns_dropped", float64(m.dropped))
 	addLatencyFigures(r, &s.hist)
-	if m.sampled {
-		addServerFigures(r, m.before, m.after, unit, got)
-	}
+	addCPUFigures(r, m.before, m.after, unit, got)
 	for _, msg := range pc.errs.top(3) {
 		r.note("push: %s", msg)
 	}

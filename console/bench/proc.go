@@ -21,6 +21,9 @@ type usage struct {
 	at     time.Time
 	rssKiB int64 // resident set size (VmRSS)
 	ticks  int64 // utime + stime, in clockTicks
+	server bool  // rssKiB and ticks are the server's: a --pid was given
+
+	clientTicks int64 // the bench's own utime + stime
 }
 
 // sample reads /proc for every pid and sums them. It fails when a pid is not

@@ -91,7 +91,7 @@ func runRPC(ctx context.Context, e *env) (result, error) {
 	p := op.pool
 	defer p.close()
 
-	before, sampled, err := e.sample()
+	before, err := e.sample()
 	if err != nil {
 		return r, err
 	}
@@ -106,7 +106,7 @@ func runRPC(ctx context.Context, e *env) (result, error) {
 	l.stopped.Store(true)
 	elapsed := time.Since(start)
 	stop()
-	after, _, err := e.sample()
+	after, err := e.sample()
 	if err != nil {
 		return r, err
 	}
@@ -118,9 +118,7 @@ func runRPC(ctx context.Context, e *env) (result, error) {
 	r.add("errors", float64(l.errors.Load()))
 	r.add("conns_dropped", float64(p.dropped.Load()))
 	addLatencyFigures(&r, &l.hist)
-	if sampled {
-		addServerFigures(&r, before, after, "request", n)
-	}
+	addCPUFigures(&r, before, after, "request", n)
 	if st := l.lastErr.Load(); st == 429 {
 		r.note("the server answered 429: raise its per-connection rate limit (MSGO_OUTSIDE_RATE_LIMIT) above the per-connection request rate")
 	} else if st != 0 {
