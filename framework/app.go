@@ -258,16 +258,13 @@ func (a *App) disconnected(c *conn, h *hooks) {
 	defer cancel()
 	cl := c.client()
 	if h != nil {
+		for _, st := range h.streams {
+			st.cancel()
+		}
 		for _, name := range h.controllers {
 			a.runCloser(ctx, name, cl)
 		}
-		c.mu.Lock()
-		groups := c.hooks // controllers may have left groups: what is left
-		c.hooks = nil
-		c.mu.Unlock()
-		if groups != nil {
-			h.groups = groups.groups
-		}
+		// Groups a controller already left are no-ops here.
 		for _, g := range h.groups {
 			a.leave(ctx, c, g)
 		}

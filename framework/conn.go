@@ -69,6 +69,7 @@ type hooks struct {
 	closeKeys   []string
 	controllers []string
 	groups      []string
+	streams     []*Stream
 }
 
 func (c *conn) client() Client { return Client{c: c} }
