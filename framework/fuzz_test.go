@@ -1,0 +1,189 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"msgo/framework/internal/wsframe"
+	"msgo/library/cache"
+)
+
+// The fuzz targets drive the read path of a real Server without a listener:
+// a connection is one end of a socketpair, and the target calls what a
+// worker calls (consume, dispatch, run) holding the connection's queued
+// mark, as a worker does, so nothing else runs it. The other end plays the
+// client and receives what the server writes. Seed corpora are in
+// testdata/fuzz; `go test` runs them, `go test -fuzz FuzzFrames` explores.
+
+func fuzzServer(f *testing.F, cfg Config) *Server {
+	r := NewRouter()
+	r.Handle("test.echo.echo", func(c *Context) error {
+		p, err := c.Params()
+		if err != nil {
+			return err
+		}
+		return c.Success("ok", p)
+	})
+	r.Handle("test.fail.panic", func(*Context) error { panic("fuzz") })
+	r.Handle("test.fail.unavailable", func(*Context) error { return cache.ErrUnavailable })
+	store := cache.NewMemory()
+	cfg.NodeID, cfg.Workers, cfg.HandshakeWorkers = "fuzz", 1, 1
+	s, err := New(Options{
+		Config: cfg, Router: r, Store: store, Logger: slog.New(slog.DiscardHandler),
+		Authenticate: func([]byte) (Identity, error) { return Identity{}, errors.New("no handshakes here") },
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() {
+		s.Stop(context.Background(), 1001, 0)
+		store.Close()
+	})
+	return s
+}
+
+// fuzzConn returns a connection of s and the fd of its client end.
+func fuzzConn(t *testing.T, s *Server) (*conn, int) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fds[1]) })
+	c := &conn{id: ConnID(s.nextID.Add(1)), fd: fds[0], srv: s, ident: compact(Identity{ID: "f", Type: TypeWechatUser})}
+	c.lastSeen.Store(s.now())
+	c.flags.Store(flagQueued)
+	return c, fds[1]
+}
+
+// done runs the work c scheduled for itself (close hooks, abort) and
+// releases it, which closes its fd.
+func done(s *Server, c *conn) {
+	s.run(c)
+	s.release(c, 1006)
+}
+
+// readAll reads what fd holds, up to EAGAIN or the end.
+func readAll(fd int) []byte {
+	var out []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(fd, buf)
+		if n <= 0 || err != nil {
+			return out
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
+// received reads everything the server wrote to the client end fd and splits
+// it into frames, checking each is a whole, final, unmasked server frame.
+func received(t *testing.T, fd int) []wsframe.Header {
+	out := readAll(fd)
+	var hs []wsframe.Header
+	payloads := [][]byte{}
+	for len(out) > 0 {
+		h, hn, err := wsframe.ParseHeader(out)
+		if err != nil || h.Masked || !h.Fin || h.Rsv != 0 || int64(len(out)-hn) < h.Length {
+			t.Fatalf("server wrote a bad frame: %+v %v in %q", h, err, out)
+		}
+		hs = append(hs, h)
+		payloads = append(payloads, out[hn:hn+int(h.Length)])
+		out = out[hn+int(h.Length):]
+	}
+	for i, h := range hs {
+		switch h.Op {
+		case wsframe.OpText:
+			checkReply(t, payloads[i], nil)
+		case wsframe.OpPong:
+		case wsframe.OpClose:
+			code, ok, _ := wsframe.ParseClose(payloads[i])
+			if !ok || code == wsframe.CloseNoStatus || i != len(hs)-1 {
+				t.Fatalf("close frame %q at %d of %d frames", payloads[i], i, len(hs))
+			}
+		default:
+			t.Fatalf("server frame with opcode %d", h.Op)
+		}
+	}
+	return hs
+}
+
+var replyStatuses = []int{StatusOK, StatusBadRequest, StatusForbidden, StatusNotFound, StatusTooMany, StatusInternal, StatusUnavailable}
+
+// checkReply checks a reply's shape (PROTOCOL.md section 4) and, when req is
+// given, that an id in it is one the request carried, verbatim.
+func checkReply(t *testing.T, payload, req []byte) {
+	var m struct {
+		Status *int
+		Info   *string
+		Param  json.RawMessage
+		Event  *string
+		ID     json.RawMessage
+	}
+	d := json.NewDecoder(bytes.NewReader(payload))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&m); err != nil || m.Status == nil || m.Info == nil || m.Event == nil || len(m.Param) == 0 {
+		t.Fatalf("reply %s: %v", payload, err)
+	}
+	if !slices.Contains(replyStatuses, *m.Status) || *m.Event == "" {
+		t.Fatalf("reply %s: status or event", payload)
+	}
+	if m.ID != nil {
+		if c := m.ID[0]; c != '"' && c != '-' && (c < '0' || c > '9') {
+			t.Fatalf("reply %s: id is not a string or a number", payload)
+		}
+		if req != nil && !bytes.Contains(req, m.ID) {
+			t.Fatalf("reply %s: id not in the request %q", payload, req)
+		}
+	}
+}
+
+// FuzzFrames feeds arbitrary bytes, in two reads split at cut, to a
+// connection's frame parser, as read does.
+func FuzzFrames(f *testing.F) {
+	s := fuzzServer(f, Config{MaxFrameSize: 4096, MaxMessageSize: 8192, RateLimit: -1})
+	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
+		c, client := fuzzConn(t, s)
+		k := 0
+		if len(data) > 0 {
+			k = int(cut) % (len(data) + 1)
+		}
+		var b []byte
+		for _, chunk := range [][]byte{data[:k], data[k:]} {
+			b = append(b, chunk...)
+			rest, need, stop := s.consume(c, b)
+			if stop {
+				break
+			}
+			if need > 0 && (need <= len(rest) || need > s.cfg.MaxFrameSize+wsframe.MaxHeaderSize) {
+				t.Fatalf("need %d with %d bytes left", need, len(rest))
+			}
+			b = rest
+		}
+		done(s, c)
+		received(t, client)
+	})
+}
+
+// FuzzDispatchDecode dispatches an arbitrary message: it gets exactly one
+// well-formed reply, whose id, if any, is the request's own.
+func FuzzDispatchDecode(f *testing.F) {
+	s := fuzzServer(f, Config{RateLimit: -1})
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		c, client := fuzzConn(t, s)
+		s.dispatch(c, bytes.Clone(msg))
+		done(s, c)
+		out := readAll(client)
+		h, hn, err := wsframe.ParseHeader(out)
+		if err != nil || h.Op != wsframe.OpText || int64(len(out)-hn) != h.Length {
+			t.Fatalf("want exactly one text frame, got %q", out)
+		}
+		checkReply(t, out[hn:], msg)
+	})
+}
