@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"msgo/app/index"
+	"msgo/app/live"
 	"msgo/config"
 	"msgo/framework"
 )
@@ -26,6 +27,7 @@ type Deps struct {
 func Register(r *framework.Router, d Deps) (stop func(), err error) {
 	var stops []func()
 	index.Register(r)
+	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log}))
 	return func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
@@ -36,5 +38,6 @@ func Register(r *framework.Router, d Deps) (stop func(), err error) {
 // Models returns every module's database models, for migrations.
 func Models() []any {
 	var ms []any
+	ms = append(ms, live.Models()...)
 	return ms
 }

@@ -1,0 +1,95 @@
+package controller
+
+import (
+	"unicode/utf8"
+
+	"msgo/app/live/model"
+	"msgo/app/live/service"
+	"msgo/framework"
+)
+
+// History limits.
+const (
+	DefaultHistoryLimit = 50
+	MaxHistoryLimit     = 100
+)
+
+// Message is live.message.*: sending to the wall and reading its history.
+type Message struct {
+	msgs  *service.Messages
+	store *model.Store
+}
+
+// NewMessage returns the Message controller.
+func NewMessage(msgs *service.Messages, store *model.Store) *Message {
+	return &Message{msgs: msgs, store: store}
+}
+
+type sendReply struct {
+	Seq  int64 `json:"seq"`
+	Time int64 `json:"time"`
+}
+
+// Send is live.message.send: content (1..500 characters, stored and pushed
+// verbatim) becomes the room's next message. It is stored before the reply
+// and the live.message push; if it cannot be stored nothing is pushed.
+func (m *Message) Send(c *framework.Context) error {
+	var p struct {
+		Content *string `json:"content"`
+	}
+	room, err := joinedWith(c, &p)
+	if err != nil {
+		return err
+	}
+	if p.Content == nil {
+		return framework.Errorf(framework.StatusBadRequest, "param content is required")
+	}
+	if n := utf8.RuneCountInString(*p.Content); n < 1 || n > model.MaxContentLen {
+		return framework.Errorf(framework.StatusBadRequest, "param content must be 1 to %d characters, got %d", model.MaxContentLen, n)
+	}
+	cl := c.Client()
+	stored, err := m.msgs.Send(c.App(), model.Message{
+		Room:     room,
+		UserID:   cl.UserID(),
+		UserType: cl.Type(),
+		Nickname: cl.Nickname(),
+		Content:  *p.Content,
+	})
+	if err != nil {
+		return err
+	}
+	return c.Success(okInfo, sendReply{Seq: stored.Seq, Time: stored.Time})
+}
+
+type historyReply struct {
+	Messages []model.Message `json:"messages"`
+}
+
+// History is live.message.history: up to limit (1..100, default 50)
+// messages with seq > after_seq (default 0), ascending by seq.
+func (m *Message) History(c *framework.Context) error {
+	var p struct {
+		AfterSeq *int64 `json:"after_seq"`
+		Limit    *int   `json:"limit"`
+	}
+	room, err := joinedWith(c, &p)
+	if err != nil {
+		return err
+	}
+	var after int64
+	if p.AfterSeq != nil {
+		if *p.AfterSeq < 0 {
+			return framework.Errorf(framework.StatusBadRequest, "param after_seq must be 0 or more")
+		}
+		after = *p.AfterSeq
+	}
+	limit, err := intParam("limit", p.Limit, DefaultHistoryLimit, 1, MaxHistoryLimit)
+	if err != nil {
+		return err
+	}
+	msgs, err := m.store.History(c.Context(), room, after, limit)
+	if err != nil {
+		return err
+	}
+	return c.Success(okInfo, historyReply{Messages: msgs})
+}

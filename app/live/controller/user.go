@@ -1,0 +1,148 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"msgo/app/live/service"
+	"msgo/framework"
+)
+
+// User is live.user.*: joining and leaving a room, and the Live.User close
+// controller that makes a disconnect count as leaving.
+type User struct {
+	log *slog.Logger
+}
+
+// NewUser returns the User controller.
+func NewUser(log *slog.Logger) *User { return &User{log: log} }
+
+type roomReply struct {
+	Room   string `json:"room"`
+	Online int    `json:"online"`
+}
+
+// presence is the param of live.user.join and live.user.leave pushes.
+type presence struct {
+	ID       string `json:"id"`
+	Nickname string `json:"nickname"`
+	Type     string `json:"type"`
+	Online   int    `json:"online"`
+}
+
+// Join is live.user.join: the connection joins the room of its token's
+// code, registers the room's close key and the Live.User close controller,
+// and live.user.join is pushed to the room, the joiner included. Joining
+// again answers the same reply and pushes nothing.
+func (u *User) Join(c *framework.Context) error {
+	cl := c.Client()
+	room, err := roomOf(cl)
+	if err != nil {
+		return err
+	}
+	app, ctx := c.App(), c.Context()
+	if app.InGroup(cl.ID(), room) {
+		online, err := app.GroupCount(ctx, room)
+		if err != nil {
+			return err
+		}
+		return c.Success(okInfo, roomReply{Room: room, Online: online})
+	}
+	online, err := u.join(ctx, app, cl.ID(), room)
+	if err != nil {
+		return err
+	}
+	if err := c.Success(okInfo, roomReply{Room: room, Online: online}); err != nil {
+		return err
+	}
+	u.push(ctx, app, room, EventUserJoin, cl, online)
+	return nil
+}
+
+// join does the three registrations and counts the room; if any step fails
+// it undoes them, so a 503 leaves the connection out of the room.
+func (u *User) join(ctx context.Context, app *framework.App, id framework.ConnID, room string) (int, error) {
+	online := 0
+	err := app.JoinGroup(ctx, id, room)
+	if err == nil {
+		err = app.FdAddCloseKey(ctx, id, service.RoomKey(room))
+	}
+	if err == nil {
+		err = app.FdAddController(id, CloseController)
+	}
+	if err == nil {
+		online, err = app.GroupCount(ctx, room)
+	}
+	if err != nil {
+		_, undo := u.leave(ctx, app, id, room)
+		return 0, errors.Join(err, undo)
+	}
+	return online, nil
+}
+
+// Leave is live.user.leave: the connection leaves its room, and
+// live.user.leave is pushed to the room's remaining members.
+func (u *User) Leave(c *framework.Context) error {
+	room, err := joined(c)
+	if err != nil {
+		return err
+	}
+	cl := c.Client()
+	app, ctx := c.App(), c.Context()
+	online, err := u.leave(ctx, app, cl.ID(), room)
+	if err != nil {
+		return err
+	}
+	if err := c.Success(okInfo, roomReply{Room: room, Online: online}); err != nil {
+		return err
+	}
+	u.push(ctx, app, room, EventUserLeave, cl, online)
+	return nil
+}
+
+// leave undoes join and counts who is left. Every step runs even if one
+// fails: the connection is out of the room on this node either way, and
+// the store is set right by the framework once it is back.
+func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnID, room string) (int, error) {
+	err := errors.Join(
+		app.FdRemoveController(id, CloseController),
+		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
+		app.LeaveGroup(ctx, id, room),
+	)
+	if err != nil {
+		return 0, err
+	}
+	return app.GroupCount(ctx, room)
+}
+
+// OnClose is the Live.User close controller: a joined connection that
+// closes, however it closes, leaves its room, and live.user.leave is pushed
+// once. It is registered only while the connection is joined (Leave removes
+// it), so an explicit leave and a disconnect never both push.
+func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
+	room := cl.Code()
+	// The framework removes the close key itself once this returns.
+	if err := app.LeaveGroup(ctx, cl.ID(), room); err != nil {
+		u.log.Warn("live: leave on close", "room", room, "err", err)
+		return
+	}
+	online, err := app.GroupCount(ctx, room)
+	if err != nil {
+		u.log.Warn("live: count room on close", "room", room, "err", err)
+		return
+	}
+	u.push(ctx, app, room, EventUserLeave, cl, online)
+}
+
+// push sends a presence change to the room. Presence pushes are not
+// ordered with messages, and a failure is logged: the change happened.
+func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, online int) {
+	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), Online: online})
+	if err == nil {
+		err = app.SendToGroup(ctx, room, f)
+	}
+	if err != nil {
+		u.log.Warn("live: push "+event, "room", room, "err", err)
+	}
+}

@@ -1,0 +1,58 @@
+package live
+
+import (
+	"cmp"
+	"log/slog"
+
+	"gorm.io/gorm"
+
+	"msgo/app/live/controller"
+	"msgo/app/live/model"
+	"msgo/app/live/service"
+	"msgo/framework"
+)
+
+// Options builds the live module.
+type Options struct {
+	// DB holds live_message; its tables are created by db.Migrate with
+	// Models().
+	DB *gorm.DB
+	// Log gets the module's warnings; nil means slog.Default().
+	Log *slog.Logger
+	// Messages tunes the message pipeline; zero values take its defaults.
+	Messages service.Options
+}
+
+// Models lists the live module's tables, for db.Migrate.
+func Models() []any { return model.Models() }
+
+// Register adds the live routes and the Live.User close controller to r. The
+// returned stop waits for messages being stored and pushed and releases the
+// batch writer; call it after the server stopped.
+func Register(r *framework.Router, o Options) (stop func()) {
+	log := cmp.Or(o.Log, slog.Default())
+	store := model.NewStore(o.DB)
+	writer := model.NewWriter(store, 0, 0)
+	mo := o.Messages
+	mo.Log = cmp.Or(mo.Log, log)
+	msgs := service.NewMessages(store, writer, mo)
+
+	user := controller.NewUser(log)
+	message := controller.NewMessage(msgs, store)
+	wall := controller.NewWall(log)
+	var room controller.Room
+
+	both := framework.Allow(framework.TypeWechatUser, framework.TypeWall)
+	r.Handle("live.user.join", user.Join, both)
+	r.Handle("live.user.leave", user.Leave, both)
+	r.Handle("live.message.send", message.Send, framework.Allow(framework.TypeWechatUser))
+	r.Handle("live.message.history", message.History, both)
+	r.Handle("live.room.online", room.Online, both)
+	r.Handle("live.wall.lottery", wall.Lottery, framework.Allow(framework.TypeWall))
+	r.OnClose(controller.CloseController, user.OnClose)
+
+	return func() {
+		msgs.Close()
+		writer.Close()
+	}
+}
