@@ -235,6 +235,17 @@ func TestFanout(t *testing.T) {
 	}
 }
 
+func TestManagerTokenFromEnvironment(t *testing.T) {
+	srv := startNode(t, msgotest.Options{})
+	mgr := startManager(t, srv)
+	t.Setenv("MSGO_MANAGER_TOKEN", testManagerToken)
+	_, _, l := mustBench(t, "fanout", "--url", srv.URL, "--secret", srv.Secret, "--manager", mgr,
+		"--conns", "3", "--rate", "10", "--duration", "200ms", "--json")
+	if l.fig(t, "push_errors") != 0 || l.fig(t, "deliveries_received") != 6 {
+		t.Fatalf("figures %v, notes %v", l.Figures, l.Notes)
+	}
+}
+
 func TestFanoutManagerRefuses(t *testing.T) {
 	srv := startNode(t, msgotest.Options{})
 	mgr := startManager(t, srv)
@@ -316,6 +327,7 @@ func TestRefusals(t *testing.T) {
 		{"no secret", []string{"rpc", "--runtime-dir", dir}, "no secret"},
 		{"zero rate", []string{"fanout", "--rate", "0", "--secret", "s", "--url", "ws://127.0.0.1:1/ws"}, "--rate"},
 		{"one node", []string{"cluster", "--secret", "s", "--url", "ws://127.0.0.1:1/ws"}, "two node"},
+		{"two nodes", []string{"rpc", "--secret", "s", "--url", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws"}, "only cluster"},
 		{"extra argument", []string{"rpc", "now"}, "unknown command"},
 	}
 	t.Setenv("MSGO_AUTH_SECRET", "")

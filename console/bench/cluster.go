@@ -21,7 +21,7 @@ manager of node --manager-node (POST /api/send/user, event bench.cluster,
 param {"seq","ts"}), each to a user on another node, for --duration. Reports
 cross-node latency percentiles, loss and, with --pid (every node's pid), the
 cluster's CPU µs per send.`,
-		o, flagManager|flagRate, runCluster)
+		o, flagManager|flagRate|flagNodes|flagDuration, runCluster)
 	cmd.Flags().IntVar(&o.managerNode, "manager-node", 0, "index in --url of the node whose manager --manager is")
 	return cmd
 }

@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,7 +53,7 @@ func subcommand(use, short, long string, o *options, extra flagSet, run scenario
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cmd.SilenceUsage = true // from here on, errors are about the run, not the flags
-			return execute(cmd, o, use, run)
+			return execute(cmd, o, use, extra, run)
 		},
 	}
 	o.register(cmd.Flags(), extra)
@@ -71,7 +73,7 @@ type env struct {
 	tag       string         // random, in every user id, so runs never share users
 }
 
-func newEnv(cmd *cobra.Command, o *options, needManager bool) (*env, error) {
+func newEnv(cmd *cobra.Command, o *options, extra flagSet) (*env, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -84,7 +86,11 @@ func newEnv(cmd *cobra.Command, o *options, needManager bool) (*env, error) {
 		return nil, err
 	}
 	e := &env{o: o, stderr: cmd.ErrOrStderr(), codec: encrypt.New(secret, 24*time.Hour), procs: o.pids, tag: randomTag()}
-	for i, raw := range strings.Split(o.url, ",") {
+	urls := strings.Split(o.url, ",")
+	if len(urls) > 1 && extra&flagNodes == 0 {
+		return nil, errors.New("--url takes one URL here; only cluster takes several")
+	}
+	for i, raw := range urls {
 		u, ip, err := loopbackURL(strings.TrimSpace(raw), "ws")
 		if err != nil {
 			return nil, err
@@ -94,12 +100,12 @@ func newEnv(cmd *cobra.Command, o *options, needManager bool) (*env, error) {
 			e.dialer = &dialer{sources: o.sourceIPs(ip, o.conns), timeout: 10 * time.Second, readBuf: o.readBuffer}
 		}
 	}
-	if needManager {
+	if extra&flagManager != 0 {
 		u, _, err := loopbackURL(o.manager, "http")
 		if err != nil {
 			return nil, err
 		}
-		e.manager = newManagerClient(u.String(), o.managerToken, o.pushWorkers)
+		e.manager = newManagerClient(u.String(), cmp.Or(o.managerToken, os.Getenv("MSGO_MANAGER_TOKEN")), o.pushWorkers)
 	}
 	if len(e.procs) > 0 {
 		if _, err := e.procs.sample(); err != nil {
@@ -168,10 +174,10 @@ func addCPUFigures(r *result, a, b usage, unit string, work int64) {
 }
 
 // execute runs the scenario --runs times and prints the table and JSON lines.
-func execute(cmd *cobra.Command, o *options, name string, run scenario) error {
+func execute(cmd *cobra.Command, o *options, name string, extra flagSet, run scenario) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e, err := newEnv(cmd, o, name == "fanout" || name == "cluster")
+	e, err := newEnv(cmd, o, extra)
 	if err != nil {
 		return err
 	}

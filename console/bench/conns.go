@@ -23,7 +23,7 @@ func connsCommand() *cobra.Command {
 --join is set, spread over rooms of --room-size members so the join pushes stay
 bounded), holds them for --duration, and reports connects/s and, with --pid,
 the server's RSS growth per connection: (RSS after - RSS before) / N.`,
-		o, flagRoom|flagJoin, runConns)
+		o, flagRoom|flagJoin|flagDuration, runConns)
 }
 
 func connectRateCommand() *cobra.Command {

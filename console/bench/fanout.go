@@ -24,7 +24,7 @@ param {"seq","ts"}) for --duration. Every member records the receipt latency
 (now - ts), gaps and duplicates. Reports offered and achieved deliveries/s,
 loss, duplicates, latency percentiles and, with --pid, server CPU µs per
 delivery (the manager's HTTP work included).`,
-		o, flagManager|flagRoom|flagRate, runFanout)
+		o, flagManager|flagRoom|flagRate|flagDuration, runFanout)
 	cmd.Flags().StringVar(&o.userType, "type", o.userType, "members' user type: wechatUser or wall")
 	return cmd
 }

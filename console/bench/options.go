@@ -68,6 +68,8 @@ const (
 	flagRoom
 	flagRate
 	flagJoin
+	flagNodes    // --url lists several nodes
+	flagDuration // the scenario runs for a time
 )
 
 // register adds the common flags and those in extra to fs.
@@ -76,22 +78,29 @@ func (o *options) register(fs *pflag.FlagSet, extra flagSet) {
 	if runtimeDir == "" {
 		runtimeDir = "runtime"
 	}
-	fs.StringVar(&o.url, "url", DefaultURL, "server WebSocket URL (loopback only)")
+	urlHelp := "server WebSocket URL (loopback only)"
+	if extra&flagNodes != 0 {
+		urlHelp = "the nodes' WebSocket URLs, comma-separated (loopback only)"
+	}
+	fs.StringVar(&o.url, "url", DefaultURL, urlHelp)
 	fs.StringVar(&o.secret, "secret", "", "auth secret to mint tokens with (default: $MSGO_AUTH_SECRET, else <runtime-dir>/secret)")
 	fs.StringVar(&o.runtimeDir, "runtime-dir", runtimeDir, "the server's runtime directory, where its generated secret is")
 	fs.IntSliceVar(&o.pids, "pid", nil, "server pid(s) to sample RSS and CPU from /proc")
 	fs.IntVar(&o.conns, "conns", o.conns, "connections")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "concurrent dialers")
 	fs.IntVar(&o.sources, "sources", 0, fmt.Sprintf("loopback source addresses 127.0.0.2 and up to spread connections over (0: one per %d connections)", connsPerSource))
-	fs.DurationVar(&o.duration, "duration", o.duration, "how long to measure (conns: how long to hold)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on setting up the connections")
 	fs.IntVar(&o.readBuffer, "read-buffer", DefaultReadBuffer, "client read buffer per connection, bytes")
 	fs.IntVar(&o.runs, "runs", 1, "how many times to run the scenario (the table adds the median)")
 	fs.BoolVar(&o.jsonOnly, "json", false, "print only the JSON line(s) on stdout")
 	fs.StringVar(&o.cpuProfile, "client-cpuprofile", "", "write the bench client's own CPU profile to this file")
+	if extra&flagDuration != 0 {
+		fs.DurationVar(&o.duration, "duration", o.duration, "how long to measure (conns: how long to hold)")
+	}
 	if extra&flagManager != 0 {
 		fs.StringVar(&o.manager, "manager", DefaultManager, "manager port URL (loopback only)")
-		fs.StringVar(&o.managerToken, "manager-token", os.Getenv("MSGO_MANAGER_TOKEN"), "manager bearer token (default $MSGO_MANAGER_TOKEN)")
+		// The default is resolved at run time, so help never prints a token.
+		fs.StringVar(&o.managerToken, "manager-token", "", "manager bearer token (default $MSGO_MANAGER_TOKEN)")
 		fs.IntVar(&o.pushWorkers, "push-workers", o.pushWorkers, "concurrent calls to the manager")
 		fs.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait for deliveries after the last push")
 	}

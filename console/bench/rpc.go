@@ -21,7 +21,7 @@ reply, and sends the next, for --duration. Reports req/s, latency percentiles
 and, with --pid, server CPU µs per request. The server's per-connection rate
 limit (MSGO_OUTSIDE_RATE_LIMIT, default 100/s) must be above the per-connection
 rate the run reaches, or replies turn into 429s; they are counted as errors.`,
-		o, 0, runRPC)
+		o, flagDuration, runRPC)
 	cmd.Flags().StringVar(&o.method, "method", o.method, "method to call; its reply event is the method lower-cased")
 	return cmd
 }
