@@ -18,14 +18,20 @@ const (
 	WriteTimeout = 10 * time.Second
 )
 
+// mysqlFlushers is how many batches a Writer keeps in flight on MySQL,
+// which commits concurrent transactions together; SQLite has one writer, so
+// one batch at a time.
+const mysqlFlushers = 4
+
 // ErrWriterClosed is returned by Write after Close; nothing was stored.
 var ErrWriterClosed = errors.New("live: writer closed")
 
-// Writer stores messages with group commit: one goroutine takes the rows
-// that are waiting, inserts them with one multi-row INSERT, and hands the
-// shared result to every caller. While one INSERT runs, the next callers
+// Writer stores messages with group commit: a flusher goroutine takes the
+// rows that are waiting, inserts them with one multi-row INSERT, and hands
+// the shared result to every caller. While one INSERT runs, the next callers
 // queue up and go together in the next one, so a busy room costs one
-// statement (and, on SQLite, one fsync) per batch rather than per message.
+// statement (and one fsync) per batch rather than per message. SQLite gets
+// one flusher, MySQL mysqlFlushers.
 //
 // Write blocks until its row is committed or has failed; a caller replies to
 // its client only after it returns nil. A Writer is safe for concurrent use.
@@ -71,7 +77,15 @@ func NewWriter(store *Store, maxBatch int, maxDelay time.Duration) *Writer {
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
-	go w.run()
+	flushers := 1
+	if store.db.Dialector.Name() == db.DriverMySQL {
+		flushers = mysqlFlushers
+	}
+	var wg sync.WaitGroup
+	for range flushers {
+		wg.Go(w.run)
+	}
+	go func() { wg.Wait(); close(w.stopped) }()
 	return w
 }
 
@@ -132,7 +146,6 @@ func (w *Writer) Close() {
 }
 
 func (w *Writer) run() {
-	defer close(w.stopped)
 	batch := make([]*request, 0, w.maxBatch)
 	rows := make([]Message, 0, w.maxBatch)
 	timer := time.NewTimer(time.Hour)
