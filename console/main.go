@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"msgo/console/bench"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -36,6 +38,7 @@ func newRoot() *cobra.Command {
 		statusCmd(&configDir),
 		tokenCmd(&configDir),
 		migrateCmd(&configDir),
+		bench.Command(),
 	)
 	return root
 }
