@@ -1,9 +1,11 @@
 package msgotest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -82,16 +84,21 @@ func Connect(url string, d ws.Dialer) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	var r io.Reader = conn
 	if br != nil {
+		// Frames the server sent right after its 101 came in the same read.
+		pending := make([]byte, br.Buffered())
+		br.Read(pending)
 		ws.PutReader(br)
+		r = io.MultiReader(bytes.NewReader(pending), conn)
 	}
 	c := &Client{Conn: conn, signal: make(chan struct{}, 1)}
-	go c.readLoop()
+	go c.readLoop(r)
 	return c, nil
 }
 
-func (c *Client) readLoop() {
-	r := wsutil.NewClientSideReader(c.Conn)
+func (c *Client) readLoop(src io.Reader) {
+	r := wsutil.NewClientSideReader(src)
 	for {
 		h, err := r.NextFrame()
 		if err != nil {
