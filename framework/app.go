@@ -250,6 +250,28 @@ func (a *App) connected(c *conn) {
 	a.cluster.failed("presence", err)
 }
 
+// runConnects runs the router's connect functions for a new connection,
+// on the handshake goroutine before its 101 (see ConnectFunc).
+func (a *App) runConnects(c *conn) {
+	fns := a.srv.router.connects
+	if len(fns) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.srv.ctx, storeOp)
+	defer cancel()
+	cl := c.client()
+	for _, fn := range fns {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					a.srv.log.Error("connect function panicked", "conn", c.id, "panic", fmt.Sprint(p))
+				}
+			}()
+			fn(ctx, a, cl)
+		}()
+	}
+}
+
 // disconnected undoes everything a closed connection did: its close
 // controllers run first (they may still leave groups and count), then its
 // remaining groups, close keys and presence go.

@@ -23,6 +23,16 @@ type Middleware func(Handler) Handler
 // The connection can no longer be written to; cl tells who it was.
 type CloseFunc func(ctx context.Context, app *App, cl Client)
 
+// ConnectFunc runs once for every new connection, after its token was
+// accepted and before its 101 is written: a push sent the moment the client
+// sees its handshake succeed already finds what the function set up (an
+// agent in its group). It runs on the handshake path, so it must be quick
+// (a few store operations at most) and handle its own errors; ctx bounds it.
+// The connection can be written to (frames wait for the 101) and may join
+// groups and name close controllers; no handler or close hook of it runs
+// before the function returns.
+type ConnectFunc func(ctx context.Context, app *App, cl Client)
+
 // Route is a registered method, as the route table holds it.
 type Route struct {
 	Method string   // lower-cased module.controller.action
@@ -54,11 +64,12 @@ type route struct {
 // from then on dispatch is one map lookup without a lock. Registration
 // mistakes panic, so they surface at start, not on a request.
 type Router struct {
-	routes  map[string]*route
-	closers map[string]CloseFunc
-	mws     []Middleware
-	limited int // routes with their own limit
-	frozen  bool
+	routes   map[string]*route
+	closers  map[string]CloseFunc
+	connects []ConnectFunc
+	mws      []Middleware
+	limited  int // routes with their own limit
+	frozen   bool
 }
 
 // NewRouter returns an empty route table.
@@ -117,6 +128,15 @@ func (r *Router) OnClose(name string, fn CloseFunc) {
 		panic(fmt.Sprintf("framework: close controller %q registered twice", name))
 	}
 	r.closers[k] = fn
+}
+
+// OnConnect adds fn to the functions run for every new connection, in the
+// order they were added (see ConnectFunc).
+func (r *Router) OnConnect(fn ConnectFunc) {
+	if r.frozen {
+		panic("framework: OnConnect after the server started")
+	}
+	r.connects = append(r.connects, fn)
 }
 
 // Routes returns the registered routes, sorted by method.

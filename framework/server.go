@@ -198,12 +198,27 @@ func (s *Server) prepare(nc net.Conn, id identity, ip ipKey) (*conn, error) {
 		ip:       ip.addr,
 		starting: true,
 	}
+	// Marked queued while it is registered and its connect functions run: a
+	// close begun meanwhile (a kick from another node, a stop) waits for
+	// them instead of undoing presence and groups on a worker while they
+	// are still being set up.
+	c.flags.Store(flagQueued)
 	c.lastSeen.Store(s.now())
 	s.inflight.Add(1)
 	s.hub.add(c)
 	s.app.connected(c)
+	s.app.runConnects(c)
 	s.metrics.opened()
+	s.unqueue(c)
 	return c, nil
+}
+
+// unqueue drops the queued mark prepare held and hands what was scheduled
+// meanwhile to a worker.
+func (s *Server) unqueue(c *conn) {
+	if work := c.flags.Swap(0) &^ flagQueued; work != 0 {
+		s.schedule(c, work)
+	}
 }
 
 // start hands a prepared connection to the poller once its 101 is out;
