@@ -160,8 +160,8 @@ type node struct {
 	served    chan struct{}
 }
 
-func newNode(cfg *config.Config, log *slog.Logger) (n *node, err error) {
-	n = &node{cfg: cfg, log: log, served: make(chan struct{})}
+func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
+	n := &node{cfg: cfg, log: log, served: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			n.close()
@@ -248,6 +248,10 @@ func (n *node) shutdown(code int, spread time.Duration) {
 
 // close releases what newNode opened, in reverse order.
 func (n *node) close() {
+	if n.srv != nil && n.http == nil {
+		// Built but never served: stop its workers and leave the cluster.
+		n.srv.Stop(context.Background(), framework.CloseGoingAway, 0)
+	}
 	if n.mgr != nil {
 		n.mgr.Close()
 	}
