@@ -1,8 +1,6 @@
 package framework_test
 
 import (
-	"encoding/json"
-	"fmt"
 	"regexp"
 	"strconv"
 	"testing"
@@ -110,20 +108,7 @@ func TestRateLimit(t *testing.T) {
 	srv, _ := start(t, framework.Config{RateLimit: 5})
 	cl := srv.Dial(t, user("rl"))
 	const n = 15
-	for i := range n {
-		cl.Write(t, fmt.Appendf(nil, `{"method":"Test.Echo.Echo","id":%d}`, i))
-	}
-	limited := 0
-	for i := range n {
-		r := cl.AwaitID(t, json.RawMessage(strconv.Itoa(i)))
-		switch {
-		case r.Status == 429 && r.Event == "test.echo.echo":
-			limited++
-		case r.Status != 200:
-			t.Fatalf("request %d: %+v", i, r)
-		}
-	}
-	if limited == 0 {
+	if limited := burst(t, cl, "Test.Echo.Echo", n); limited == 0 {
 		t.Fatalf("%d requests at once under a limit of 5/s: none refused", n)
 	}
 	eventually(t, "the bucket refills", func() bool {
