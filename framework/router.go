@@ -15,7 +15,10 @@ import (
 // with an empty param.
 type Handler func(c *Context) error
 
-// Middleware wraps a Handler: logging, metrics, recovery, guards.
+// Middleware wraps a Handler, as in chi: logging, tracing, auth of your own.
+// Panic recovery and metrics are built in and wrap every route outermost; a
+// route's guards (Allow, Limit) come next, so middleware sees only the
+// requests its route admits. Any func(Handler) Handler literal is one.
 type Middleware func(Handler) Handler
 
 // CloseFunc is a close controller: it runs once when a connection that named
@@ -43,12 +46,17 @@ type Route struct {
 // RouteOption declares something about a route at registration.
 type RouteOption func(*Route)
 
-// Allow restricts a route to user types; anyone else gets 403.
+// Allow restricts a route to user types (TypeWechatUser, TypeWall,
+// TypeKefu): a caller of any other type gets 403 and the handler does not
+// run. Several Allow options add up; an unknown type panics at registration.
 func Allow(types ...string) RouteOption {
 	return func(r *Route) { r.Allow = append(r.Allow, types...) }
 }
 
-// Limit gives a route its own rate, per connection, below the connection's.
+// Limit gives a route its own rate: perSecond calls per second per
+// connection, with a burst of perSecond, counted apart from other routes and
+// on top of the connection's own limit. A call over it answers 429 and the
+// handler does not run. Use it for the expensive or noisy actions.
 func Limit(perSecond int) RouteOption {
 	return func(r *Route) { r.Limit = perSecond }
 }
@@ -80,7 +88,10 @@ func NewRouter() *Router {
 var methodRE = regexp.MustCompile(`^[a-z0-9_]+\.[a-z0-9_]+\.[a-z0-9_]+$`)
 
 // Use appends middleware; the first added is the outermost. It panics after a
-// route was registered, as chi does, so every route has the same chain.
+// route was registered, as chi does, so every route has the same chain. That
+// makes middleware the application's, not a module's: whoever builds the
+// Router (the console, or msgotest.Options.Middleware) adds it before any
+// module registers.
 func (r *Router) Use(mws ...Middleware) {
 	if r.frozen || len(r.routes) > 0 {
 		panic("framework: Use after routes were registered")
