@@ -28,6 +28,7 @@ func Register(r *framework.Router, d Deps) (stop func(), err error) {
 	var stops []func()
 	index.Register(r)
 	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log}))
+	// msgo:modules (`msgo make module NAME` adds NAME.Register(r) above this line)
 	return func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
