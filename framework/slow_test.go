@@ -45,8 +45,9 @@ func TestStalledFrameHoldsNoWorker(t *testing.T) {
 // The close frame waits behind the bytes already in the socket buffers, so
 // it reaches the client only if the client starts reading within
 // CloseTimeout; after that the server gives up and the client reads the
-// buffered frames and then the end of the stream. The test reads at once,
-// with a long CloseTimeout.
+// buffered frames, the last one possibly cut short, and then the end of the
+// stream (checked by hand: 100 frames, then io.ErrUnexpectedEOF). The test
+// reads at once, with a long CloseTimeout.
 func TestSlowReaderClosed1008(t *testing.T) {
 	t.Parallel()
 	srv, p := start(t, framework.Config{WriteQueueBytes: 256 << 10, CloseTimeout: 30 * time.Second})
