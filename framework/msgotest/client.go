@@ -223,13 +223,31 @@ func (c *Client) Request(t testing.TB, method string, params map[string]any) Rep
 // AwaitID waits for the next frame answering id and removes it.
 func (c *Client) AwaitID(t testing.TB, id json.RawMessage) Reply {
 	t.Helper()
-	return c.await(t, "reply to id "+string(id), func(r Reply) bool { return string(r.ID) == string(id) })
+	return c.await(t, "reply to id "+string(id), IsReplyTo(id))
 }
 
 // Await waits for the next frame with event and removes it.
 func (c *Client) Await(t testing.TB, event string) Reply {
 	t.Helper()
 	return c.await(t, "event "+event, func(r Reply) bool { return r.Event == event })
+}
+
+// AwaitPush waits for the next push of event and removes it. A reply's
+// event is its method, and several pushes share a method's name
+// (live.user.join), so a push is told apart by its missing id.
+func (c *Client) AwaitPush(t testing.TB, event string) Reply {
+	t.Helper()
+	return c.await(t, "push "+event, IsPush(event))
+}
+
+// IsPush matches a push of event (a frame without an id), for Next.
+func IsPush(event string) func(Reply) bool {
+	return func(r Reply) bool { return r.Event == event && len(r.ID) == 0 }
+}
+
+// IsReplyTo matches the frames answering the request id, for Next.
+func IsReplyTo(id json.RawMessage) func(Reply) bool {
+	return func(r Reply) bool { return string(r.ID) == string(id) }
 }
 
 // AwaitMatch waits for the next frame for which match is true and removes it.
