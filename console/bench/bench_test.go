@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -256,6 +257,24 @@ func TestFanoutManagerRefuses(t *testing.T) {
 	}
 	if len(l.Notes) == 0 || !strings.Contains(l.Notes[0], "401") {
 		t.Fatalf("notes %v, want the manager's 401", l.Notes)
+	}
+}
+
+func TestFanoutScheduleSlips(t *testing.T) {
+	srv := startNode(t, msgotest.Options{})
+	h := manager.New(manager.Options{Server: srv.Server, Token: testManagerToken})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	_, _, l := mustBench(t, "fanout", "--url", srv.URL, "--secret", srv.Secret, "--manager", slow.URL, "--manager-token", testManagerToken,
+		"--conns", "3", "--rate", "10", "--duration", "300ms", "--push-workers", "1", "--json")
+	if l.fig(t, "loss") != 0 || l.fig(t, "pushes_sent") != 3 {
+		t.Fatalf("figures %v", l.Figures)
+	}
+	if len(l.Notes) == 0 || !strings.Contains(l.Notes[0], "slipped") {
+		t.Fatalf("notes %v, want the slip", l.Notes)
 	}
 }
 

@@ -139,6 +139,9 @@ func (m pushes) addFigures(r *result, unit string, offered float64) {
 	r.add("pushes_sent", float64(sent))
 	r.add("push_errors", float64(pc.failed.Load()))
 	r.add("push_rate", float64(sent)/m.pushEnd.Sub(m.first).Seconds())
+	if late := pc.late; late > max(time.Duration(float64(time.Second)/pc.rate), 100*time.Millisecond) {
+		r.note("the schedule slipped: the last call started %v late, as all %d push workers were waiting on the manager (each stamp is taken when its call starts, so latencies exclude the wait)", late.Round(time.Millisecond), pc.workers)
+	}
 	r.add("manager_delivered", float64(pc.delivered.Load()))
 	r.add("deliveries_offered_per_s", offered)
 	r.add("deliveries_expected", float64(m.expected))

@@ -24,6 +24,7 @@ type pacer struct {
 	failed    atomic.Int64
 	delivered atomic.Int64 // sum of the server's delivered counts
 	errs      errorTally
+	late      time.Duration // how late the last call was handed to a worker; set by run
 }
 
 // run sends until total calls are made or ctx ends, and returns when the
@@ -67,6 +68,7 @@ loop:
 		}
 		select {
 		case jobs <- seq:
+			p.late = time.Since(due)
 		case <-ctx.Done():
 			break loop
 		}
