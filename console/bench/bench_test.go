@@ -172,7 +172,7 @@ func TestConnsJoinedWhileHeld(t *testing.T) {
 	srv := startNode(t, msgotest.Options{})
 	done := make(chan line, 1)
 	go func() {
-		_, _, l := mustBench(t, "conns", "--url", srv.URL, "--secret", srv.Secret, "--conns", "12", "--join", "--room", "r", "--room-size", "0", "--duration", "2s", "--json")
+		_, _, l := mustBench(t, "conns", "--url", srv.URL, "--secret", srv.Secret, "--conns", "12", "--join", "--room", "r", "--room-size", "0", "--duration", "1s", "--json")
 		done <- l
 	}()
 	deadline := time.Now().Add(5 * time.Second)
@@ -280,7 +280,7 @@ func TestFanoutScheduleSlips(t *testing.T) {
 
 func TestRPC(t *testing.T) {
 	srv := startNode(t, msgotest.Options{})
-	_, _, lines, err := bench(t, "rpc", "--url", srv.URL, "--secret", srv.Secret, "--conns", "10", "--duration", "400ms", "--pid", self, "--runs", "2", "--json")
+	_, _, lines, err := bench(t, "rpc", "--url", srv.URL, "--secret", srv.Secret, "--conns", "10", "--duration", "400ms", "--pid", self, "--runs", "2", "--pause", "100ms", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}

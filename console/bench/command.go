@@ -197,7 +197,7 @@ func execute(cmd *cobra.Command, o *options, name string, extra flagSet, run sce
 		}
 		r.run = strconv.Itoa(i)
 		runs = append(runs, r)
-		if i < o.runs && !sleep(ctx, 2*time.Second) { // let the server finish the last run's closes
+		if i < o.runs && !sleep(ctx, o.pause) {
 			break
 		}
 	}

@@ -56,6 +56,7 @@ type options struct {
 	timeout      time.Duration
 	readBuffer   int
 	runs         int
+	pause        time.Duration
 	jsonOnly     bool
 	cpuProfile   string
 }
@@ -92,6 +93,7 @@ func (o *options) register(fs *pflag.FlagSet, extra flagSet) {
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on setting up the connections")
 	fs.IntVar(&o.readBuffer, "read-buffer", DefaultReadBuffer, "client read buffer per connection, bytes")
 	fs.IntVar(&o.runs, "runs", 1, "how many times to run the scenario (the table adds the median)")
+	fs.DurationVar(&o.pause, "pause", 2*time.Second, "pause between runs, for the server to finish the last run's closes")
 	fs.BoolVar(&o.jsonOnly, "json", false, "print only the JSON line(s) on stdout")
 	fs.StringVar(&o.cpuProfile, "client-cpuprofile", "", "write the bench client's own CPU profile to this file")
 	if extra&flagDuration != 0 {
