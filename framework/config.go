@@ -35,7 +35,7 @@ type Config struct {
 	TrustedProxies   []netip.Prefix
 	WriteQueueBytes  int
 	Workers          int // handler pool; default 64 x GOMAXPROCS
-	HandshakeWorkers int // default 32 x GOMAXPROCS
+	HandshakeWorkers int // default 128 x GOMAXPROCS: a client that stalls mid-request holds one for HandshakeTimeout
 	HandshakeTimeout time.Duration
 	StopTimeout      time.Duration // in-flight handlers get this long at stop
 	CloseTimeout     time.Duration // a closing connection gets this long to answer our close frame
@@ -68,7 +68,7 @@ func (c Config) withDefaults() Config {
 		c.Workers = 64 * runtime.GOMAXPROCS(0)
 	}
 	if c.HandshakeWorkers <= 0 {
-		c.HandshakeWorkers = 32 * runtime.GOMAXPROCS(0)
+		c.HandshakeWorkers = 128 * runtime.GOMAXPROCS(0)
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout

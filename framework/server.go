@@ -135,9 +135,17 @@ func (s *Server) Connections() int { return int(s.hub.count.Load()) }
 
 func (s *Server) now() int64 { return s.clock.Load() }
 
+// worker runs queued connections until the server stops. The run queue is
+// never closed (anything may still schedule a connection while stopping), so
+// workers end with the server's context.
 func (s *Server) worker() {
-	for c := range s.runq {
-		s.run(c)
+	for {
+		select {
+		case c := <-s.runq:
+			s.run(c)
+		case <-s.ctx.Done():
+			return
+		}
 	}
 }
 
