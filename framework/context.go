@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"msgo/framework/internal/jsonscan"
 )
 
 // Context is one request as a handler sees it: the method, the id to echo, the
@@ -112,4 +114,27 @@ func (c *Context) Reply(status int, info string, param any) error {
 	c.conn.srv.metrics.status(status)
 	c.conn.send(f.b)
 	return nil
+}
+
+// RawParams returns the request's parameters as a JSON object, as sent:
+// every top-level member but method and id, without decoding them. Handlers
+// that pass parameters through (an echo, a relay) avoid a decode and an
+// encode. The result is a copy the handler may keep.
+func (c *Context) RawParams() json.RawMessage {
+	out := make([]byte, 0, len(c.raw))
+	out = append(out, '{')
+	jsonscan.Members(c.raw, func(k, v []byte) bool {
+		if string(k) == "method" || string(k) == "id" {
+			return true
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, k...)
+		out = append(out, '"', ':')
+		out = append(out, v...)
+		return true
+	})
+	return append(out, '}')
 }

@@ -3,59 +3,95 @@ package framework
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
+
+	"msgo/framework/internal/jsonscan"
 )
 
-// request is the envelope of a client message; everything else is params.
-type request struct {
-	Method *string         `json:"method"`
-	ID     json.RawMessage `json:"id"`
+// requestEnvelope finds a message's method and id among its top-level members
+// without decoding the rest: keys are matched exactly as written. It returns
+// the method unquoted (escapes still raw), the id as sent, and what is wrong
+// with the envelope, if anything.
+func requestEnvelope(msg []byte) (method, id []byte, problem string) {
+	if !json.Valid(msg) {
+		return nil, nil, "message is not valid JSON"
+	}
+	err := jsonscan.Members(msg, func(k, v []byte) bool {
+		switch string(k) {
+		case "method":
+			method = v
+		case "id":
+			id = v
+		}
+		return true
+	})
+	if err != nil {
+		return nil, nil, "message must be a JSON object"
+	}
+	if len(id) > 0 && !validID(id) {
+		return nil, nil, "id must be a string or a number"
+	}
+	if bytes.Equal(id, []byte("null")) {
+		id = nil
+	}
+	switch {
+	case method == nil:
+		return nil, id, "method is required"
+	case method[0] != '"':
+		return nil, id, "method must be a string"
+	case len(method) == 2:
+		return nil, id, "method is required"
+	}
+	return method[1 : len(method)-1], id, ""
+}
+
+// lowerMethod lower-cases an ASCII method into buf, decoding JSON escapes the
+// rare way; the result is valid until buf is reused.
+func lowerMethod(raw []byte, buf []byte) []byte {
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		var m string
+		json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &m)
+		return []byte(strings.ToLower(m))
+	}
+	out := buf[:0]
+	for _, c := range raw {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // dispatch answers one message of c. It runs on c's worker, so c's messages
 // are handled one at a time in arrival order. msg is borrowed.
 func (s *Server) dispatch(c *conn, msg []byte) {
-	var req request
-	if err := json.Unmarshal(msg, &req); err != nil {
-		var te *json.UnmarshalTypeError
-		var id json.RawMessage
-		if errors.As(err, &te) && te.Field != "" && len(req.ID) > 0 && validID(req.ID) {
-			id = req.ID // a field of the wrong type: the id is still good to echo
-		}
-		s.badRequest(c, decodeError(err), "error", id)
+	raw, id, problem := requestEnvelope(msg)
+	if problem != "" {
+		s.badRequest(c, problem, "error", id)
 		return
 	}
-	id := req.ID
-	if len(id) > 0 && !validID(id) {
-		s.badRequest(c, "id must be a string or a number", "error", nil)
-		return
-	}
-	if bytes.Equal(id, []byte("null")) {
-		id = nil
-	}
-	if req.Method == nil || *req.Method == "" {
-		s.badRequest(c, "method is required", "error", id)
-		return
-	}
-	method := strings.ToLower(*req.Method)
+	var buf [64]byte
+	lower := lowerMethod(raw, buf[:])
+	rt := s.router.routes[string(lower)]
 	if !c.bucket.allow(s.cfg.RateLimit, s.nowMS()) {
 		s.metrics.rateLimited()
-		s.reply(c, StatusTooMany, "rate limit exceeded", method, id)
+		s.reply(c, StatusTooMany, "rate limit exceeded", eventOf(rt, lower), id)
 		return
 	}
-	if method == "ping" {
+	if string(lower) == "ping" {
 		s.metrics.status(StatusOK)
 		f, _ := NewFrame(Message{Status: StatusOK, Info: "pong", Param: pong{time.Now().UnixMilli()}, Event: "pong", ID: id})
 		c.send(f.b)
 		return
 	}
-	rt := s.router.lookup(method)
 	if rt == nil {
+		method := string(lower)
 		s.reply(c, StatusNotFound, "unknown method "+method, method, id)
 		return
 	}
+	method := rt.Method
 	ctx := contexts.Get().(*Context)
 	ctx.ctx, ctx.app, ctx.conn, ctx.method, ctx.id, ctx.raw = s.ctx, s.app, c, method, id, msg
 	err := rt.h(ctx)
@@ -87,19 +123,17 @@ func (s *Server) reply(c *conn, status int, info, event string, id json.RawMessa
 	}
 }
 
-func (s *Server) badRequest(c *conn, info, event string, id json.RawMessage) {
-	s.reply(c, StatusBadRequest, info, event, id)
+// eventOf is the event of a reply to a method: the route's own lower-cased
+// name, or a new string for a method no route has.
+func eventOf(rt *route, lower []byte) string {
+	if rt != nil {
+		return rt.Method
+	}
+	return string(lower)
 }
 
-func decodeError(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field == "" {
-			return "message must be a JSON object"
-		}
-		return te.Field + " must be a string"
-	}
-	return "message is not valid JSON"
+func (s *Server) badRequest(c *conn, info, event string, id json.RawMessage) {
+	s.reply(c, StatusBadRequest, info, event, id)
 }
 
 // validID reports whether a raw id is a JSON string, number or null.

@@ -33,6 +33,12 @@ func fuzzServer(f *testing.F, cfg Config) *Server {
 	})
 	r.Handle("test.fail.panic", func(*Context) error { panic("fuzz") })
 	r.Handle("test.fail.unavailable", func(*Context) error { return cache.ErrUnavailable })
+	return socketlessServer(f, r, cfg)
+}
+
+// socketlessServer builds a Server whose connections tests make themselves
+// (socketpairs): one worker, no handshakes.
+func socketlessServer(tb testing.TB, r *Router, cfg Config) *Server {
 	store := cache.NewMemory()
 	cfg.NodeID, cfg.Workers, cfg.HandshakeWorkers = "fuzz", 1, 1
 	s, err := New(Options{
@@ -40,9 +46,9 @@ func fuzzServer(f *testing.F, cfg Config) *Server {
 		Authenticate: func([]byte) (Identity, error) { return Identity{}, errors.New("no handshakes here") },
 	})
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
-	f.Cleanup(func() {
+	tb.Cleanup(func() {
 		s.Stop(context.Background(), 1001, 0)
 		store.Close()
 	})

@@ -20,6 +20,7 @@ type Metrics struct {
 	bytesOut    prometheus.Counter
 	latency     *prometheus.HistogramVec
 	statuses    *prometheus.CounterVec
+	byStatus    map[int]prometheus.Counter // the protocol's statuses, resolved once
 	closes      *prometheus.CounterVec
 	slow        prometheus.Counter
 	limited     prometheus.Counter
@@ -57,6 +58,10 @@ func newMetrics() *Metrics {
 	m.framesOut = counter("frames_out_total", "Frames written to clients.")
 	m.bytesOut = counter("bytes_out_total", "Frame bytes written to clients.")
 	m.statuses = vec("replies_total", "Replies by status.", "status")
+	m.byStatus = make(map[int]prometheus.Counter)
+	for _, code := range []int{StatusOK, StatusBadRequest, StatusForbidden, StatusNotFound, StatusTooMany, StatusInternal, StatusUnavailable} {
+		m.byStatus[code] = m.statuses.WithLabelValues(strconv.Itoa(code))
+	}
 	m.closes = vec("closes_total", "Closed connections by close code (1006: no close frame).", "code")
 	m.slow = counter("slow_consumer_closes_total", "Connections closed with 1008 for not reading.")
 	m.limited = counter("rate_limited_total", "Messages refused with 429.")
@@ -75,12 +80,18 @@ func (m *Metrics) handshake(result string) { m.handshakes.WithLabelValues(result
 func (m *Metrics) opened()                 { m.opens.Inc() }
 func (m *Metrics) frameIn(n int)           { m.framesIn.Inc(); m.bytesIn.Add(float64(n)) }
 func (m *Metrics) frameOut(n int)          { m.framesOut.Inc(); m.bytesOut.Add(float64(n)) }
-func (m *Metrics) status(code int)         { m.statuses.WithLabelValues(strconv.Itoa(code)).Inc() }
-func (m *Metrics) closed(code int)         { m.closes.WithLabelValues(strconv.Itoa(code)).Inc() }
-func (m *Metrics) slowClose()              { m.slow.Inc() }
-func (m *Metrics) rateLimited()            { m.limited.Inc() }
-func (m *Metrics) busError()               { m.busErrors.Inc() }
-func (m *Metrics) storeError()             { m.storeErrors.Inc() }
+func (m *Metrics) status(code int) {
+	if c, ok := m.byStatus[code]; ok {
+		c.Inc() // no label formatting and hashing per reply
+		return
+	}
+	m.statuses.WithLabelValues(strconv.Itoa(code)).Inc()
+}
+func (m *Metrics) closed(code int) { m.closes.WithLabelValues(strconv.Itoa(code)).Inc() }
+func (m *Metrics) slowClose()      { m.slow.Inc() }
+func (m *Metrics) rateLimited()    { m.limited.Inc() }
+func (m *Metrics) busError()       { m.busErrors.Inc() }
+func (m *Metrics) storeError()     { m.storeErrors.Inc() }
 
 // DependencyError counts a request refused because a dependency was down.
 func (m *Metrics) DependencyError() { m.depErrors.Inc() }

@@ -17,13 +17,10 @@ func Register(r *framework.Router) {
 }
 
 // Echo answers with the request's parameters (everything but method and id),
-// as MSwoole's sample controller did.
+// as MSwoole's sample controller did. They pass through as sent, never
+// decoded.
 func Echo(c *framework.Context) error {
-	p, err := c.Params()
-	if err != nil {
-		return err
-	}
-	return c.Success("执行完成", p)
+	return c.Success("执行完成", c.RawParams())
 }
 
 type whoami struct {
