@@ -9,6 +9,7 @@ import (
 	"msgo/app/index"
 	"msgo/app/web"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // artifactsDir is where browser tests leave screenshots: $MSGO_TEST_ARTIFACTS,
@@ -34,29 +35,36 @@ func artifactsDir(t *testing.T) string {
 	}
 }
 
-// TestBrowser runs the browser tests (test/browser/*.test.js): Debian's
-// Chromium under playwright-core opens the pages from web's handler, pointed
-// with ?ws= at a real node.
-func TestBrowser(t *testing.T) {
+// runBrowserTests serves the pages with web's handler, checking tokens with
+// codec, and runs the browser test files matching pattern (under
+// test/browser) against the node at wsURL, with env added.
+func runBrowserTests(t *testing.T, pattern string, codec *encrypt.Codec, wsURL string, env ...string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are not short")
 	}
 	chromium := need(t, "chromium")
 	needModules(t)
-	const secret = "browser-test-secret"
-	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}, Secret: secret})
-	h, err := web.NewHandler(web.Options{Pages: modulePages(), Verify: verifier(srv.Codec)})
+	h, err := web.NewHandler(web.Options{Pages: modulePages(), Verify: verifier(codec)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	files, _ := filepath.Glob(filepath.Join("test", "browser", "*.test.js"))
-	runNode(t, files,
+	files, _ := filepath.Glob(filepath.Join("test", "browser", pattern))
+	runNode(t, files, append(env,
 		"MSGO_PAGE_URL="+hs.URL,
-		"MSGO_WS_URL="+srv.URL,
-		"MSGO_SECRET="+secret,
+		"MSGO_WS_URL="+wsURL,
 		"MSGO_ARTIFACTS="+artifactsDir(t),
 		"MSGO_CHROMIUM="+chromium,
-	)
+	)...)
+}
+
+// TestBrowser runs the browser smoke tests (test/browser/*.test.js): every
+// page loads from web's handler, connects to a real node, and says plainly
+// when its token is missing or bad.
+func TestBrowser(t *testing.T) {
+	const secret = "browser-test-secret"
+	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}, Secret: secret})
+	runBrowserTests(t, "*.test.js", srv.Codec, srv.URL, "MSGO_SECRET="+secret)
 }

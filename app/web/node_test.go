@@ -43,10 +43,14 @@ func needModules(t *testing.T) {
 	t.Helper()
 	npm := need(t, "npm")
 	npmOnce.Do(func() {
-		if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err == nil {
-			if _, err := os.Stat(filepath.Join("node_modules", "ws", "package.json")); err == nil {
-				return
+		installed := true
+		for _, pkg := range []string{"ws", "playwright-core", "typescript"} {
+			if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
+				installed = false
 			}
+		}
+		if installed {
+			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
@@ -85,6 +89,17 @@ func runNode(t *testing.T, files []string, env ...string) {
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("node --test %v: %v", files, err)
+	}
+}
+
+// TestTypes type-checks the SDK's JSDoc against its .d.ts with tsc, and
+// test/types.ts against the .d.ts.
+func TestTypes(t *testing.T) {
+	needModules(t)
+	node := need(t, "node")
+	out, err := exec.CommandContext(t.Context(), node, filepath.Join("node_modules", "typescript", "bin", "tsc"), "-p", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tsc -p app/web: %v\n%s", err, out)
 	}
 }
 

@@ -184,7 +184,7 @@ class Draw {
       document.body.dataset.lottery = 'done';
       return;
     }
-    reel.textContent = '★';
+    reel.textContent = winners.length === 1 ? (winners[0].nickname || winners[0].id) : '★';
     $('#lottery-title').textContent = winners.length > 1 ? `${winners.length} winners!` : 'We have a winner!';
     const list = $('#winners');
     for (const w of winners) {

@@ -73,11 +73,11 @@ export function fmtTime(ms) {
   return `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
 }
 
-/** A stable hue for a user id, for avatars. @param {string} id */
+/** A stable hue for a user id, for avatars: FNV-1a, so ids that differ in one character still differ in colour. @param {string} id */
 export function hueFor(id) {
-  let h = 0;
-  for (const c of String(id)) h = (h * 31 + c.codePointAt(0)) % 360;
-  return h;
+  let h = 0x811c9dc5;
+  for (const c of String(id)) h = Math.imul(h ^ c.codePointAt(0), 16777619);
+  return (h >>> 0) % 360;
 }
 
 /** A round avatar with the name's first character. */

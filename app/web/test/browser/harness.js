@@ -41,6 +41,7 @@ export function launch() {
 export async function openPage(browser, pagePath, { token, viewport = { width: 1280, height: 800 }, query = {} } = {}) {
   const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await ctx.newPage();
+  page.setDefaultTimeout(30000); // a loaded 2-core CI machine is slow, never wrong
   page.problems = [];
   page.on('pageerror', (err) => page.problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => { if (msg.type() === 'error') page.problems.push(`console: ${msg.text()}`); });

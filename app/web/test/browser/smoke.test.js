@@ -22,7 +22,7 @@ for (const [path, claims, viewport] of pages) {
 
   test(`${path} loads and connects`, async () => {
     const page = await openPage(browser, path, { token: mint(claims), viewport });
-    await page.waitForSelector('body[data-state="open"]', { timeout: 15000 });
+    await page.waitForSelector('body[data-state="open"]');
     assert.equal(await page.textContent('#status'), 'Connected');
     assert.equal(await page.evaluate(() => globalThis.msgo.client.state), 'open');
     await page.waitForTimeout(400); // let entrance animations settle for the picture
@@ -33,7 +33,7 @@ for (const [path, claims, viewport] of pages) {
 
   test(`${path} says so when the token is bad`, async () => {
     const page = await openPage(browser, path, { token: 'bm90LWEtdG9rZW4', viewport });
-    await page.waitForSelector('.blocker h1', { timeout: 15000 });
+    await page.waitForSelector('.blocker h1');
     assert.equal(await page.textContent('.blocker h1'), 'Missing or invalid token');
     assert.match(await page.textContent('.blocker p'), /refused/);
     assert.equal(await page.evaluate(() => globalThis.msgo.client.state), 'closed');
@@ -43,7 +43,7 @@ for (const [path, claims, viewport] of pages) {
 
   test(`${path} says so when there is no token`, async () => {
     const page = await openPage(browser, path, { viewport });
-    await page.waitForSelector('.blocker h1', { timeout: 15000 });
+    await page.waitForSelector('.blocker h1');
     assert.equal(await page.textContent('.blocker h1'), 'Missing or invalid token');
     assert.deepEqual(page.problems, []);
     await page.context().close();

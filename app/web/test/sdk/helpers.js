@@ -50,7 +50,7 @@ export function closeAll() {
 }
 
 /** Polls cond until it is true or timeout passes. */
-export async function until(cond, what, timeout = 5000) {
+export async function until(cond, what, timeout = 10000) {
   const end = Date.now() + timeout;
   while (Date.now() < end) {
     if (await cond()) return;

@@ -103,13 +103,13 @@ test('a request in flight when the connection drops rejects as disconnected', as
   const inflight = c.request('sdktest.slow.sleep', { ms: 400 });
   await sleep(50);
   await kick(c, 4000);
-  await assert.rejects(inflight, (err) => err.code === 'disconnected' && err.closeCode === 4000);
+  await assert.rejects(inflight, { code: 'disconnected', closeCode: 4000 });
   await until(() => c.state === OPEN, 'the reconnect');
 });
 
 test('requests made while reconnecting are queued, sent in order, and bounded', async () => {
-  // random() = 1 makes every wait exactly the cap: 300 ms, then 600 ms.
-  const c = client({ backoffBase: 300, backoffMax: 5000, random: () => 0.9999, queueSize: 3 });
+  // random() near 1 makes the wait the cap: 1.5 s, time enough to queue.
+  const c = client({ backoffBase: 1500, backoffMax: 5000, random: () => 0.9999, queueSize: 3 });
   await c.once('open');
   await c.request('sdktest.conn.close', { code: 1012 });
   await until(() => c.state === RECONNECTING, 'reconnecting');
@@ -131,7 +131,7 @@ test('a queued request still times out', async () => {
 });
 
 test('the backoff grows while connections fail, and resets once one is stable', async () => {
-  const c = client({ backoffBase: 10, backoffMax: 1000, stableAfter: 300 });
+  const c = client({ backoffBase: 10, backoffMax: 1000, stableAfter: 1500 });
   const seen = states(c);
   await c.once('open');
   const attempts = () => seen.filter((s) => s.s === 'reconnecting').map((s) => s.attempt);
@@ -141,7 +141,7 @@ test('the backoff grows while connections fail, and resets once one is stable', 
     await reopened;
   }
   assert.deepEqual(attempts(), [0, 1, 2]);
-  await sleep(450); // stays open past stableAfter
+  await sleep(1800); // stays open past stableAfter
   const reopened = c.once('open');
   await c.request('sdktest.conn.close', { code: 4000 });
   await reopened;

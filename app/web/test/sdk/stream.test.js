@@ -46,12 +46,13 @@ test('an error after some chunks ends the iteration with it', async () => {
 
 test('the timeout restarts at each chunk', async () => {
   const c = client();
-  // 5 chunks 60 ms apart: 300 ms in all, never 100 ms without a frame.
-  const s = c.stream('sdktest.stream.chunks', { parts, gap_ms: 60 }, { timeout: 150 });
+  // 5 chunks 250 ms apart: 1250 ms in all, longer than the timeout, but
+  // never 1000 ms without a frame.
+  const s = c.stream('sdktest.stream.chunks', { parts, gap_ms: 250 }, { timeout: 1000 });
   let text = '';
   for await (const chunk of s) text += chunk.message;
   assert.equal(text, parts.join(''));
-  await assert.rejects(c.request('sdktest.stream.chunks', { parts, gap_ms: 200 }, { timeout: 100, onChunk: () => {} }), { code: 'timeout' });
+  await assert.rejects(c.request('sdktest.stream.chunks', { parts, gap_ms: 400 }, { timeout: 100, onChunk: () => {} }), { code: 'timeout' });
 });
 
 test('two streams at once keep their chunks apart', async () => {

@@ -1,0 +1,135 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"msgo/app/live"
+	"msgo/framework"
+	"msgo/framework/msgotest"
+	"msgo/library/cache"
+	"msgo/library/db"
+	"msgo/library/db/dbtest"
+	"msgo/library/encrypt"
+)
+
+// liveNode is a node with the live module that a test can kill and start
+// again on the same address and database, as an operator restarting msgo
+// would. While gated, it refuses wall tokens at the handshake (403), so a
+// test can keep the wall away while phones talk, and then see it fill the gap.
+type liveNode struct {
+	t     *testing.T
+	addr  string
+	gdb   *gorm.DB
+	codec *encrypt.Codec
+	gated atomic.Bool
+
+	mu    sync.Mutex
+	srv   *framework.Server
+	store *cache.Memory
+	ln    net.Listener
+	done  chan struct{}
+	stop  func()
+}
+
+func (n *liveNode) start() {
+	n.t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r := framework.NewRouter()
+	n.stop = live.Register(r, live.Options{DB: n.gdb})
+	auth := msgotest.Authenticator(n.codec)
+	store := cache.NewMemory() // the process's memory dies with it
+	srv, err := framework.New(framework.Options{
+		Config: framework.Config{NodeID: "live-browser", Workers: 16, HandshakeWorkers: 4},
+		Router: r,
+		Store:  store,
+		Authenticate: func(tok []byte) (framework.Identity, error) {
+			id, err := auth(tok)
+			if err == nil && n.gated.Load() && id.Type == framework.TypeWall {
+				return framework.Identity{}, errors.New("gated")
+			}
+			return id, err
+		},
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Unavailable: []error{db.ErrUnavailable},
+	})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	addr := n.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var ln net.Listener
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		ln, err = net.Listen("tcp", addr)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // the old socket may linger a moment
+	}
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.addr, n.srv, n.store, n.ln, n.done = ln.Addr().String(), srv, store, ln, make(chan struct{})
+	go func(done chan struct{}) { srv.Serve(ln); close(done) }(n.done)
+}
+
+// kill stops the node: every connection is closed with 1001.
+func (n *liveNode) kill() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.srv == nil {
+		return
+	}
+	n.ln.Close()
+	<-n.done
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n.srv.Stop(ctx, 1001, 0)
+	n.stop()
+	n.store.Close()
+	n.srv = nil
+}
+
+// control lets the node tests drive the node: POST /kill, /start, /gate,
+// /ungate.
+func (n *liveNode) control() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /kill", func(w http.ResponseWriter, r *http.Request) { n.kill() })
+	mux.HandleFunc("POST /start", func(w http.ResponseWriter, r *http.Request) { n.start() })
+	mux.HandleFunc("POST /gate", func(w http.ResponseWriter, r *http.Request) { n.gated.Store(true) })
+	mux.HandleFunc("POST /ungate", func(w http.ResponseWriter, r *http.Request) { n.gated.Store(false) })
+	return mux
+}
+
+// TestBrowserLive runs test/browser/live/*.test.js: the wall and phone
+// pages against a node with the live module on SQLite, which the tests kill
+// and start again through a control server.
+func TestBrowserLive(t *testing.T) {
+	const secret = "browser-test-secret"
+	gdb := dbtest.SQLite(t)
+	if err := db.Migrate(t.Context(), gdb, live.Models()...); err != nil {
+		t.Fatal(err)
+	}
+	node := &liveNode{t: t, gdb: gdb, codec: encrypt.New(secret, 24*time.Hour)}
+	node.start()
+	t.Cleanup(node.kill)
+	control := httptest.NewServer(node.control())
+	t.Cleanup(control.Close)
+	runBrowserTests(t, filepath.Join("live", "*.test.js"), node.codec, "ws://"+node.addr+"/ws",
+		"MSGO_CONTROL_URL="+control.URL, "MSGO_SECRET="+secret)
+}
