@@ -15,6 +15,7 @@ const (
 	flagWrite         // the socket is writable again
 	flagClose         // a close began: run the close hooks
 	flagAbort         // give up on the socket now: release it
+	flagHup           // the peer hung up or the socket errored: read to the end
 )
 
 // Connection life: open, then closing (our close frame is queued, hooks run,
@@ -121,10 +122,10 @@ func (s *Server) run(c *conn) {
 		if work&flagClose != 0 {
 			s.closed(c)
 		}
-		if work&flagRead != 0 && s.read(c) {
+		if work&flagRead != 0 && s.read(c, work&flagHup != 0) {
 			// One busy connection must not keep a worker: back of the queue,
 			// still marked queued so the poller does not queue it twice.
-			c.flags.Or(flagRead)
+			c.flags.Or(flagRead | work&flagHup)
 			select {
 			case s.runq <- c:
 				return

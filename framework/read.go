@@ -21,7 +21,12 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); retu
 // read drains the socket (up to maxReadsPerWake reads), handling every
 // complete frame as it arrives. Bytes of an incomplete frame are copied out to
 // c.pend until the rest arrives. It reports whether the socket may hold more.
-func (s *Server) read(c *conn) (more bool) {
+//
+// A read that returns less than it asked for drained the socket at that
+// moment, and data arriving later raises a new edge, so the read that would
+// only say EAGAIN is skipped (one syscall less per message). After a hang-up
+// (hup) it reads on to the end, since no edge follows the last one.
+func (s *Server) read(c *conn, hup bool) (more bool) {
 	if c.isReleased() {
 		return false
 	}
@@ -45,11 +50,15 @@ func (s *Server) read(c *conn) (more bool) {
 			copy(nb, b)
 			b = nb
 		}
+		room := cap(b) - len(b)
 		n, err := unix.Read(c.fd, b[len(b):cap(b)])
 		if n > 0 {
 			b = b[:len(b)+n]
 			c.lastSeen.Store(s.now())
 			b, need, stop = s.consume(c, b)
+			if n < room && !hup {
+				break
+			}
 			continue
 		}
 		if err == unix.EINTR {

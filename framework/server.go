@@ -255,8 +255,11 @@ func (s *Server) onEvent(c *conn, ev netpoll.EpollEvent) {
 		return
 	}
 	var bits uint32
-	if ev&(netpoll.EPOLLIN|netpoll.EPOLLRDHUP|netpoll.EPOLLHUP|netpoll.EPOLLERR) != 0 {
+	if ev&netpoll.EPOLLIN != 0 {
 		bits |= flagRead
+	}
+	if ev&(netpoll.EPOLLRDHUP|netpoll.EPOLLHUP|netpoll.EPOLLERR) != 0 {
+		bits |= flagRead | flagHup
 	}
 	if ev&netpoll.EPOLLOUT != 0 {
 		bits |= flagWrite
