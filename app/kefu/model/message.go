@@ -10,6 +10,10 @@ const (
 // controller enforces it, the text column holds far more.
 const MaxMsgLen = 2000
 
+// MaxOpenIDLen is the width of the openid column, in characters; a longer
+// openid cannot be stored (WeChat's are 28).
+const MaxOpenIDLen = 64
+
 // Message is one chat message: a row of the chat table and, as JSON, the
 // wire object {"id","openid","msg","type","isread","time"}.
 //

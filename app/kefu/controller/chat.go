@@ -1,0 +1,186 @@
+package controller
+
+import (
+	"time"
+
+	"msgo/app/kefu/model"
+	"msgo/app/kefu/service"
+	"msgo/framework"
+)
+
+// History limits.
+const (
+	DefaultHistoryLimit = 20
+	MaxHistoryLimit     = 100
+)
+
+// Chat is kefu.chat.*: one conversation between a WeChat user and the
+// agents, seen from either side. A wechatUser's conversation is its own;
+// an agent names one with the openid param.
+type Chat struct {
+	chat    *service.Chat
+	store   *model.Store
+	timeout time.Duration
+}
+
+// NewChat returns the Chat controller; timeout bounds each request's
+// database work (DefaultTimeout when 0).
+func NewChat(chat *service.Chat, store *model.Store, timeout time.Duration) *Chat {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Chat{chat: chat, store: store, timeout: timeout}
+}
+
+type sendReply struct {
+	ID   int64 `json:"id"`
+	Time int64 `json:"time"`
+}
+
+// Send is kefu.chat.send: msg (1..2000 characters, stored and pushed
+// verbatim) from a wechatUser to the agents, or from an agent to openid.
+// It is stored before the reply, whose id is the stored row's, and pushed
+// as kefu.message to every agent and every connection of openid; if it
+// cannot be stored, nothing is pushed.
+func (h *Chat) Send(c *framework.Context) error {
+	var p struct {
+		OpenID *string `json:"openid"`
+		Msg    *string `json:"msg"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	openid, err := conversation(c, p.OpenID)
+	if err != nil {
+		return err
+	}
+	msg, err := text("msg", p.Msg, model.MaxMsgLen)
+	if err != nil {
+		return err
+	}
+	m := model.Message{OpenID: openid, Type: model.TypeAgentToUser, Msg: msg}
+	if c.Client().Type() == framework.TypeWechatUser {
+		m.Type = model.TypeUserToAgent
+	}
+	ctx, cancel := dbContext(c, h.timeout)
+	defer cancel()
+	if err := h.chat.Send(ctx, c.App(), &m); err != nil {
+		return err
+	}
+	return c.Success(okInfo, sendReply{ID: m.ID, Time: m.Time})
+}
+
+type historyReply struct {
+	Messages []model.Message `json:"messages"`
+}
+
+// History is kefu.chat.history: up to limit (1..100, default 20) messages
+// of the conversation, newest first, with id < before_id when given.
+func (h *Chat) History(c *framework.Context) error {
+	var p struct {
+		OpenID   *string `json:"openid"`
+		BeforeID *int64  `json:"before_id"`
+		Limit    *int    `json:"limit"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	openid, err := conversation(c, p.OpenID)
+	if err != nil {
+		return err
+	}
+	var before int64
+	if p.BeforeID != nil {
+		if err := messageID("before_id", p.BeforeID); err != nil {
+			return err
+		}
+		before = *p.BeforeID
+	}
+	n, err := limit(p.Limit, DefaultHistoryLimit, MaxHistoryLimit)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := dbContext(c, h.timeout)
+	defer cancel()
+	msgs, err := h.store.History(ctx, openid, before, n)
+	if err != nil {
+		return err
+	}
+	return c.Success(okInfo, historyReply{Messages: msgs})
+}
+
+type readReply struct {
+	Updated int64 `json:"updated"`
+}
+
+// Read is kefu.chat.read: the other side's messages of the conversation
+// with id <= up_to_id are marked read; updated counts those that were not.
+// A wechatUser reads the agents' messages, an agent the user's.
+func (h *Chat) Read(c *framework.Context) error {
+	var p struct {
+		OpenID *string `json:"openid"`
+		UpToID *int64  `json:"up_to_id"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	openid, err := conversation(c, p.OpenID)
+	if err != nil {
+		return err
+	}
+	if p.UpToID == nil {
+		return framework.Errorf(framework.StatusBadRequest, "param up_to_id is required")
+	}
+	if err := messageID("up_to_id", p.UpToID); err != nil {
+		return err
+	}
+	from := model.TypeUserToAgent
+	if c.Client().Type() == framework.TypeWechatUser {
+		from = model.TypeAgentToUser
+	}
+	ctx, cancel := dbContext(c, h.timeout)
+	defer cancel()
+	n, err := h.store.MarkRead(ctx, openid, from, *p.UpToID)
+	if err != nil {
+		return err
+	}
+	return c.Success(okInfo, readReply{Updated: n})
+}
+
+type userUnread struct {
+	Unread int64 `json:"unread"`
+}
+
+type agentUnread struct {
+	Sessions []model.SessionUnread `json:"sessions"`
+}
+
+// Unread is kefu.chat.unread. A wechatUser gets how many agent messages it
+// has not read; an agent gets, for every user with messages no agent has
+// read, how many, ordered by openid.
+func (h *Chat) Unread(c *framework.Context) error {
+	ctx, cancel := dbContext(c, h.timeout)
+	defer cancel()
+	if c.Client().Type() != framework.TypeWechatUser {
+		sessions, err := h.store.UnreadSessions(ctx)
+		if err != nil {
+			return err
+		}
+		return c.Success(okInfo, agentUnread{Sessions: sessions})
+	}
+	var p struct {
+		OpenID *string `json:"openid"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	openid, err := conversation(c, p.OpenID)
+	if err != nil {
+		return err
+	}
+	n, err := h.store.Unread(ctx, openid, model.TypeAgentToUser)
+	if err != nil {
+		return err
+	}
+	return c.Success(okInfo, userUnread{Unread: n})
+}

@@ -1,0 +1,20 @@
+// Package controller holds the kefu module's handlers, one type per
+// controller of PROTOCOL.md section 5 "kefu": Chat (send, history, read,
+// unread), Session (list) and Bot (ask).
+//
+//	chat := controller.NewChat(service.NewChat(store, log), store, 0)
+//	r.Handle("kefu.chat.send", chat.Send, framework.Allow(framework.TypeWechatUser, framework.TypeKefu))
+//	r.Handle("kefu.session.list", controller.NewSession(store, 0).List, framework.Allow(framework.TypeKefu))
+//
+// Who may call a method by user type is declared on the route
+// (framework.Allow); whose conversation a request is about is decided here:
+// a wechatUser's own, an agent's by the openid param. Checks run in this
+// order: user type (403), a wechatUser naming another openid (403),
+// params (400), then the database (503 when it is out of reach).
+//
+// Concurrency: Chat and Session hold no mutable state. A handler runs on
+// its connection's worker, so one connection's requests are handled one at
+// a time, in order; different connections' run in parallel. Bot answers
+// stream from goroutines of their own, at most a fixed number at once per
+// node; Bot.Close waits for them.
+package controller

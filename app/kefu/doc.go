@@ -1,0 +1,78 @@
+// Package kefu is msgo's customer-service module (PROTOCOL.md section 5
+// "kefu"): a persisted chat between WeChat users and the agents, and a bot
+// that streams answers from a FAQ. It replaces what PHP teams built on
+// Swoole with an openid => fd map in Redis and raw SQL inserts.
+//
+//	stop, err := kefu.Register(router, kefu.Options{DB: gdb, Log: log, FAQ: cfg.Kefu.FAQ})
+//	if err != nil {
+//		return err // the FAQ file named cannot be read or parsed
+//	}
+//	defer stop() // after the server stopped: waits for bot answers
+//	// migrations: db.Migrate(ctx, gdb, kefu.Models()...)
+//
+// The code is split as MSwoole's App/ was: controller (the handlers,
+// params and permissions), service (store, then push), model (the chat
+// and chat_session tables) and bot (the Bot interface and the FAQ bot).
+//
+// # Delivery
+//
+// A message is stored before anything else happens: the reply carries the
+// stored row's id and time, and the kefu.message push carries the stored
+// message. The push goes to every agent connection and every connection
+// of the message's openid, on every node, the sender's own connection
+// included (a client adds a message once by its id). Agents are found
+// through the framework group "kefu:agents", which every kefu connection
+// joins when it connects (framework.Router.OnConnect, before its 101), so
+// an agent receives messages without having called anything first. A user
+// who was offline finds the agents' messages in kefu.chat.history and
+// kefu.chat.unread when back.
+//
+// # Decisions where the protocol is silent
+//
+//   - Order of checks: the route's user types (403), a wechatUser naming
+//     an openid that is not its own (403; naming its own is allowed),
+//     params (400), the database (503). Params are strictly typed: "5"
+//     for an integer is 400, like 1.5; JSON null counts as absent.
+//   - openid (agents) is 1 to 64 characters, the column's width; a
+//     wechatUser whose token id is longer cannot chat (403).
+//   - msg and the bot's message are 1 to 2000 characters, counted as code
+//     points, stored and returned byte for byte (no trimming, HTML is not
+//     escaped); whitespace-only text is a message like any other.
+//   - before_id and up_to_id are message ids: integers of 1 or more.
+//     up_to_id is required (the table lists no default); kefu.chat.read
+//     marks only the other side's messages and pushes nothing (the
+//     protocol lists no read receipt), so other agents' consoles learn of
+//     it from their next kefu.chat.unread or kefu.session.list.
+//   - kefu.session.list: limit 1..100, default 50. kefu.chat.unread for an
+//     agent lists the users with unread messages ordered by openid; an
+//     openid param is ignored there.
+//   - kefu.chat.send's reply follows the push; a push that fails after the
+//     message was stored (the store down) is logged, and the sender still
+//     gets 200: history has it.
+//   - A database call that takes longer than Options.Timeout (5 s) answers
+//     503. A write whose commit was lost at that moment may be stored
+//     though it answered 503; it then shows in history, unpushed.
+//   - kefu.bot.ask: message and session_id (1 to 128 characters) are
+//     required. The answer streams as kefu.bot frames, each with the
+//     request's id, {"session_id","message":"<chunk>","complete":false};
+//     the last frame has an empty message and "complete":true. A bot that
+//     fails ends its answer with an apology and the complete frame; a
+//     client that leaves gets nothing more and the bot is stopped (its
+//     context is cancelled). At most 1000 answers stream at once per node
+//     (more: 503) and 3 per connection (more: 429). The bot's questions
+//     and answers are not stored in chat: they are not a conversation
+//     with the agents.
+//   - The built-in bot reads the FAQ file named by kefu.faq in
+//     config/app.yaml or MSGO_KEFU_FAQ (YAML, or JSON for .json files);
+//     without one it uses the FAQ embedded from bot/faq.yaml. A file that
+//     cannot be read or parsed stops the start rather than silently
+//     answering from the built-in one.
+//
+// # Concurrency
+//
+// Handlers run on their connection's worker, so one connection's requests
+// are handled in order, and one sender's messages are pushed in the order
+// they were sent. Everything in the module is safe for concurrent use;
+// Register's stop waits for bot answers still streaming, which end when
+// the server stops.
+package kefu

@@ -1,0 +1,72 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+
+	"msgo/app/kefu/model"
+	"msgo/framework"
+)
+
+// AgentsGroup is the framework group of every kefu (agent) connection,
+// on every node. Connections join it when they connect (Chat.Connect), so
+// an agent receives kefu.message without having called anything; the
+// manager port's POST /api/send/room {"room":"kefu:agents"} reaches them
+// too.
+const AgentsGroup = "kefu:agents"
+
+// MessageEvent is the push that carries a stored message.
+const MessageEvent = "kefu.message"
+
+// Chat stores messages and delivers them: to every agent and to every
+// connection of the message's openid, on every node. It is safe for
+// concurrent use.
+type Chat struct {
+	store *model.Store
+	log   *slog.Logger
+}
+
+// NewChat returns a Chat over store; log gets failed deliveries.
+func NewChat(store *model.Store, log *slog.Logger) *Chat {
+	return &Chat{store: store, log: log}
+}
+
+// Send stores m (filling in its id and time, unread) and then pushes it as
+// kefu.message to AgentsGroup and to every wechatUser connection of
+// m.OpenID, the sender's own connections included. When it cannot be
+// stored, Send returns the store's error (errors.Is(err,
+// db.ErrUnavailable) when the database is out of reach) and pushes
+// nothing. A push that fails after the message was stored is logged, not
+// returned: the message is stored and history has it.
+func (s *Chat) Send(ctx context.Context, app *framework.App, m *model.Message) error {
+	if err := s.store.Insert(ctx, m); err != nil {
+		return err
+	}
+	f, err := framework.Push(MessageEvent, m)
+	if err != nil {
+		return err // cannot happen for a Message; a bug if it does
+	}
+	// One encoded frame serves both audiences; the two sets are disjoint
+	// (agents are type kefu, the user is a wechatUser).
+	if err := app.SendToGroup(ctx, AgentsGroup, f); err != nil {
+		s.log.Warn("kefu: push to agents failed; the message is stored", "id", m.ID, "err", err)
+	}
+	if err := app.SendToUser(ctx, framework.TypeWechatUser, m.OpenID, f); err != nil {
+		s.log.Warn("kefu: push to the user failed; the message is stored", "id", m.ID, "err", err)
+	}
+	return nil
+}
+
+// Connect is a framework.ConnectFunc: it puts every kefu connection in
+// AgentsGroup before its handshake completes. It leaves other user types
+// alone. When the shared store is down the connection still joins the
+// group on its own node (pushes from this node reach it) and the failure
+// is logged.
+func (s *Chat) Connect(ctx context.Context, app *framework.App, cl framework.Client) {
+	if cl.Type() != framework.TypeKefu {
+		return
+	}
+	if err := app.JoinGroup(ctx, cl.ID(), AgentsGroup); err != nil {
+		s.log.Warn("kefu: agent could not join the agents group", "agent", cl.UserID(), "err", err)
+	}
+}
