@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"msgo/app/index"
+	"msgo/app/kefu"
 	"msgo/app/live"
 	"msgo/config"
 	"msgo/framework"
@@ -26,19 +27,31 @@ type Deps struct {
 // after the server stopped.
 func Register(r *framework.Router, d Deps) (stop func(), err error) {
 	var stops []func()
-	index.Register(r)
-	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log}))
-	// msgo:modules (`msgo make module NAME` adds NAME.Register(r) above this line)
-	return func() {
+	stopAll := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
-	}, nil
+	}
+	index.Register(r)
+	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log}))
+	var faq string
+	if d.Config != nil {
+		faq = d.Config.Kefu.FAQ
+	}
+	stopKefu, err := kefu.Register(r, kefu.Options{DB: d.DB, Log: d.Log, FAQ: faq})
+	if err != nil {
+		stopAll()
+		return nil, err
+	}
+	stops = append(stops, stopKefu)
+	// msgo:modules (`msgo make module NAME` adds NAME.Register(r) above this line)
+	return stopAll, nil
 }
 
 // Models returns every module's database models, for migrations.
 func Models() []any {
 	var ms []any
 	ms = append(ms, live.Models()...)
+	ms = append(ms, kefu.Models()...)
 	return ms
 }
