@@ -29,16 +29,9 @@ func reloadCmd(configDir *string) *cobra.Command {
 		Use:   "reload",
 		Short: "Restart onto the binary now at msgo's path without refusing a handshake",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(*configDir, nil)
+			cfg, pid, err := running(*configDir)
 			if err != nil {
 				return err
-			}
-			pid, err := readPid(pidFile(cfg))
-			if err != nil {
-				return err
-			}
-			if !alive(pid) {
-				return fmt.Errorf("%w (stale pid file names %d)", errNotRunning, pid)
 			}
 			result := reloadResultFile(cfg)
 			os.Remove(result)

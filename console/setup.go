@@ -126,6 +126,23 @@ func writePid(path string, pid int) error {
 
 var errNotRunning = errors.New("msgo is not running")
 
+// running returns the configuration and the pid of the msgo it names, or
+// errNotRunning.
+func running(configDir string) (*config.Config, int, error) {
+	cfg, err := loadConfig(configDir, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	pid, err := readPid(pidFile(cfg))
+	if err != nil {
+		return nil, 0, err
+	}
+	if !alive(pid) {
+		return nil, 0, fmt.Errorf("%w (stale pid file names %d)", errNotRunning, pid)
+	}
+	return cfg, pid, nil
+}
+
 func readPid(path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -17,16 +17,9 @@ func statusCmd(configDir *string) *cobra.Command {
 		Use:   "status",
 		Short: "Show the running msgo's pid, uptime, connections and cluster; exit 1 when it is not running",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(*configDir, nil)
+			cfg, pid, err := running(*configDir)
 			if err != nil {
 				return err
-			}
-			pid, err := readPid(pidFile(cfg))
-			if err != nil {
-				return err
-			}
-			if !alive(pid) {
-				return fmt.Errorf("%w (stale pid file names %d)", errNotRunning, pid)
 			}
 			req, _ := http.NewRequest("GET", "http://"+loopbackHost(cfg.Manager.Listen)+"/api/status", nil)
 			if cfg.Manager.Token != "" {

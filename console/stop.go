@@ -14,16 +14,9 @@ func stopCmd(configDir *string) *cobra.Command {
 		Use:   "stop",
 		Short: "Stop the running msgo gracefully (clients get 1001) and wait for it to exit",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(*configDir, nil)
+			_, pid, err := running(*configDir)
 			if err != nil {
 				return err
-			}
-			pid, err := readPid(pidFile(cfg))
-			if err != nil {
-				return err
-			}
-			if !alive(pid) {
-				return fmt.Errorf("%w (stale pid file names %d)", errNotRunning, pid)
 			}
 			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 				return fmt.Errorf("signal pid %d: %w", pid, err)
