@@ -1,10 +1,11 @@
 package web_test
 
 import (
-	"net/http/httptest"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"msgo/app/index"
 	"msgo/app/web"
@@ -35,36 +36,48 @@ func artifactsDir(t *testing.T) string {
 	}
 }
 
-// runBrowserTests serves the pages with web's handler, checking tokens with
-// codec, and runs the browser test files matching pattern (under
-// test/browser) against the node at wsURL, with env added.
-func runBrowserTests(t *testing.T, pattern string, codec *encrypt.Codec, wsURL string, env ...string) {
+// pages returns web's handler over the modules' pages, checking tokens
+// with codec.
+func pages(t *testing.T, codec *encrypt.Codec) http.Handler {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests are not short")
-	}
-	chromium := need(t, "chromium")
-	needModules(t)
 	h, err := web.NewHandler(web.Options{Pages: modulePages(), Verify: verifier(codec)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
+	return h
+}
+
+// runBrowserTests runs the browser test files matching pattern (under
+// test/browser) on the pages at pageURL, with env added. With wsURL the
+// pages are pointed at that node with ?ws=; without, they use their own
+// origin's /ws, as they do when msgo serves them.
+func runBrowserTests(t *testing.T, pattern, pageURL, wsURL string, env ...string) {
+	t.Helper()
+	chromium := need(t, "chromium")
+	needModules(t)
 	files, _ := filepath.Glob(filepath.Join("test", "browser", pattern))
 	runNode(t, files, append(env,
-		"MSGO_PAGE_URL="+hs.URL,
+		"MSGO_PAGE_URL="+pageURL,
 		"MSGO_WS_URL="+wsURL,
 		"MSGO_ARTIFACTS="+artifactsDir(t),
 		"MSGO_CHROMIUM="+chromium,
 	)...)
 }
 
+// skipShort skips browser tests in -short runs.
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+}
+
 // TestBrowser runs the browser smoke tests (test/browser/*.test.js): every
-// page loads from web's handler, connects to a real node, and says plainly
-// when its token is missing or bad.
+// page, served by the node itself on its WebSocket port, loads, connects to
+// its own origin's /ws, and says plainly when its token is missing or bad.
 func TestBrowser(t *testing.T) {
+	skipShort(t)
 	const secret = "browser-test-secret"
-	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}, Secret: secret})
-	runBrowserTests(t, "*.test.js", srv.Codec, srv.URL, "MSGO_SECRET="+secret)
+	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}, Secret: secret,
+		HTTP: pages(t, encrypt.New(secret, 24*time.Hour))})
+	runBrowserTests(t, "*.test.js", "http://"+srv.Addr, "", "MSGO_SECRET="+secret)
 }

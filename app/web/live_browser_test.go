@@ -34,6 +34,7 @@ type liveNode struct {
 	addr  string
 	gdb   *gorm.DB
 	codec *encrypt.Codec
+	pages http.Handler
 	gated atomic.Bool
 
 	mu    sync.Mutex
@@ -63,6 +64,7 @@ func (n *liveNode) start() {
 			}
 			return id, err
 		},
+		HTTP:        n.pages,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Unavailable: []error{db.ErrUnavailable},
 	})
@@ -117,19 +119,22 @@ func (n *liveNode) control() http.Handler {
 }
 
 // TestBrowserLive runs test/browser/live/*.test.js: the wall and phone
-// pages against a node with the live module on SQLite, which the tests kill
-// and start again through a control server.
+// pages, served by a node with the live module on SQLite, which the tests
+// kill and start again through a control server (the pages then come from
+// the browser's cache until the node is back).
 func TestBrowserLive(t *testing.T) {
 	const secret = "browser-test-secret"
 	gdb := dbtest.SQLite(t)
 	if err := db.Migrate(t.Context(), gdb, live.Models()...); err != nil {
 		t.Fatal(err)
 	}
-	node := &liveNode{t: t, gdb: gdb, codec: encrypt.New(secret, 24*time.Hour)}
+	skipShort(t)
+	codec := encrypt.New(secret, 24*time.Hour)
+	node := &liveNode{t: t, gdb: gdb, codec: codec, pages: pages(t, codec)}
 	node.start()
 	t.Cleanup(node.kill)
 	control := httptest.NewServer(node.control())
 	t.Cleanup(control.Close)
-	runBrowserTests(t, filepath.Join("live", "*.test.js"), node.codec, "ws://"+node.addr+"/ws",
+	runBrowserTests(t, filepath.Join("live", "*.test.js"), "http://"+node.addr, "",
 		"MSGO_CONTROL_URL="+control.URL, "MSGO_SECRET="+secret)
 }

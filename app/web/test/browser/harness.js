@@ -15,7 +15,7 @@ function required(name) {
 
 export const env = {
   pageURL: required('MSGO_PAGE_URL'), // web's handler
-  wsURL: required('MSGO_WS_URL'), // the node
+  wsURL: process.env.MSGO_WS_URL || '', // the node, when it does not serve the pages itself
   secret: required('MSGO_SECRET'),
   artifacts: required('MSGO_ARTIFACTS'),
   chromium: process.env.MSGO_CHROMIUM || '/usr/bin/chromium',
@@ -35,7 +35,8 @@ export function launch() {
 
 /**
  * Opens path (e.g. '/live/wall') as its own browser context (its own
- * storage), pointed at the node, with token in the query when given. Page
+ * storage), pointed with ?ws= at the node when it does not serve the pages
+ * itself, with token in the query when given. Page
  * errors and failed requests are collected in page.problems.
  */
 export async function openPage(browser, pagePath, { token, viewport = { width: 1280, height: 800 }, query = {} } = {}) {
@@ -46,7 +47,8 @@ export async function openPage(browser, pagePath, { token, viewport = { width: 1
   page.on('pageerror', (err) => page.problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => { if (msg.type() === 'error') page.problems.push(`console: ${msg.text()}`); });
   page.on('response', (r) => { if (r.status() >= 400) page.problems.push(`${r.status()} ${r.url()}`); });
-  const q = new URLSearchParams({ ws: env.wsURL, ...query });
+  const q = new URLSearchParams(query);
+  if (env.wsURL) q.set('ws', env.wsURL);
   if (token) q.set('auth', token);
   await page.goto(`${env.pageURL}${pagePath}?${q}`);
   return page;
