@@ -6,7 +6,7 @@
 //		Pages:  map[string]fs.FS{"live": live.Pages(), "kefu": kefu.Pages()},
 //		Verify: func(tok string) error { _, err := codec.Parse([]byte(tok)); return err },
 //	})
-//	// the framework hands it every request that is not a WebSocket upgrade
+//	srv, err := framework.New(framework.Options{HTTP: h, ...}) // plain GETs on the WebSocket port
 //
 // A module's page wall.html is served at /live/wall and its other files
 // (wall.js, wall.css, img/logo.svg) at /live/<name>. GET /auth/check tells a
