@@ -39,6 +39,7 @@ func newRoot() *cobra.Command {
 		tokenCmd(&configDir),
 		migrateCmd(&configDir),
 		bench.Command(),
+		makeCmd(),
 	)
 	return root
 }
