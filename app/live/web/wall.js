@@ -76,8 +76,14 @@ const lanesBusy = [];
 function fly(sky, m) {
   const lanes = Math.max(3, Math.floor((sky.clientHeight - 20) / LANE));
   if (sky.children.length > lanes * 3) return; // a flood: the list still has it
-  let lane = 0;
-  for (let i = 1; i < lanes; i++) if ((lanesBusy[i] || 0) < (lanesBusy[lane] || 0)) lane = i;
+  // The lane used longest ago, starting the search at a random lane so that
+  // a quiet wall does not fill from the top.
+  const from = Math.floor(Math.random() * lanes);
+  let lane = from;
+  for (let k = 1; k < lanes; k++) {
+    const i = (from + k) % lanes;
+    if ((lanesBusy[i] || 0) < (lanesBusy[lane] || 0)) lane = i;
+  }
   lanesBusy[lane] = Date.now();
   const b = el('div', { class: 'bullet' }, avatar(m.id, m.nickname, 'avatar bullet-avatar'),
     el('b', { text: (m.nickname || m.id) + '：' }), el('span', { text: m.content }));

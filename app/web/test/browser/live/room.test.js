@@ -55,6 +55,19 @@ test('a wall and three phones chat in one room, and the wall draws winners', asy
   }
   await shot(phones[2], 'live-join-room');
 
+  // Danmaku: new messages fly across the wall.
+  await wall.click('#mode');
+  await wall.waitForSelector('body[data-mode="danmaku"]');
+  for (const [i, p] of phones.entries()) {
+    await p.fill('#text', `flying ${i}`);
+    await p.press('#text', 'Enter');
+  }
+  await wall.waitForFunction(() => document.querySelectorAll('#danmaku .bullet').length === 3);
+  await wall.waitForTimeout(1500);
+  await shot(wall, 'live-wall-danmaku');
+  await wall.click('#mode');
+  await wall.waitForFunction((n) => document.querySelectorAll('.msg').length === n, n + 3);
+
   await wall.fill('#count', '2');
   await wall.click('#draw');
   await wall.waitForSelector('body[data-lottery="done"]');
