@@ -3,6 +3,7 @@ package scaffold_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"go/format"
 	"io"
 	"io/fs"
@@ -67,10 +68,7 @@ func TestGeneratedCodeBuilds(t *testing.T) {
 // Go block to the file its info string names. A Go block without a file,
 // or one gofmt would change, fails: every snippet must compile as shown.
 func followGuide(t *testing.T, root string) {
-	guide, err := os.ReadFile("GUIDE.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, guide := guideSection(t, root)
 	for _, b := range codeBlocks(guide) {
 		switch b.lang {
 		case "sh":
@@ -83,22 +81,62 @@ func followGuide(t *testing.T, root string) {
 				case args[0] == "go" && (args[1] == "test" || args[1] == "vet"):
 					run(t, root, "go", args[1:]...)
 				default:
-					t.Fatalf("GUIDE.md line %d: a command this test cannot follow: %q", b.line, line)
+					t.Fatalf("%s line %d: a command this test cannot follow: %q", file, b.line, line)
 				}
 			}
 		case "go":
 			if b.file == "" {
-				t.Fatalf("GUIDE.md line %d: a Go block must name its file (```go app/x/y.go) so it is compiled", b.line)
+				t.Fatalf("%s line %d: a Go block must name its file (```go app/x/y.go) so it is compiled", file, b.line)
 			}
 			if src, err := format.Source([]byte(b.body)); err != nil || string(src) != b.body {
-				t.Fatalf("GUIDE.md line %d (%s) is not gofmt-ed: %v", b.line, b.file, err)
+				t.Fatalf("%s line %d (%s) is not gofmt-ed: %v", file, b.line, b.file, err)
 			}
 			name := filepath.Join(root, filepath.FromSlash(b.file))
 			if err := os.WriteFile(name, []byte(b.body), 0o644); err != nil {
-				t.Fatalf("GUIDE.md line %d: %v", b.line, err)
+				t.Fatalf("%s line %d: %v", file, b.line, err)
 			}
 		}
 	}
+}
+
+// guideHeading opens the guide's section, in GUIDE.md or, once folded in,
+// in the README.
+const guideHeading = "## Add a module in five minutes"
+
+// guideSection returns the guide's section, from its heading to the next
+// heading of its level, with line numbers kept: from the README when it has
+// the section, else from GUIDE.md beside this test.
+func guideSection(t *testing.T, root string) (file string, section []byte) {
+	t.Helper()
+	for _, file := range []string{filepath.Join(root, "README.md"), "GUIDE.md"} {
+		md, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		in := false
+		for line := range strings.Lines(string(md)) {
+			switch {
+			case strings.TrimSpace(line) == guideHeading:
+				in = true
+			case in && strings.HasPrefix(line, "## "):
+				in = false
+			}
+			if in {
+				out = append(out, line...)
+			} else {
+				out = append(out, '\n') // keeps line numbers
+			}
+		}
+		if bytes.Contains(out, []byte(guideHeading)) {
+			return filepath.Base(file), out
+		}
+	}
+	t.Fatalf("no %q section in README.md or GUIDE.md", guideHeading)
+	return "", nil
 }
 
 type codeBlock struct {
