@@ -4,6 +4,7 @@
 package app
 
 import (
+	"io/fs"
 	"log/slog"
 
 	"gorm.io/gorm"
@@ -46,6 +47,12 @@ func Register(r *framework.Router, d Deps) (stop func(), err error) {
 	stops = append(stops, stopKefu)
 	// msgo:modules (`msgo make module NAME` adds NAME.Register(r) above this line)
 	return stopAll, nil
+}
+
+// Pages returns the modules' web pages by module name, served at
+// /<module>/<page> on the WebSocket port.
+func Pages() map[string]fs.FS {
+	return map[string]fs.FS{"live": live.Pages(), "kefu": kefu.Pages()}
 }
 
 // Models returns every module's database models, for migrations.

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"msgo/app"
+	"msgo/app/web"
 	"msgo/config"
 	"msgo/framework"
 	"msgo/framework/manager"
@@ -193,13 +194,22 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 	if n.stopApps, err = app.Register(r, app.Deps{DB: gdb, Config: cfg, Log: log}); err != nil {
 		return nil, fmt.Errorf("register modules: %w", err)
 	}
+	tokens := codec(cfg)
+	pages, err := web.NewHandler(web.Options{
+		Pages:  app.Pages(),
+		Verify: func(tok string) error { _, err := tokens.Parse([]byte(tok)); return err },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web pages: %w", err)
+	}
 	n.srv, err = framework.New(framework.Options{
 		Config:       fcfg,
 		Router:       r,
 		Store:        n.store,
-		Authenticate: authenticator(codec(cfg)),
+		Authenticate: authenticator(tokens),
 		Logger:       log,
 		Unavailable:  []error{db.ErrUnavailable},
+		HTTP:         pages,
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -27,6 +28,19 @@ func TestDaemonLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	for _, page := range []string{"/live/wall", "/live/join", "/kefu/agent", "/kefu/chat", "/sdk/msgo.js"} {
+		resp, err := http.Get("http://" + in.ws + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", page, resp.StatusCode)
+		}
+	}
+	if out := in.must("token", "--id", "w", "--type", "wall", "--code", "r1", "--open", "live-wall"); !strings.Contains(out, "http://"+in.ws+"/live/wall?auth=") {
+		t.Fatalf("token --open: %s", out)
+	}
 	st := in.must("status")
 	for _, want := range []string{"pid", in.pid(), "connections", "uptime"} {
 		if !strings.Contains(st, want) {

@@ -10,12 +10,21 @@ import (
 	"msgo/library/encrypt"
 )
 
+// pages are the web pages `msgo token --open` prints a URL for.
+var pages = map[string]string{
+	"live-wall":  "/live/wall",
+	"live-join":  "/live/join",
+	"kefu-agent": "/kefu/agent",
+	"kefu-chat":  "/kefu/chat",
+}
+
 func tokenCmd(configDir *string) *cobra.Command {
 	var cl encrypt.Claims
 	var ttl int
+	var open string
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Mint an auth token; prints the token, then a ready ws:// URL",
+		Short: "Mint an auth token; prints the token, then a ready ws:// URL (or a page URL with --open)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(*configDir, nil)
 			if err != nil {
@@ -35,12 +44,21 @@ func tokenCmd(configDir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			fmt.Println(tok)
+			host := loopbackHost(cfg.Outside.Listen)
+			if open != "" {
+				page, ok := pages[open]
+				if !ok {
+					return fmt.Errorf("--open: unknown page %q (live-wall, live-join, kefu-agent, kefu-chat)", open)
+				}
+				fmt.Printf("http://%s%s?auth=%s\n", host, page, url.QueryEscape(tok))
+				return nil
+			}
 			path := "/ws"
 			if len(cfg.Outside.Paths) > 0 {
 				path = cfg.Outside.Paths[len(cfg.Outside.Paths)-1]
 			}
-			fmt.Println(tok)
-			fmt.Printf("ws://%s%s?auth=%s\n", loopbackHost(cfg.Outside.Listen), path, url.QueryEscape(tok))
+			fmt.Printf("ws://%s%s?auth=%s\n", host, path, url.QueryEscape(tok))
 			return nil
 		},
 	}
@@ -50,6 +68,7 @@ func tokenCmd(configDir *string) *cobra.Command {
 	f.StringVar(&cl.Code, "code", "", "room code")
 	f.StringVar(&cl.Nickname, "nickname", "", "display name")
 	f.IntVar(&ttl, "ttl", 0, "seconds the token stays valid (default: auth.ttl)")
+	f.StringVar(&open, "open", "", "print a page URL instead of the ws:// URL: live-wall, live-join, kefu-agent, kefu-chat")
 	cmd.MarkFlagRequired("id")
 	cmd.MarkFlagRequired("type")
 	return cmd
