@@ -191,6 +191,7 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 		}
 	}
 	r := framework.NewRouter()
+	r.Use(framework.AccessLog(log))
 	if n.stopApps, err = app.Register(r, app.Deps{DB: gdb, Config: cfg, Log: log}); err != nil {
 		return nil, fmt.Errorf("register modules: %w", err)
 	}
@@ -248,6 +249,9 @@ func (n *node) listen() (err error) {
 // waits for handlers, then releases dependencies.
 func (n *node) shutdown(code int, spread time.Duration) {
 	n.ws.Close()
+	// Stop taking manager calls too: after a reload the new process, which
+	// shares the socket, answers them while this one drains.
+	n.mgr.Close()
 	<-n.served
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout()+5*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -28,8 +29,38 @@ type Frame struct{ b []byte }
 // Bytes returns the encoded WebSocket frame; the caller must not modify it.
 func (f *Frame) Bytes() []byte { return f.b }
 
-// Payload returns the JSON text inside the frame.
-func (f *Frame) Payload() []byte { return f.b[wsframe.ServerHeaderSize(len(f.b)-2):] }
+// Payload returns the JSON text inside the frame (the first one, for a
+// Frame made by Concat).
+func (f *Frame) Payload() []byte {
+	n, h := int(f.b[1]&0x7f), 2
+	switch n {
+	case 126:
+		n, h = int(binary.BigEndian.Uint16(f.b[2:])), 4
+	case 127:
+		n, h = int(binary.BigEndian.Uint64(f.b[2:])), 10
+	}
+	return f.b[h : h+n]
+}
+
+// Concat returns a Frame holding fs back to back, in order. Sending it
+// writes all of them to each connection at once, and the client reads them
+// as len(fs) separate messages: a module pushing a run of messages to a
+// large group (live.message under load) pays one write per connection per
+// run instead of one per message.
+func Concat(fs ...*Frame) *Frame {
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	n := 0
+	for _, f := range fs {
+		n += len(f.b)
+	}
+	b := make([]byte, 0, n)
+	for _, f := range fs {
+		b = append(b, f.b...)
+	}
+	return &Frame{b: b}
+}
 
 // Push returns the frame of a push: status 200, no id.
 func Push(event string, param any) (*Frame, error) {
@@ -64,6 +95,9 @@ func NewFrame(m Message) (*Frame, error) {
 	case nil:
 		e.buf.WriteString("{}")
 	case json.RawMessage:
+		if len(p) == 0 {
+			p = json.RawMessage("{}")
+		}
 		e.buf.Write(p)
 	default:
 		if err := e.enc.Encode(p); err != nil {

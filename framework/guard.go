@@ -18,7 +18,7 @@ func guard(rt *route, next Handler) Handler {
 		if len(rt.Allow) > 0 && !slices.Contains(rt.Allow, c.Client().Type()) {
 			return Errorf(StatusForbidden, "%s may not call %s", c.Client().Type(), rt.Method)
 		}
-		if rt.Limit > 0 && !c.conn.routeAllow(rt.index, rt.Limit, c.conn.srv.now()) {
+		if rt.Limit > 0 && !c.conn.routeAllow(rt.index, rt.Limit) {
 			c.conn.srv.metrics.rateLimited()
 			return Errorf(StatusTooMany, "over the rate limit of %s (%d/s)", rt.Method, rt.Limit)
 		}
@@ -26,8 +26,9 @@ func guard(rt *route, next Handler) Handler {
 	}
 }
 
-// recoverer turns a handler's panic into a 500 reply; the connection stays.
-func recoverer(log *slog.Logger, next Handler) Handler {
+// Recoverer is middleware that turns a handler's panic into a 500 reply; the
+// connection stays. The router puts it outermost on every route by itself.
+func Recoverer(log *slog.Logger, next Handler) Handler {
 	return func(c *Context) (err error) {
 		defer func() {
 			if p := recover(); p != nil {

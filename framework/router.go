@@ -121,6 +121,9 @@ func (r *Router) Handle(method string, h Handler, opts ...RouteOption) {
 			panic(fmt.Sprintf("framework: route %q allows unknown user type %q", m, t))
 		}
 	}
+	if rt.Limit < 0 {
+		panic(fmt.Sprintf("framework: route %q has a negative rate limit", m))
+	}
 	if rt.Limit > 0 {
 		rt.index = r.limited
 		r.limited++
@@ -173,7 +176,7 @@ func (r *Router) freeze(log *slog.Logger, m *Metrics) {
 			h = r.mws[i](h)
 		}
 		h = guard(rt, h)
-		rt.h = recoverer(log, m.observe(rt.Method, h))
+		rt.h = Recoverer(log, m.observe(rt.Method, h))
 	}
 }
 
