@@ -87,6 +87,12 @@ func startNodes(t testing.TB, gdb *gorm.DB, n int) []*msgotest.Server {
 // own).
 func startNode(t testing.TB, o kefu.Options, store cache.Store, id string) *msgotest.Server {
 	t.Helper()
+	return startNodeConfig(t, o, store, id, framework.Config{})
+}
+
+// startNodeConfig is startNode with the connection layer's settings.
+func startNodeConfig(t testing.TB, o kefu.Options, store cache.Store, id string, cfg framework.Config) *msgotest.Server {
+	t.Helper()
 	if o.Bot == nil && o.FAQ == "" {
 		o.FAQ = writeFAQ(t, testFAQ)
 	}
@@ -101,6 +107,7 @@ func startNode(t testing.TB, o kefu.Options, store cache.Store, id string) *msgo
 		Store:       store,
 		Secret:      "kefu-test-secret",
 		NodeID:      id,
+		Config:      cfg,
 		Unavailable: []error{db.ErrUnavailable},
 	})
 }
