@@ -63,7 +63,7 @@ func TestGeneratedCodeBuilds(t *testing.T) {
 	run(t, root, "go", "vet", "./app", "./app/blog/...", "./app/shop/...")
 }
 
-// followGuide does what GUIDE.md says, in order: it runs each command of its
+// followGuide does what the README guide says, in order: it runs each command of its
 // sh blocks (bin/msgo, go test, go vet; make build was done) and writes each
 // Go block to the file its info string names. A Go block without a file,
 // or one gofmt would change, fails: every snippet must compile as shown.
@@ -99,16 +99,14 @@ func followGuide(t *testing.T, root string) {
 	}
 }
 
-// guideHeading opens the guide's section, in GUIDE.md or, once folded in,
-// in the README.
+// guideHeading opens the guide's section in the README.
 const guideHeading = "## Add a module in five minutes"
 
 // guideSection returns the guide's section, from its heading to the next
-// heading of its level, with line numbers kept: from the README when it has
-// the section, else from GUIDE.md beside this test.
+// heading of its level, with line numbers kept.
 func guideSection(t *testing.T, root string) (file string, section []byte) {
 	t.Helper()
-	for _, file := range []string{filepath.Join(root, "README.md"), "GUIDE.md"} {
+	for _, file := range []string{filepath.Join(root, "README.md")} {
 		md, err := os.ReadFile(file)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -135,7 +133,7 @@ func guideSection(t *testing.T, root string) (file string, section []byte) {
 			return filepath.Base(file), out
 		}
 	}
-	t.Fatalf("no %q section in README.md or GUIDE.md", guideHeading)
+	t.Fatalf("no %q section in README.md", guideHeading)
 	return "", nil
 }
 

@@ -17,9 +17,9 @@
 // before anything is written, and a failure half-way removes what the call
 // created.
 //
-// The templates are embedded (templates/*.tmpl). GUIDE.md beside this file
-// is the module guide; its Go blocks are compiled and its commands run by
-// this package's tests.
+// The templates are embedded (templates/*.tmpl). The module guide is the
+// README's "Add a module in five minutes"; its Go blocks are compiled and its
+// commands run by this package's tests.
 //
 // Concurrency: a Project holds only paths; its methods touch the file
 // system and are not meant to run at the same time on one tree.
