@@ -3,7 +3,6 @@ package kefu_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -17,8 +16,6 @@ import (
 	"msgo/app/kefu/model/modeltest"
 	"msgo/framework"
 	"msgo/framework/msgotest"
-	"msgo/library/cache"
-	"msgo/library/cache/cachetest"
 	"msgo/library/db/dbtest"
 )
 
@@ -63,17 +60,7 @@ type chatBench struct {
 }
 
 func newChatBench(b *testing.B, gdb *gorm.DB, n int) *chatBench {
-	migrated(b, gdb)
-	stores := make([]cache.Store, n)
-	if n > 1 {
-		for i, r := range cachetest.RedisNodes(b, n) {
-			stores[i] = r
-		}
-	}
-	nodes := make([]*msgotest.Server, n)
-	for i := range nodes {
-		nodes[i] = startNodeConfig(b, kefu.Options{DB: gdb}, stores[i], fmt.Sprint("bench", i), benchConfig)
-	}
+	nodes := startNodesConfig(b, migrated(b, gdb), n, benchConfig)
 	cb := &chatBench{got: make([]atomic.Int64, benchAgents), stop: make(chan struct{})}
 	for i := range benchAgents {
 		cb.agents = append(cb.agents, nodes[n-1].Dial(b, agent(fmt.Sprint("k", i))))
@@ -144,41 +131,31 @@ func benchChat(b *testing.B, cb *chatBench) {
 //
 //	MSGO_BENCH_SEED=1 go test -run '^$' -bench History ./app/kefu
 func BenchmarkHistory(b *testing.B) {
-	if os.Getenv("MSGO_BENCH_SEED") != "1" {
-		b.Skip("seeds 1,000,000 rows; set MSGO_BENCH_SEED=1 to run")
-	}
-	for _, d := range []struct {
-		name string
-		open func(testing.TB) *gorm.DB
-	}{{"mysql", dbtest.MySQL}, {"sqlite", dbtest.SQLite}} {
-		b.Run(d.name, func(b *testing.B) {
-			gdb := migrated(b, d.open(b))
-			maxID := modeltest.Seed(b, gdb, model.NewStore(gdb), modeltest.Rows, modeltest.OpenIDs)
-			// One client asks as fast as it can: over the per-connection
-			// rate limit, which is not what is measured here.
-			cfg := benchConfig
-			cfg.RateLimit = -1
-			srv := startNodeConfig(b, kefu.Options{DB: gdb}, nil, "history", cfg)
-			k := srv.Dial(b, agent("k1"))
-			u := srv.Dial(b, user(modeltest.OpenID(7)))
-			rng := rand.New(rand.NewPCG(5, 6))
-			openid := func() string { return modeltest.OpenID(rng.IntN(modeltest.OpenIDs)) }
-			run := func(name string, cl *msgotest.Client, params func() map[string]any) {
-				b.Run(name, func(b *testing.B) {
-					b.ReportAllocs()
-					for b.Loop() {
-						r := cl.Request(b, "kefu.chat.history", params())
-						if r.Status != 200 || len(r.Param) < 100 {
-							b.Fatalf("history: %d %s %.100s", r.Status, r.Info, r.Param)
-						}
+	modeltest.EachSeeded(b, func(b *testing.B, gdb *gorm.DB, _ *model.Store, maxID int64) {
+		// One client asks as fast as it can: over the per-connection rate
+		// limit, which is not what is measured here.
+		cfg := benchConfig
+		cfg.RateLimit = -1
+		srv := startNodeConfig(b, kefu.Options{DB: gdb}, nil, "history", cfg)
+		k := srv.Dial(b, agent("k1"))
+		u := srv.Dial(b, user(modeltest.OpenID(7)))
+		rng := rand.New(rand.NewPCG(5, 6))
+		openid := func() string { return modeltest.OpenID(rng.IntN(modeltest.OpenIDs)) }
+		run := func(name string, cl *msgotest.Client, params func() map[string]any) {
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					r := cl.Request(b, "kefu.chat.history", params())
+					if r.Status != 200 || len(r.Param) < 100 {
+						b.Fatalf("history: %d %s %.100s", r.Status, r.Info, r.Param)
 					}
-				})
-			}
-			run("agent-newest", k, func() map[string]any { return map[string]any{"openid": openid()} })
-			run("agent-page", k, func() map[string]any {
-				return map[string]any{"openid": openid(), "before_id": maxID/2 + rng.Int64N(maxID/2), "limit": 20}
+				}
 			})
-			run("user-newest", u, func() map[string]any { return nil })
+		}
+		run("agent-newest", k, func() map[string]any { return map[string]any{"openid": openid()} })
+		run("agent-page", k, func() map[string]any {
+			return map[string]any{"openid": openid(), "before_id": maxID/2 + rng.Int64N(maxID/2), "limit": 20}
 		})
-	}
+		run("user-newest", u, func() map[string]any { return nil })
+	})
 }

@@ -69,6 +69,12 @@ func migrated(t testing.TB, gdb *gorm.DB) *gorm.DB {
 // its state in memory, several share a fresh Redis prefix.
 func startNodes(t testing.TB, gdb *gorm.DB, n int) []*msgotest.Server {
 	t.Helper()
+	return startNodesConfig(t, gdb, n, framework.Config{})
+}
+
+// startNodesConfig is startNodes with the connection layer's settings.
+func startNodesConfig(t testing.TB, gdb *gorm.DB, n int, cfg framework.Config) []*msgotest.Server {
+	t.Helper()
 	stores := make([]cache.Store, n)
 	if n > 1 {
 		for i, r := range cachetest.RedisNodes(t, n) {
@@ -77,7 +83,7 @@ func startNodes(t testing.TB, gdb *gorm.DB, n int) []*msgotest.Server {
 	}
 	nodes := make([]*msgotest.Server, n)
 	for i := range nodes {
-		nodes[i] = startNode(t, kefu.Options{DB: gdb}, stores[i], fmt.Sprintf("kefu%d", i+1))
+		nodes[i] = startNodeConfig(t, kefu.Options{DB: gdb}, stores[i], fmt.Sprintf("kefu%d", i+1), cfg)
 	}
 	return nodes
 }

@@ -2,14 +2,12 @@ package model_test
 
 import (
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"gorm.io/gorm"
 
 	"msgo/app/kefu/model"
 	"msgo/app/kefu/model/modeltest"
-	"msgo/library/db/dbtest"
 )
 
 // BenchmarkQueries measures the Store's queries on a chat table of 1,000,000
@@ -18,20 +16,9 @@ import (
 //
 //	MSGO_BENCH_SEED=1 go test -run '^$' -bench Queries ./app/kefu/model
 func BenchmarkQueries(b *testing.B) {
-	if os.Getenv("MSGO_BENCH_SEED") != "1" {
-		b.Skip("seeds 1,000,000 rows; set MSGO_BENCH_SEED=1 to run")
-	}
-	for _, d := range []struct {
-		name string
-		open func(testing.TB) *gorm.DB
-	}{{"mysql", dbtest.MySQL}, {"sqlite", dbtest.SQLite}} {
-		b.Run(d.name, func(b *testing.B) {
-			gdb := d.open(b)
-			s := newStore(b, gdb)
-			maxID := modeltest.Seed(b, gdb, s, modeltest.Rows, modeltest.OpenIDs)
-			benchQueries(b, gdb, s, maxID)
-		})
-	}
+	modeltest.EachSeeded(b, func(b *testing.B, gdb *gorm.DB, s *model.Store, maxID int64) {
+		benchQueries(b, gdb, s, maxID)
+	})
 }
 
 func benchQueries(b *testing.B, gdb *gorm.DB, s *model.Store, maxID int64) {

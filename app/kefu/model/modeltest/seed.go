@@ -2,9 +2,11 @@
 // for benchmarks. Seeding a million rows takes a while, so the model's
 // query benchmarks and the module's end-to-end ones share this one seeder.
 //
-//	gdb := dbtest.MySQL(b) // migrated with model.Models()
-//	maxID := modeltest.Seed(b, gdb, model.NewStore(gdb), modeltest.Rows, modeltest.OpenIDs)
-//	// modeltest.OpenID(i) for i < OpenIDs names a seeded conversation
+//	func BenchmarkX(b *testing.B) {
+//		modeltest.EachSeeded(b, func(b *testing.B, gdb *gorm.DB, s *model.Store, maxID int64) {
+//			// modeltest.OpenID(i) for i < OpenIDs names a seeded conversation
+//		})
+//	}
 //
 // Concurrency: Seed writes with several goroutines of its own and returns
 // when they are done; call it from the benchmark's goroutine.
@@ -13,6 +15,7 @@ package modeltest
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +23,8 @@ import (
 	"gorm.io/gorm"
 
 	"msgo/app/kefu/model"
+	"msgo/library/db"
+	"msgo/library/db/dbtest"
 )
 
 // The data set of the published figures: a million messages spread
@@ -30,6 +35,29 @@ const (
 )
 
 const seedBatch = 5_000 // rows per INSERT: 6 placeholders each, under both drivers' limits
+
+// EachSeeded runs fn as the sub-benchmarks "mysql" and "sqlite", each on a
+// fresh database migrated with model.Models() and seeded with Rows
+// messages over OpenIDs users; maxID is the largest message id. Seeding
+// takes a while, so it skips unless MSGO_BENCH_SEED=1.
+func EachSeeded(b *testing.B, fn func(b *testing.B, gdb *gorm.DB, s *model.Store, maxID int64)) {
+	if os.Getenv("MSGO_BENCH_SEED") != "1" {
+		b.Skip("seeds 1,000,000 rows; set MSGO_BENCH_SEED=1 to run")
+	}
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *gorm.DB
+	}{{"mysql", dbtest.MySQL}, {"sqlite", dbtest.SQLite}} {
+		b.Run(d.name, func(b *testing.B) {
+			gdb := d.open(b)
+			if err := db.Migrate(b.Context(), gdb, model.Models()...); err != nil {
+				b.Fatal(err)
+			}
+			s := model.NewStore(gdb)
+			fn(b, gdb, s, Seed(b, gdb, s, Rows, OpenIDs))
+		})
+	}
+}
 
 // OpenID names the i-th seeded user: 28 characters, like a WeChat openid.
 func OpenID(i int) string { return fmt.Sprintf("oBench%022d", i) }
