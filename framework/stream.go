@@ -51,6 +51,33 @@ func (st *Stream) Send(param any) error {
 	return st.conn.send(f.b)
 }
 
+// Reply writes a frame of the answer with any status and info, as
+// Context.Reply does: the one frame of an answer decided after the handler
+// returned (live.message.send answers once its message is stored, without
+// holding a worker while it waits).
+func (st *Stream) Reply(status int, info string, param any) error {
+	if err := st.ctx.Err(); err != nil {
+		return ErrConnGone
+	}
+	f, err := NewFrame(Message{Status: status, Info: info, Param: param, Event: st.event, ID: st.id})
+	if err != nil {
+		return err
+	}
+	st.conn.srv.metrics.status(status)
+	return st.conn.send(f.b)
+}
+
+// Fail answers with the status a handler returning err would get: an
+// *Error's own, 503 for an unavailable dependency, else 500 (logged).
+func (st *Stream) Fail(err error) error {
+	srv := st.conn.srv
+	status, info := errorStatus(err, srv.unavail)
+	if status >= StatusInternal {
+		srv.log.Error("handler failed", "event", st.event, "conn", st.conn.id, "err", err)
+	}
+	return st.Reply(status, info, nil)
+}
+
 // Close ends the stream.
 func (st *Stream) Close() {
 	st.cancel()
