@@ -9,6 +9,7 @@
 //		// errors.Is(err, db.ErrUnavailable): answer 503, nothing stored
 //	}
 //	// reply {"id": m.ID, "time": m.Time}; push m (its JSON is the wire object)
+//	err = store.InsertAll(ctx, batch) // many messages, one transaction (group commit)
 //
 //	msgs, _ := store.History(ctx, openid, beforeID, 20)                 // newest first
 //	n, _ := store.MarkRead(ctx, openid, model.TypeUserToAgent, upToID) // an agent read them
@@ -23,6 +24,8 @@
 // over chat for the same list takes 210 ms.
 //
 // Concurrency: a Store is safe for concurrent use. Insert writes the message
-// and its session in one transaction; concurrent messages of one openid
-// leave the session at the one with the larger id.
+// and its session in one transaction, InsertAll many messages and their
+// sessions (locked in openid order, so concurrent batches cannot deadlock
+// on them); concurrent messages of one openid leave the session at the one
+// with the larger id.
 package model

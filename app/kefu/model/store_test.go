@@ -310,6 +310,7 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 		ctx := t.Context()
 		errs := map[string]error{}
 		errs["Insert"] = s.Insert(ctx, &model.Message{OpenID: "u", Type: 2, Msg: "x"})
+		errs["InsertAll"] = s.InsertAll(ctx, []*model.Message{{OpenID: "u", Type: 2, Msg: "x"}})
 		_, errs["History"] = s.History(ctx, "u", 0, 10)
 		_, errs["MarkRead"] = s.MarkRead(ctx, "u", 2, 10)
 		_, errs["Unread"] = s.Unread(ctx, "u", 2)
@@ -342,4 +343,45 @@ func jsonOf(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestInsertAll(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
+		s := newStore(t, gdb)
+		ctx := t.Context()
+		batch := []*model.Message{
+			{OpenID: "u1", Type: model.TypeUserToAgent, Msg: "first"},
+			{OpenID: "u2", Type: model.TypeUserToAgent, Msg: "other"},
+			{OpenID: "u1", Type: model.TypeAgentToUser, Msg: "second", Time: 42},
+		}
+		if err := s.InsertAll(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if !(batch[0].ID < batch[1].ID && batch[1].ID < batch[2].ID) || batch[0].Time == 0 || batch[2].Time != 42 {
+			t.Fatalf("stored %+v %+v %+v: want ids in order, time filled in unless given", *batch[0], *batch[1], *batch[2])
+		}
+		assertSessionsCurrent(t, gdb, s)
+
+		// All or none: a row that cannot be stored (a duplicate id) takes
+		// the others with it, and their IDs stay 0.
+		bad := []*model.Message{
+			{OpenID: "u3", Type: model.TypeUserToAgent, Msg: "lost"},
+			{ID: batch[0].ID, OpenID: "u3", Type: model.TypeUserToAgent, Msg: "duplicate id"},
+		}
+		if err := s.InsertAll(ctx, bad); err == nil || errors.Is(err, db.ErrUnavailable) {
+			t.Fatalf("a duplicate id: %v, want a plain error", err)
+		}
+		if bad[0].ID != 0 || bad[1].ID != 0 {
+			t.Errorf("ids after a rollback: %d, %d; want 0", bad[0].ID, bad[1].ID)
+		}
+		if got, _ := s.History(ctx, "u3", 0, 10); len(got) != 0 {
+			t.Errorf("u3 has %d messages after a rolled back batch", len(got))
+		}
+		if err := s.InsertAll(ctx, []*model.Message{{OpenID: "u4", Type: 2, Msg: "x"}, {OpenID: "u4", Type: 9, Msg: "x"}}); err == nil {
+			t.Error("a batch with a bad type: want an error")
+		}
+		if got, _ := s.History(ctx, "u4", 0, 10); len(got) != 0 {
+			t.Errorf("u4 has %d messages after a refused batch", len(got))
+		}
+	})
 }
