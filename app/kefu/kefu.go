@@ -40,8 +40,8 @@ func Models() []any { return model.Models() }
 
 // Register adds the kefu routes and the connect function that puts agents
 // in their group to r. It fails when the FAQ file cannot be loaded. The
-// returned stop waits for bot answers still streaming; call it after the
-// server stopped.
+// returned stop waits for bot answers still streaming and stops the
+// message writers; call it after the server stopped.
 func Register(r *framework.Router, o Options) (stop func(), err error) {
 	log := cmp.Or(o.Log, slog.Default())
 	b := o.Bot
@@ -53,7 +53,7 @@ func Register(r *framework.Router, o Options) (stop func(), err error) {
 		b = faq
 	}
 	store := model.NewStore(o.DB)
-	svc := service.NewChat(store, log)
+	svc := service.NewChat(store, service.Options{Log: log, Timeout: o.Timeout})
 	chat := controller.NewChat(svc, store, o.Timeout)
 	session := controller.NewSession(store, o.Timeout)
 	asker := controller.NewBot(b, o.MaxAnswers, log)
@@ -66,5 +66,8 @@ func Register(r *framework.Router, o Options) (stop func(), err error) {
 	r.Handle("kefu.session.list", session.List, framework.Allow(framework.TypeKefu))
 	r.Handle("kefu.bot.ask", asker.Ask, framework.Allow(framework.TypeWechatUser))
 	r.OnConnect(svc.Connect)
-	return asker.Close, nil
+	return func() {
+		asker.Close()
+		svc.Close()
+	}, nil
 }

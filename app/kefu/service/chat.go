@@ -1,8 +1,10 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"time"
 
 	"msgo/app/kefu/model"
 	"msgo/framework"
@@ -22,24 +24,42 @@ const MessageEvent = "kefu.message"
 // connection of the message's openid, on every node. It is safe for
 // concurrent use.
 type Chat struct {
-	store *model.Store
-	log   *slog.Logger
+	w   *writer
+	log *slog.Logger
 }
 
-// NewChat returns a Chat over store; log gets failed deliveries.
-func NewChat(store *model.Store, log *slog.Logger) *Chat {
-	return &Chat{store: store, log: log}
+// Options tunes a Chat; zero values take the defaults.
+type Options struct {
+	Log      *slog.Logger  // failed deliveries; nil means slog.Default()
+	Writers  int           // transactions storing messages at once (DefaultWriters)
+	MaxBatch int           // messages per transaction (DefaultMaxBatch)
+	Timeout  time.Duration // bound on one transaction (DefaultTimeout)
 }
+
+// NewChat returns a Chat over store. It starts o.Writers goroutines that
+// store messages; Close stops them.
+func NewChat(store *model.Store, o Options) *Chat {
+	return &Chat{
+		w:   newWriter(store, cmp.Or(o.Writers, DefaultWriters), cmp.Or(o.MaxBatch, DefaultMaxBatch), cmp.Or(o.Timeout, DefaultTimeout)),
+		log: cmp.Or(o.Log, slog.Default()),
+	}
+}
+
+// Close stores the messages already queued and stops the writers; call it
+// after the server stopped. Send returns ErrClosed after it.
+func (s *Chat) Close() { s.w.close() }
 
 // Send stores m (filling in its id and time, unread) and then pushes it as
 // kefu.message to AgentsGroup and to every wechatUser connection of
-// m.OpenID, the sender's own connections included. When it cannot be
-// stored, Send returns the store's error (errors.Is(err,
-// db.ErrUnavailable) when the database is out of reach) and pushes
-// nothing. A push that fails after the message was stored is logged, not
-// returned: the message is stored and history has it.
+// m.OpenID, the sender's own connections included. Messages sent at the
+// same time share a transaction (group commit); Send returns once m's has
+// committed. When m cannot be stored, Send returns why (errors.Is(err,
+// db.ErrUnavailable) when the database is out of reach, or ctx ended
+// before its turn) and pushes nothing. A push that fails after the
+// message was stored is logged, not returned: the message is stored and
+// history has it.
 func (s *Chat) Send(ctx context.Context, app *framework.App, m *model.Message) error {
-	if err := s.store.Insert(ctx, m); err != nil {
+	if err := s.w.write(ctx, m); err != nil {
 		return err
 	}
 	f, err := framework.Push(MessageEvent, m)
