@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"msgo/config"
 )
@@ -66,12 +67,12 @@ func (n *node) reload(configDir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	wsf, err := n.ws.(*net.TCPListener).File()
+	wsf, err := inheritable(n.ws)
 	if err != nil {
 		return 0, fmt.Errorf("listener fd: %w", err)
 	}
 	defer wsf.Close()
-	mgrf, err := n.mgr.(*net.TCPListener).File()
+	mgrf, err := inheritable(n.mgr)
 	if err != nil {
 		return 0, fmt.Errorf("manager listener fd: %w", err)
 	}
@@ -110,6 +111,27 @@ func (n *node) reload(configDir string) (int, error) {
 		c.Process.Kill()
 		return 0, fmt.Errorf("new process %d not ready after %s", c.Process.Pid, readyWait)
 	}
+}
+
+// inheritable returns a duplicate of ln's socket to pass to a child. Not
+// (*net.TCPListener).File: exec calls Fd on what it passes, and Fd on a
+// socket File puts the descriptor in blocking mode; the mode belongs to the
+// socket, shared with the framework, which accepts on the poller and must
+// never block there. A File made by os.NewFile is left as it is.
+func inheritable(ln net.Listener) (*os.File, error) {
+	rc, err := ln.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var dupErr error
+	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return nil, err
+	}
+	if dupErr != nil {
+		return nil, dupErr
+	}
+	return os.NewFile(uintptr(fd), "listener"), nil
 }
 
 // inheritedListeners returns the listeners a reloading parent passed, if any.

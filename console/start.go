@@ -252,10 +252,10 @@ func (n *node) shutdown(code int, spread time.Duration) {
 	// Stop taking manager calls too: after a reload the new process, which
 	// shares the socket, answers them while this one drains.
 	n.mgr.Close()
-	<-n.served
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout()+5*time.Second)
 	defer cancel()
 	n.srv.Stop(ctx, code, spread)
+	<-n.served
 	n.http.Shutdown(ctx)
 	n.close()
 }

@@ -34,9 +34,8 @@ type Config struct {
 	AllowedOrigins   []string
 	TrustedProxies   []netip.Prefix
 	WriteQueueBytes  int
-	Workers          int // handler pool; default 64 x GOMAXPROCS
-	HandshakeWorkers int // default 128 x GOMAXPROCS: a client that stalls mid-request holds one for HandshakeTimeout
-	HandshakeTimeout time.Duration
+	Workers          int           // handler pool; default 64 x GOMAXPROCS
+	HandshakeTimeout time.Duration // a connection not upgraded by then is dropped
 	StopTimeout      time.Duration // in-flight handlers get this long at stop
 	CloseTimeout     time.Duration // a closing connection gets this long to answer our close frame
 	DrainWindow      time.Duration // a reload spreads its 1012 closes over this window
@@ -66,9 +65,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 64 * runtime.GOMAXPROCS(0)
-	}
-	if c.HandshakeWorkers <= 0 {
-		c.HandshakeWorkers = 128 * runtime.GOMAXPROCS(0)
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout

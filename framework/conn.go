@@ -50,7 +50,8 @@ type conn struct {
 	state       uint8
 	headPartial bool // wq[0] was partly written: a close must not cut it
 	hooksRan    bool
-	starting    bool // registered, 101 not yet written: output waits in wq
+	starting    bool  // 101 not yet written: output waits in wq
+	shakeAt     int64 // server clock when accepted; 0 once the handshake succeeded
 	closeCode   uint16
 	closingAt   int64
 	wq          [][]byte

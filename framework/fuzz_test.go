@@ -40,7 +40,7 @@ func fuzzServer(f *testing.F, cfg Config) *Server {
 // (socketpairs): one worker, no handshakes.
 func socketlessServer(tb testing.TB, r *Router, cfg Config) *Server {
 	store := cache.NewMemory()
-	cfg.NodeID, cfg.Workers, cfg.HandshakeWorkers = "fuzz", 1, 1
+	cfg.NodeID, cfg.Workers = "fuzz", 1
 	s, err := New(Options{
 		Config: cfg, Router: r, Store: store, Logger: slog.New(slog.DiscardHandler),
 		Authenticate: func([]byte) (Identity, error) { return Identity{}, errors.New("no handshakes here") },

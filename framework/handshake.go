@@ -2,47 +2,43 @@ package framework
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
 )
 
-// Handshake rejections (PROTOCOL.md section 2). No connection state exists yet
+// Handshake rejections (PROTOCOL.md section 2). No connection is registered
 // when one is returned.
-var errTooLarge = errors.New("handshake over 16 KiB")
-
 var (
-	rejectAuth      = reject(http.StatusForbidden, "invalid or missing auth token")
-	rejectOrigin    = reject(http.StatusForbidden, "origin not allowed")
-	rejectPath      = reject(http.StatusNotFound, "not found")
-	rejectPerIP     = reject(http.StatusTooManyRequests, "too many connections from this address")
-	rejectFull      = reject(http.StatusServiceUnavailable, "server at max connections")
-	rejectResources = reject(http.StatusServiceUnavailable, "server out of resources")
-	rejectDraining  = reject(http.StatusServiceUnavailable, "server is draining")
+	rejectAuth     = reject(http.StatusForbidden, "invalid or missing auth token")
+	rejectOrigin   = reject(http.StatusForbidden, "origin not allowed")
+	rejectPath     = reject(http.StatusNotFound, "not found")
+	rejectPerIP    = reject(http.StatusTooManyRequests, "too many connections from this address")
+	rejectFull     = reject(http.StatusServiceUnavailable, "server at max connections")
+	rejectDraining = reject(http.StatusServiceUnavailable, "server is draining")
 )
 
 func reject(status int, reason string) error {
 	return ws.RejectConnectionError(ws.RejectionStatus(status), ws.RejectionReason(reason))
 }
 
-// handshake is one handshake worker's reusable state; the Upgrader callbacks
-// are bound to it once, so a handshake allocates nothing for them.
+// handshake is reusable handshake state; the Upgrader callbacks are bound to
+// it once, so a handshake allocates nothing for them. Workers borrow one
+// from the server's pool for each request head.
 type handshake struct {
 	s        *Server
 	up       ws.Upgrader
-	buf      []byte
 	head     bytes.Reader
+	resp     bytes.Buffer // the Upgrader's answer: the 101 or a rejection
 	peer     netip.Addr
 	token    []byte
 	origin   []byte
@@ -52,128 +48,116 @@ type handshake struct {
 	protocol bool
 	ident    identity
 	ip       ipKey
-	nc       net.Conn // the connection being upgraded, for Write
-	answered bool     // the Upgrader wrote its answer
-	conn     *conn    // registered before the 101, started after it
 }
 
-// Write is the Upgrader's writer: it records that an answer went out.
-func (h *handshake) Write(p []byte) (int, error) {
-	h.answered = true
-	return h.nc.Write(p)
-}
-
-func (s *Server) handshaker() {
-	h := &handshake{s: s, buf: make([]byte, MaxHandshakeBytes)}
+func newHandshake(s *Server) *handshake {
+	h := &handshake{s: s}
 	h.up = ws.Upgrader{
 		OnRequest:       h.onRequest,
 		OnHeader:        h.onHeader,
 		ProtocolCustom:  h.onProtocol,
 		OnBeforeUpgrade: h.onBeforeUpgrade,
 	}
-	for {
-		select {
-		case nc := <-s.shakes:
-			h.serve(nc)
-			s.pending.Done()
-		case <-s.ctx.Done():
-			return
-		}
-	}
+	return h
 }
 
-func (h *handshake) reset(nc net.Conn) {
+func (h *handshake) reset(peer netip.Addr) {
 	h.token, h.origin, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.realIP[:0], h.fwdFor[:0]
 	h.pathOK, h.protocol = false, false
 	h.ident, h.ip = identity{}, ipKey{}
-	h.peer = netip.Addr{}
-	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
-		h.peer = ap.Addr().Unmap()
-	}
+	h.peer = peer
+	h.resp.Reset()
 }
 
-func (h *handshake) serve(nc net.Conn) {
-	s := h.s
-	h.reset(nc)
-	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	n, end, err := readHead(nc, h.buf)
-	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			writeRejection(nc, http.StatusRequestHeaderFieldsTooLarge, "handshake over 16 KiB")
+// readHead reads a handshaking connection's request head into c.pend, never
+// blocking: a client that sends half a head and stalls holds no goroutine,
+// only its bytes, until the sweep drops it after the handshake timeout. It
+// reports whether the socket may hold more.
+func (s *Server) readHead(c *conn) (more bool) {
+	for range maxReadsPerWake {
+		if len(c.pend) == cap(c.pend) {
+			if cap(c.pend) >= MaxHandshakeBytes {
+				s.refuse(c, http.StatusRequestHeaderFieldsTooLarge, "handshake over 16 KiB")
+				return false
+			}
+			c.pend = append(make([]byte, 0, min(max(2*cap(c.pend), 1024), MaxHandshakeBytes)), c.pend...)
 		}
-		s.metrics.handshake("bad")
-		nc.Close()
+		from := max(len(c.pend)-3, 0)
+		n, err := unix.Read(c.fd, c.pend[len(c.pend):cap(c.pend)])
+		if n > 0 {
+			c.pend = c.pend[:len(c.pend)+n]
+			if i := bytes.Index(c.pend[from:], []byte("\r\n\r\n")); i >= 0 {
+				s.shake(c, from+i+4)
+				return false
+			}
+			continue
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != unix.EAGAIN {
+			s.drop(c) // EOF or a socket error before the head was complete
+		}
+		return false
+	}
+	return true
+}
+
+// shake answers a complete request head: plain HTTP goes to net/http, a
+// valid upgrade becomes an open connection, anything else gets its HTTP
+// rejection and is dropped.
+func (s *Server) shake(c *conn, end int) {
+	head := c.pend[:end]
+	if s.http != nil && !isUpgrade(head) && !slices.Contains(s.cfg.Paths, requestPath(head)) {
+		s.handOff(c)
 		return
 	}
-	if s.http != nil && !isUpgrade(h.buf[:end]) && !slices.Contains(s.cfg.Paths, requestPath(h.buf[:end])) {
-		s.http.serve(nc, h.buf[:n])
-		return
-	}
-	if !bytes.HasPrefix(h.buf, []byte("GET ")) {
+	if !bytes.HasPrefix(head, []byte("GET ")) {
 		// gobwas/ws would answer 405; the protocol says any invalid upgrade is 400.
-		writeRejection(nc, http.StatusBadRequest, "not a valid WebSocket upgrade")
-		s.metrics.handshake("bad")
-		nc.Close()
+		s.refuse(c, http.StatusBadRequest, "not a valid WebSocket upgrade")
 		return
 	}
-	h.head.Reset(h.buf[:end])
-	h.nc, h.answered = nc, false
-	_, err = h.up.Upgrade(struct {
+	h := s.shakes.Get().(*handshake)
+	defer s.shakes.Put(h)
+	h.reset(c.ip)
+	h.head.Reset(head)
+	_, err := h.up.Upgrade(struct {
 		io.Reader
 		io.Writer
-	}{&h.head, h})
-	h.nc = nil
+	}{&h.head, &h.resp})
 	if err != nil {
-		if !h.answered {
-			// gobwas/ws returns a request line it cannot parse unanswered.
-			writeRejection(nc, http.StatusBadRequest, "not a valid WebSocket upgrade")
-		}
 		s.metrics.handshake(rejectionLabel(err))
-		switch {
-		case h.conn != nil:
-			s.release(h.conn, 1006) // the 101 never went out: undo the registration
-		case h.ip.ok:
-			s.ips.release(h.ip.addr)
+		if h.resp.Len() == 0 {
+			// gobwas/ws returns a request line it cannot parse unanswered.
+			s.refuse(c, http.StatusBadRequest, "not a valid WebSocket upgrade")
+			return
 		}
-		h.conn = nil
-		nc.Close()
+		c.mu.Lock()
+		unix.Write(c.fd, h.resp.Bytes())
+		c.mu.Unlock()
+		s.drop(c)
 		return
 	}
-	c := h.conn
-	h.conn = nil
-	if err := s.start(c, nc, h.buf[end:n]); err != nil {
-		s.metrics.handshake("error")
-		s.log.Warn("start connection failed", "err", err)
-		return
+	rest := c.pend[end:]
+	c.pend = nil
+	c.ident, c.ip = h.ident, h.ip.addr
+	s.open(c, h.resp.Bytes())
+	if len(rest) > 0 {
+		// Frames the client sent right behind its request head.
+		c.pend = append([]byte(nil), rest...)
+		s.schedule(c, flagRead)
 	}
 	s.metrics.handshake("ok")
 }
 
-// readHead reads the request head into buf, up to its blank line, and returns
-// how many bytes were read and where the head ends. Reading it ourselves keeps
-// bytes a client sends right after the head (its first frame) for the
-// connection instead of losing them in a parser's buffer, and bounds the head.
-func readHead(nc net.Conn, buf []byte) (n, end int, err error) {
-	for {
-		if n == len(buf) {
-			return n, 0, errTooLarge
-		}
-		m, err := nc.Read(buf[n:])
-		from := max(n-3, 0)
-		n += m
-		if i := bytes.Index(buf[from:n], []byte("\r\n\r\n")); i >= 0 {
-			return n, from + i + 4, nil
-		}
-		if err != nil {
-			return n, 0, err
-		}
-	}
-}
-
-// writeRejection answers a request gobwas/ws never sees.
-func writeRejection(nc net.Conn, status int, reason string) {
-	nc.Write([]byte(fmt.Sprintf("HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-		status, http.StatusText(status), len(reason), reason)))
+// refuse answers a request msgo never hands to gobwas/ws, and drops it.
+func (s *Server) refuse(c *conn, status int, reason string) {
+	s.metrics.handshake("bad")
+	c.mu.Lock()
+	unix.Write(c.fd, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status, http.StatusText(status), len(reason), reason))
+	c.mu.Unlock()
+	s.drop(c)
 }
 
 func (h *handshake) onRequest(uri []byte) error {
@@ -263,12 +247,6 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	}
 	h.ip = ipKey{addr: ip, ok: true}
 	h.ident = compact(id)
-	c, err := s.prepare(h.nc, h.ident, h.ip)
-	if err != nil {
-		s.log.Warn("cannot take a connection", "err", err)
-		return nil, rejectResources
-	}
-	h.conn = c
 	return nil, nil
 }
 
@@ -332,8 +310,6 @@ func rejectionLabel(err error) string {
 		return "per_ip_limit"
 	case rejectFull:
 		return "full"
-	case rejectResources:
-		return "resources"
 	case rejectDraining:
 		return "draining"
 	}

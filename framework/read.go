@@ -30,6 +30,9 @@ func (s *Server) read(c *conn, hup bool) (more bool) {
 	if c.isReleased() {
 		return false
 	}
+	if c.shakeAt != 0 { // written only by this worker once accepted
+		return s.readHead(c)
+	}
 	bp := readBufs.Get().(*[]byte)
 	b := append((*bp)[:0], c.pend...)
 	c.pend = nil

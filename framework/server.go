@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/mailru/easygo/netpoll"
@@ -54,14 +53,14 @@ type Server struct {
 	started  time.Time
 	draining atomic.Bool
 	ips      ipLimiter
-	shakes   chan net.Conn
+	acceptor acceptor
+	shakes   sync.Pool // *handshake
 	http     *httpSide
 
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // workers and sweeper
 	inflight sync.WaitGroup // connections not yet released
-	pending  sync.WaitGroup // accepted sockets whose handshake has not ended
 	stopOnce sync.Once
 }
 
@@ -89,11 +88,14 @@ func New(o Options) (*Server, error) {
 		unavail: append([]error{cache.ErrUnavailable}, o.Unavailable...),
 		runq:    make(chan *conn, 1<<16),
 		started: time.Now(),
-		shakes:  make(chan net.Conn, 4096),
 		ctx:     ctx,
 		cancel:  cancel,
 	}
 	s.ips.max = cfg.MaxConnsPerIP
+	s.shakes.New = func() any { return newHandshake(s) }
+	s.acceptor.done = make(chan struct{})
+	s.acceptor.shaking = make(map[*conn]struct{})
+	s.acceptor.spare, _ = unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if o.HTTP != nil {
 		s.http = newHTTPSide(o.HTTP)
 	}
@@ -109,9 +111,6 @@ func New(o Options) (*Server, error) {
 	s.metrics.connections = func() float64 { return float64(s.hub.count.Load()) }
 	for range cfg.Workers {
 		s.wg.Go(s.worker)
-	}
-	for range cfg.HandshakeWorkers {
-		s.wg.Go(s.handshaker)
 	}
 	s.wg.Go(s.sweeper)
 	s.app.start(ctx)
@@ -147,107 +146,6 @@ func (s *Server) worker() {
 			return
 		}
 	}
-}
-
-// Serve accepts connections on ln until ln is closed or Stop is called.
-// Handshakes run on a fixed pool of goroutines, not one per connection.
-func (s *Server) Serve(ln net.Listener) error {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.draining.Load() || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			// EMFILE and friends: back off instead of spinning.
-			s.log.Warn("accept failed", "err", err)
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		s.pending.Add(1)
-		select {
-		case s.shakes <- nc:
-		default:
-			s.pending.Done()
-			s.metrics.handshake("overloaded")
-			nc.Close()
-		}
-	}
-}
-
-// prepare registers the connection of nc before the 101 is written, so a push
-// sent the moment the client sees its 101 reaches it: frames for it wait in
-// its queue until start. The socket is duplicated here; nc stays open to
-// write the 101 and is closed by start, so the connection keeps exactly one
-// fd, unknown to Go's runtime poller.
-func (s *Server) prepare(nc net.Conn, id identity, ip ipKey) (*conn, error) {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil, errors.New("framework: connection has no file descriptor")
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil, fmt.Errorf("framework: syscall conn: %w", err)
-	}
-	fd := -1
-	var dupErr error
-	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.Dup(int(f)) }); err != nil || dupErr != nil {
-		return nil, fmt.Errorf("framework: dup fd: %w", errors.Join(err, dupErr))
-	}
-	unix.CloseOnExec(fd)
-	c := &conn{
-		id:       ConnID(s.nextID.Add(1)),
-		fd:       fd,
-		srv:      s,
-		ident:    id,
-		ip:       ip.addr,
-		starting: true,
-	}
-	// Marked queued while it is registered and its connect functions run: a
-	// close begun meanwhile (a kick from another node, a stop) waits for
-	// them instead of undoing presence and groups on a worker while they
-	// are still being set up.
-	c.flags.Store(flagQueued)
-	c.lastSeen.Store(s.now())
-	s.inflight.Add(1)
-	s.hub.add(c)
-	s.app.connected(c)
-	s.app.runConnects(c)
-	s.metrics.opened()
-	s.unqueue(c)
-	return c, nil
-}
-
-// unqueue drops the queued mark prepare held and hands what was scheduled
-// meanwhile to a worker.
-func (s *Server) unqueue(c *conn) {
-	if work := c.flags.Swap(0) &^ flagQueued; work != 0 {
-		s.schedule(c, work)
-	}
-}
-
-// start hands a prepared connection to the poller once its 101 is out;
-// pending is what the client sent right after its handshake request.
-func (s *Server) start(c *conn, nc net.Conn, pending []byte) error {
-	nc.Close()
-	if len(pending) > 0 {
-		c.pend = append([]byte(nil), pending...)
-	}
-	if err := s.poller.add(c, func(ev netpoll.EpollEvent) { s.onEvent(c, ev) }); err != nil {
-		s.release(c, 1011)
-		return fmt.Errorf("framework: poll fd: %w", err)
-	}
-	c.mu.Lock()
-	c.starting = false
-	c.flushLocked()
-	c.mu.Unlock()
-	if len(pending) > 0 {
-		s.schedule(c, flagRead)
-	}
-	return nil
 }
 
 func (s *Server) onEvent(c *conn, ev netpoll.EpollEvent) {
@@ -302,6 +200,11 @@ func (s *Server) release(c *conn, code int) {
 		c.mu.Unlock()
 		return
 	}
+	if c.shakeAt != 0 {
+		c.mu.Unlock()
+		s.drop(c) // never opened: nothing to undo
+		return
+	}
 	if c.state == stateOpen {
 		c.closeCode = uint16(code)
 	}
@@ -349,6 +252,16 @@ func (s *Server) sweep(now int64) {
 		idle = 1
 	}
 	grace := int64(s.cfg.CloseTimeout / time.Second)
+	shake := int64(s.cfg.HandshakeTimeout / time.Second)
+	s.eachShaking(func(c *conn) {
+		c.mu.Lock()
+		at := c.shakeAt
+		c.mu.Unlock()
+		if at != 0 && now-at >= shake {
+			s.metrics.handshake("timeout")
+			s.schedule(c, flagAbort)
+		}
+	})
 	s.hub.each(func(c *conn) {
 		c.mu.Lock()
 		state, closingAt := c.state, c.closingAt
@@ -367,15 +280,19 @@ func (s *Server) sweep(now int64) {
 
 // Stop closes every connection with code (1001 for a stop, 1012 for a
 // reload), spread over spread, waits for in-flight handlers and close hooks up
-// to the stop timeout, and releases what is left. The caller closes the
-// listener first. On a stop, handshakes still in progress are refused with
-// 503; on a reload they complete (another process now serves the listener,
-// so refusing them would refuse a client) and are closed with 1012 like the
-// rest.
+// to the stop timeout, releases what is left and stops accepting; Serve
+// returns then. On a stop, handshakes meanwhile are refused with 503. On a
+// reload, accepting stops first and handshakes in progress complete (another
+// process now serves the listener, so refusing them would refuse a client)
+// and are closed with 1012 like the rest.
 func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 	s.stopOnce.Do(func() {
 		if code == CloseServiceRestart {
-			waitTimeout(&s.pending, s.cfg.HandshakeTimeout+time.Second)
+			s.StopAccepting()
+			deadline := time.Now().Add(s.cfg.HandshakeTimeout + time.Second)
+			for s.handshaking() > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
 		}
 		s.draining.Store(true)
 		var all []*conn
@@ -401,30 +318,26 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 		case <-ctx.Done():
 		}
 		s.hub.each(func(c *conn) { s.schedule(c, flagAbort) })
+		s.eachShaking(func(c *conn) { s.schedule(c, flagAbort) })
 		select {
 		case <-done:
 		case <-time.After(time.Second):
 		}
+		s.StopAccepting()
 		s.cancel()
 		if s.http != nil {
 			s.http.close()
 		}
 		s.poller.close()
+		if s.acceptor.spare > 0 {
+			unix.Close(s.acceptor.spare)
+		}
 		s.app.stop()
 	})
 }
 
 // Drain refuses new handshakes with 503 from now on, without closing anything.
 func (s *Server) Drain() { s.draining.Store(true) }
-
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-	}
-}
 
 // Draining reports whether the server stopped accepting.
 func (s *Server) Draining() bool { return s.draining.Load() }

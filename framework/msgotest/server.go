@@ -67,9 +67,6 @@ func Start(t testing.TB, o Options) *Server {
 	if cfg.Workers == 0 {
 		cfg.Workers = 16
 	}
-	if cfg.HandshakeWorkers == 0 {
-		cfg.HandshakeWorkers = 8
-	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -107,10 +104,10 @@ func Start(t testing.TB, o Options) *Server {
 // call twice.
 func (s *Server) Stop() {
 	s.ln.Close()
-	<-s.done
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.Server.Stop(ctx, 1001, 0)
+	<-s.done
 }
 
 // Authenticator adapts an encrypt.Codec to the framework, as the console does.

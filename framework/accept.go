@@ -1,0 +1,270 @@
+package framework
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/mailru/easygo/netpoll"
+	"golang.org/x/sys/unix"
+)
+
+// Accepting happens on the poller too: the listening socket is a raw fd in
+// the same epoll (level-triggered), accept4 hands back a non-blocking socket
+// that never enters Go's runtime poller, and its request head is read by the
+// workers as it arrives. No goroutine waits on a socket at any point, and a
+// client that stalls mid-handshake costs its bytes until the sweep drops it.
+
+// maxAcceptsPerWake bounds the accepts of one readiness event, so the poller
+// also serves the connections it already has; the listener stays ready and
+// fires again.
+const maxAcceptsPerWake = 128
+
+// listener is a listening socket the server accepts from: its own duplicate
+// of the caller's fd, so the caller may close its net.Listener at any time.
+type listener struct {
+	fd int
+}
+
+// acceptor owns the listeners and the connections still handshaking.
+type acceptor struct {
+	mu        sync.Mutex
+	stopped   bool
+	listeners []*listener
+	done      chan struct{} // closed when accepting stops
+	spare     int           // an fd kept for shedding a connection at EMFILE
+
+	shakeMu sync.Mutex
+	shaking map[*conn]struct{}
+}
+
+// Serve accepts connections on ln until StopAccepting or Stop; it returns
+// nil then. The server accepts on its own duplicate of ln's socket, so the
+// caller may close ln at any time; accepting goes on until Stop.
+func (s *Server) Serve(ln net.Listener) error {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return errors.New("framework: listener has no file descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("framework: listener: %w", err)
+	}
+	fd := -1
+	var dupErr error
+	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || dupErr != nil {
+		return fmt.Errorf("framework: duplicate listener fd: %w", errors.Join(err, dupErr))
+	}
+	l := &listener{fd: fd}
+	a := &s.acceptor
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		unix.Close(fd)
+		return nil
+	}
+	a.listeners = append(a.listeners, l)
+	err = s.poller.ep.Add(fd, netpoll.EPOLLIN, func(ev netpoll.EpollEvent) {
+		if ev != epollClosed {
+			s.accept(l)
+		}
+	})
+	a.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("framework: poll listener: %w", err)
+	}
+	<-a.done
+	return nil
+}
+
+// StopAccepting stops every Serve: no connection is accepted after it
+// returns, and the listeners' duplicates are closed. Connections already
+// accepted finish their handshake. Stop calls it.
+func (s *Server) StopAccepting() {
+	a := &s.acceptor
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return
+	}
+	a.stopped = true
+	for _, l := range a.listeners {
+		s.poller.del(l.fd)
+		unix.Close(l.fd)
+	}
+	a.listeners = nil
+	close(a.done)
+}
+
+// accept takes pending connections from l; it runs on the poller goroutine.
+func (s *Server) accept(l *listener) {
+	a := &s.acceptor
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return
+	}
+	for range maxAcceptsPerWake {
+		fd, sa, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch {
+		case err == nil:
+		case err == unix.EAGAIN:
+			return
+		case err == unix.EINTR || err == unix.ECONNABORTED:
+			continue
+		case err == unix.EMFILE || err == unix.ENFILE:
+			s.shed(l)
+			return
+		default:
+			s.log.Warn("accept failed", "err", err)
+			return
+		}
+		if s.handshaking() >= s.cfg.MaxConnections {
+			s.metrics.handshake("overloaded")
+			unix.Close(fd)
+			continue
+		}
+		// Replies are small and written whole: Nagle would only add latency.
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		c := &conn{
+			id:       ConnID(s.nextID.Add(1)),
+			fd:       fd,
+			srv:      s,
+			ip:       sockaddrIP(sa),
+			starting: true,
+			shakeAt:  s.now(),
+		}
+		c.lastSeen.Store(s.now())
+		a.shakeMu.Lock()
+		a.shaking[c] = struct{}{}
+		a.shakeMu.Unlock()
+		if err := s.poller.add(c, func(ev netpoll.EpollEvent) { s.onEvent(c, ev) }); err != nil {
+			s.log.Warn("poll accepted socket", "err", err)
+			s.forget(c)
+			unix.Close(fd)
+		}
+	}
+}
+
+// shed is the answer to running out of fds while connections wait: the
+// spare fd is given up to accept one and close it, so clients are refused
+// at once instead of the listener firing in a loop.
+func (s *Server) shed(l *listener) {
+	a := &s.acceptor
+	s.log.Warn("out of file descriptors: refusing connections")
+	if a.spare > 0 {
+		unix.Close(a.spare)
+		if fd, _, err := unix.Accept4(l.fd, unix.SOCK_CLOEXEC); err == nil {
+			unix.Close(fd)
+		}
+	}
+	a.spare, _ = unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
+func sockaddrIP(sa unix.Sockaddr) netip.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrFrom4(a.Addr)
+	case *unix.SockaddrInet6:
+		return netip.AddrFrom16(a.Addr).Unmap()
+	}
+	return netip.Addr{}
+}
+
+// handshaking returns how many accepted connections have not finished their
+// handshake.
+func (s *Server) handshaking() int {
+	a := &s.acceptor
+	a.shakeMu.Lock()
+	defer a.shakeMu.Unlock()
+	return len(a.shaking)
+}
+
+func (s *Server) forget(c *conn) {
+	a := &s.acceptor
+	a.shakeMu.Lock()
+	delete(a.shaking, c)
+	a.shakeMu.Unlock()
+}
+
+// eachShaking calls fn for every handshaking connection, without the lock.
+func (s *Server) eachShaking(fn func(*conn)) {
+	a := &s.acceptor
+	a.shakeMu.Lock()
+	cs := make([]*conn, 0, len(a.shaking))
+	for c := range a.shaking {
+		cs = append(cs, c)
+	}
+	a.shakeMu.Unlock()
+	for _, c := range cs {
+		fn(c)
+	}
+}
+
+// open registers a connection whose upgrade succeeded, then writes its 101:
+// frames pushed to it meanwhile wait in its queue, so a push sent the moment
+// the client sees its 101 reaches it, after the 101. It runs on the
+// connection's worker, so its connect functions run before its first message.
+func (s *Server) open(c *conn, resp []byte) {
+	s.forget(c)
+	c.mu.Lock()
+	c.shakeAt = 0
+	c.mu.Unlock()
+	s.inflight.Add(1)
+	s.hub.add(c)
+	s.app.connected(c)
+	s.app.runConnects(c)
+	s.metrics.opened()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateReleased {
+		return // gone while registering: its hooks run on this worker next
+	}
+	// Written even if a connect function closed it: the client then reads
+	// its 101 and the close frame queued behind it.
+	n, err := unix.Write(c.fd, resp)
+	if n < len(resp) && (err == nil || err == unix.EAGAIN) {
+		c.wq = append([][]byte{bytes.Clone(resp[max(n, 0):])}, c.wq...) // resp is pooled
+		c.wqBytes += len(resp) - max(n, 0)
+	}
+	c.starting = false
+	c.flushLocked()
+}
+
+// drop closes a connection that never opened: no hooks, nothing registered.
+func (s *Server) drop(c *conn) {
+	s.forget(c)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateReleased {
+		return
+	}
+	c.state = stateReleased
+	s.poller.del(c.fd)
+	unix.Close(c.fd)
+	c.pend = nil
+}
+
+// handOff gives a plain HTTP request to net/http with what was read of it.
+func (s *Server) handOff(c *conn) {
+	read := c.pend
+	s.forget(c)
+	c.mu.Lock()
+	c.state = stateReleased
+	s.poller.del(c.fd)
+	f := os.NewFile(uintptr(c.fd), "http")
+	c.mu.Unlock()
+	nc, err := net.FileConn(f) // its own fd, in Go's poller: pages are rare
+	f.Close()
+	c.pend = nil
+	if err != nil {
+		s.log.Warn("hand off HTTP request", "err", err)
+		return
+	}
+	s.http.serve(nc, read)
+}
