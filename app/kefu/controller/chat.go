@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"time"
 
 	"msgo/app/kefu/model"
@@ -40,8 +41,11 @@ type sendReply struct {
 // Send is kefu.chat.send: msg (1..2000 characters, stored and pushed
 // verbatim) from a wechatUser to the agents, or from an agent to openid.
 // It is stored before the reply, whose id is the stored row's, and pushed
-// as kefu.message to every agent and every connection of openid; if it
-// cannot be stored, nothing is pushed.
+// as kefu.message to every agent and every connection of openid before
+// the reply is written; if it cannot be stored, nothing is pushed. Replies
+// to one conversation's messages come in the order sent; an agent writing
+// to several users may get its replies in another order (match them by
+// id).
 func (h *Chat) Send(c *framework.Context) error {
 	var p struct {
 		OpenID *string `json:"openid"`
@@ -58,16 +62,32 @@ func (h *Chat) Send(c *framework.Context) error {
 	if err != nil {
 		return err
 	}
-	m := model.Message{OpenID: openid, Type: model.TypeAgentToUser, Msg: msg}
+	m := &model.Message{OpenID: openid, Type: model.TypeAgentToUser, Msg: msg}
 	if c.Client().Type() == framework.TypeWechatUser {
 		m.Type = model.TypeUserToAgent
 	}
-	ctx, cancel := dbContext(c, h.timeout)
-	defer cancel()
-	if err := h.chat.Send(ctx, c.App(), &m); err != nil {
+	// The reply waits for the message's transaction, shared with other
+	// messages (group commit), without holding this worker: the handler
+	// returns now and the answer follows on the request's id.
+	st, err := c.Stream(c.Method())
+	if err != nil {
 		return err
 	}
-	return c.Success(okInfo, sendReply{ID: m.ID, Time: m.Time})
+	ctx, cancel := context.WithTimeout(st.Context(), h.timeout)
+	h.chat.Submit(ctx, c.App(), m, func(err error) {
+		defer st.Close()
+		defer cancel()
+		switch {
+		case st.Context().Err() != nil:
+			// The sender left: nobody to answer (the message is stored
+			// and pushed if err is nil).
+		case err != nil:
+			st.Fail(err)
+		default:
+			st.Reply(framework.StatusOK, okInfo, sendReply{ID: m.ID, Time: m.Time})
+		}
+	})
+	return nil
 }
 
 type historyReply struct {

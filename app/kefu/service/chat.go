@@ -51,20 +51,43 @@ func (s *Chat) Close() { s.w.close() }
 
 // Send stores m (filling in its id and time, unread) and then pushes it as
 // kefu.message to AgentsGroup and to every wechatUser connection of
-// m.OpenID, the sender's own connections included. Messages sent at the
-// same time share a transaction (group commit); Send returns once m's has
-// committed. When m cannot be stored, Send returns why (errors.Is(err,
-// db.ErrUnavailable) when the database is out of reach, or ctx ended
-// before its turn) and pushes nothing. A push that fails after the
-// message was stored is logged, not returned: the message is stored and
-// history has it.
+// m.OpenID, the sender's own connections included; it returns when that
+// is done. See Submit.
 func (s *Chat) Send(ctx context.Context, app *framework.App, m *model.Message) error {
-	if err := s.w.write(ctx, m); err != nil {
-		return err
-	}
+	done := make(chan error, 1)
+	s.Submit(ctx, app, m, func(err error) { done <- err })
+	return <-done
+}
+
+// Submit is Send without the wait: m is queued for storing and done is
+// called with the outcome once m is stored and pushed, or could not be
+// stored. Messages submitted at about the same time share a transaction
+// (group commit); messages of one openid are stored, numbered and pushed
+// in the order they were submitted. When m cannot be stored, done gets why
+// (errors.Is(err, db.ErrUnavailable) when the database is out of reach or
+// ctx ended first) and nothing is pushed. A push that fails after m was
+// stored is logged, not reported: m is stored and history has it.
+//
+// done runs on a goroutine of the Chat, after the pushes, and must not
+// block; it runs on the caller's goroutine when m is refused at once
+// (ErrClosed, or ctx ended while the queue was full).
+func (s *Chat) Submit(ctx context.Context, app *framework.App, m *model.Message, done func(error)) {
+	s.w.submit(&pending{ctx: ctx, m: m, done: func(err error) {
+		if err == nil {
+			// Stored: delivered even if the sender has gone meanwhile.
+			s.push(context.WithoutCancel(ctx), app, m)
+		}
+		done(err)
+	}})
+}
+
+// push sends the stored m to the agents and to every connection of its
+// openid.
+func (s *Chat) push(ctx context.Context, app *framework.App, m *model.Message) {
 	f, err := framework.Push(MessageEvent, m)
 	if err != nil {
-		return err // cannot happen for a Message; a bug if it does
+		s.log.Error("kefu: encode message", "id", m.ID, "err", err) // cannot happen for a Message
+		return
 	}
 	// One encoded frame serves both audiences; the two sets are disjoint
 	// (agents are type kefu, the user is a wechatUser).
@@ -74,7 +97,6 @@ func (s *Chat) Send(ctx context.Context, app *framework.App, m *model.Message) e
 	if err := app.SendToUser(ctx, framework.TypeWechatUser, m.OpenID, f); err != nil {
 		s.log.Warn("kefu: push to the user failed; the message is stored", "id", m.ID, "err", err)
 	}
-	return nil
 }
 
 // Connect is a framework.ConnectFunc: it puts every kefu connection in

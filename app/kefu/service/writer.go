@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -18,69 +19,79 @@ const (
 	DefaultTimeout  = 5 * time.Second // bound on one transaction
 )
 
-// ErrClosed is returned for a message sent after the writer was closed.
+// ErrClosed is returned for a message sent after the Chat was closed.
 var ErrClosed = errors.New("kefu: message writer closed")
 
 // writer stores messages with group commit: the messages that arrive while
 // a transaction runs are stored together by the next one, so a busy chat
 // pays one commit (a disk flush, the expensive part) per batch rather than
-// per message, and an idle one waits for nobody. Each message still waits
-// for its own transaction, so "stored before the reply" holds.
+// per message, and an idle one waits for nobody. Each message is answered
+// only once its own transaction committed, so "stored before the reply"
+// holds.
+//
+// Messages are sharded by openid over the writers, each a goroutine that
+// runs one transaction at a time: a conversation's messages are stored,
+// and so numbered, in the order they were queued, while different
+// conversations commit in parallel.
 type writer struct {
 	store   *model.Store
-	queue   chan *pending
+	shards  []chan *pending
+	seed    maphash.Seed
 	max     int
 	timeout time.Duration
 
-	mu     sync.RWMutex // held for reading while queueing; Close takes it to close queue
+	mu     sync.RWMutex // held for reading while queueing; close takes it to close the shards
 	closed bool
 	wg     sync.WaitGroup
 }
 
-// pending is a message waiting for its transaction.
+// pending is a message waiting for its transaction; done is called once
+// with the outcome.
 type pending struct {
 	ctx  context.Context
 	m    *model.Message
-	done chan error
+	done func(error)
 }
 
 func newWriter(store *model.Store, writers, maxBatch int, timeout time.Duration) *writer {
-	w := &writer{store: store, queue: make(chan *pending, maxBatch*writers), max: maxBatch, timeout: timeout}
+	w := &writer{store: store, seed: maphash.MakeSeed(), max: maxBatch, timeout: timeout}
 	for range writers {
-		w.wg.Go(w.run)
+		q := make(chan *pending, maxBatch)
+		w.shards = append(w.shards, q)
+		w.wg.Go(func() { w.run(q) })
 	}
 	return w
 }
 
-// write stores m and returns once it is committed, or with the reason it
-// is not stored. A message whose ctx ends while it waits for its turn is
-// not stored; once its transaction started, it waits for the outcome
-// (bounded by the writer's timeout), so the answer is never "unknown".
-func (w *writer) write(ctx context.Context, m *model.Message) error {
-	p := &pending{ctx: ctx, m: m, done: make(chan error, 1)}
+// submit queues p for its shard's next transaction. It blocks while the
+// shard's queue is full (back-pressure on the senders) unless p.ctx ends.
+// p.done is called exactly once: on a writer's goroutine after the
+// transaction, or on the caller's when p is not queued.
+func (w *writer) submit(p *pending) {
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
-		return ErrClosed
+		p.done(ErrClosed)
+		return
 	}
+	q := w.shards[maphash.String(w.seed, p.m.OpenID)%uint64(len(w.shards))]
 	select {
-	case w.queue <- p:
-	case <-ctx.Done():
+	case q <- p:
 		w.mu.RUnlock()
-		return notStored(ctx.Err())
+	case <-p.ctx.Done():
+		w.mu.RUnlock()
+		p.done(notStored(p.ctx.Err()))
 	}
-	w.mu.RUnlock()
-	return <-p.done
 }
 
-func (w *writer) run() {
+func (w *writer) run(q chan *pending) {
 	batch := make([]*pending, 0, w.max)
-	for p := range w.queue {
+	for p := range q {
 		batch = append(batch[:0], p)
 	more:
 		for len(batch) < w.max {
 			select {
-			case p, ok := <-w.queue:
+			case p, ok := <-q:
 				if !ok {
 					break more
 				}
@@ -94,16 +105,17 @@ func (w *writer) run() {
 	}
 }
 
-// flush stores one batch and tells every message its outcome. A batch
-// that fails for a reason other than the database being out of reach is
-// retried one message at a time, so one message the database refuses does
-// not fail the others.
+// flush stores one batch and tells every message its outcome, in queue
+// order. A message whose request gave up while it was queued is not
+// stored. A batch that fails for a reason other than the database being
+// out of reach is retried one message at a time, so one message the
+// database refuses does not fail the others.
 func (w *writer) flush(batch []*pending) {
 	live := make([]*pending, 0, len(batch))
 	ms := make([]*model.Message, 0, len(batch))
 	for _, p := range batch {
 		if err := p.ctx.Err(); err != nil {
-			p.done <- notStored(err) // gave up while queued: not stored
+			p.done(notStored(err))
 			continue
 		}
 		live = append(live, p)
@@ -117,22 +129,24 @@ func (w *writer) flush(batch []*pending) {
 	err := w.store.InsertAll(ctx, ms)
 	if err != nil && len(ms) > 1 && !errors.Is(err, db.ErrUnavailable) {
 		for _, p := range live {
-			p.done <- w.store.Insert(ctx, p.m)
+			p.done(w.store.Insert(ctx, p.m))
 		}
 		return
 	}
 	for _, p := range live {
-		p.done <- err
+		p.done(err)
 	}
 }
 
-// close stores what is queued and stops the writers; a write after it
-// returns ErrClosed.
+// close stores what is queued and stops the writers; a message submitted
+// after it gets ErrClosed.
 func (w *writer) close() {
 	w.mu.Lock()
 	if !w.closed {
 		w.closed = true
-		close(w.queue)
+		for _, q := range w.shards {
+			close(q)
+		}
 	}
 	w.mu.Unlock()
 	w.wg.Wait()
