@@ -98,10 +98,10 @@ func (n *liveNode) kill() {
 		return
 	}
 	n.ln.Close()
-	<-n.done
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	n.srv.Stop(ctx, 1001, 0)
+	n.srv.Stop(ctx, 1001, 0) // Serve returns once Stop stops accepting
+	<-n.done
 	n.stop()
 	n.store.Close()
 	n.srv = nil
