@@ -76,8 +76,37 @@
 //
 // # Concurrency
 //
-// Handlers run on their connection's worker and block there while their
-// message's turn runs. Each room with messages waiting has one goroutine per
-// node; it exits when the room is idle. Register's stop waits for turns in
-// progress. Everything here is safe for concurrent use.
+// Handlers run on their connection's worker. live.message.send does not
+// wait there for its turn: it queues the message and returns, and the
+// answer (framework Stream.Reply, or Stream.Fail with 503) follows once the
+// turn has stored and pushed it, so a busy room never ties up the node's
+// workers. Each room with messages waiting has one goroutine per node; it
+// exits when the room is idle. At most 10,000 messages of one room wait on
+// one node; past that a send answers 503 at once. Register's stop waits for
+// the messages already queued. Everything here is safe for concurrent use.
+//
+// # Benchmarks
+//
+// BenchmarkSendFanout: one node (memory store), a room of 5,000 member
+// connections (raw clients read by epoll loops in the same process), 20 or
+// 200 members sending live.message.send in a closed loop, one request in
+// flight each; deliveries/s counts pushes read by members, latency is from
+// a send to its push being read (sampled on every 50th member). On a shared
+// 2-CPU AMD EPYC VM (load average 4 to 8 from other work during the runs,
+// so treat the figures as a floor), Go 1.26, MariaDB 10.11 on the same host:
+//
+//	go test -run '^$' -bench BenchmarkSendFanout -benchtime 20000x ./app/live/
+//
+//	                      deliveries/s   msgs/s   p50      p99
+//	sqlite, 20 senders      497,000        99     139 ms   397 ms
+//	sqlite, 200 senders   3,606,000       721     191 ms   539 ms
+//	mysql,  20 senders      474,000        95     144 ms   428 ms
+//	mysql,  200 senders   2,671,000       534     228 ms   830 ms
+//
+// An earlier run of the 200-sender case at load average 4 gave 5,650,000
+// (SQLite) and 5,470,000 (MariaDB) deliveries/s, p50 125/135 ms, p99
+// 220/213 ms. The cost is the fan-out, not the database: a turn's run of
+// messages goes to each member as one write (framework.Concat), so
+// throughput grows with the run length, and a turn costs about one write
+// per member; storing a run is one INSERT of a few milliseconds.
 package live

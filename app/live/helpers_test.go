@@ -71,8 +71,13 @@ func startNodes(t testing.TB, gdb *gorm.DB, n int) []*msgotest.Server {
 // memory store of its own).
 func startNode(t testing.TB, gdb *gorm.DB, store cache.Store, id string) *msgotest.Server {
 	t.Helper()
+	return startNodeWith(t, store, id, live.Options{DB: gdb})
+}
+
+func startNodeWith(t testing.TB, store cache.Store, id string, o live.Options) *msgotest.Server {
+	t.Helper()
 	return msgotest.Start(t, msgotest.Options{
-		Modules:     []msgotest.Module{func(r *framework.Router) { t.Cleanup(live.Register(r, live.Options{DB: gdb})) }},
+		Modules:     []msgotest.Module{func(r *framework.Router) { t.Cleanup(live.Register(r, o)) }},
 		Store:       store,
 		Secret:      "live-test-secret",
 		NodeID:      id,
@@ -217,3 +222,8 @@ func jsonString(v any) string {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// liveRegister registers the live module on gdb with default options.
+func liveRegister(r *framework.Router, gdb *gorm.DB) func() {
+	return live.Register(r, live.Options{DB: gdb})
+}

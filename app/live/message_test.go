@@ -9,9 +9,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
+	"msgo/app/live"
 	"msgo/app/live/service"
 	"msgo/framework/msgotest"
 	"msgo/library/db"
@@ -280,4 +282,35 @@ func TestSeqContinuesAndHasNoGaps(t *testing.T) {
 			t.Fatalf("history %v", seqsOf(h))
 		}
 	})
+}
+
+// A node that died holding a room's turn blocks the room until its lease
+// expires; a send that cannot get the turn in time answers 503 and is not
+// stored.
+func TestDeadTurnHolder(t *testing.T) {
+	gdb := migrated(t, dbtest.SQLite(t))
+	srv := startNodeWith(t, nil, "n", live.Options{DB: gdb, Messages: service.Options{TurnTimeout: 500 * time.Millisecond}})
+	u := srv.Dial(t, user("u1", "held"))
+	join(t, u)
+	ctx := context.Background()
+	if _, err := srv.Store.SetNX(ctx, service.TurnKey("held"), "a dead node", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "send while the turn is held", u.Request(t, "live.message.send", map[string]any{"content": "x"}), 503)
+	if err := srv.Store.Set(ctx, service.TurnKey("held"), "a dead node", time.Second); err != nil {
+		t.Fatal(err) // the lease now expires in a second
+	}
+	var seq int64
+	for deadline := time.Now().Add(10 * time.Second); seq == 0; {
+		r := u.Request(t, "live.message.send", map[string]any{"content": "y"})
+		switch {
+		case r.Status == 200:
+			r.Decode(t, &struct{ Seq *int64 }{&seq})
+		case r.Status != 503 || time.Now().After(deadline):
+			t.Fatalf("send after the lease expired: %d %s", r.Status, r.Info)
+		}
+	}
+	if seq != 1 {
+		t.Errorf("seq %d, want 1: the refused send must not have been stored", seq)
+	}
 }

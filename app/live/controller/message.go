@@ -32,7 +32,8 @@ type sendReply struct {
 
 // Send is live.message.send: content (1..500 characters, stored and pushed
 // verbatim) becomes the room's next message. It is stored before the reply
-// and the live.message push; if it cannot be stored nothing is pushed.
+// and the live.message push; if it cannot be stored nothing is pushed. The
+// reply follows the push.
 func (m *Message) Send(c *framework.Context) error {
 	var p struct {
 		Content *string `json:"content"`
@@ -47,18 +48,28 @@ func (m *Message) Send(c *framework.Context) error {
 	if n := utf8.RuneCountInString(*p.Content); n < 1 || n > model.MaxContentLen {
 		return framework.Errorf(framework.StatusBadRequest, "param content must be 1 to %d characters, got %d", model.MaxContentLen, n)
 	}
+	// The answer comes once the message's turn has stored it; the worker
+	// is not held meanwhile, so a busy room does not tie up the node.
+	st, err := c.Stream(c.Method())
+	if err != nil {
+		return err
+	}
 	cl := c.Client()
-	stored, err := m.msgs.Send(c.App(), model.Message{
+	m.msgs.Submit(c.App(), model.Message{
 		Room:     room,
 		UserID:   cl.UserID(),
 		UserType: cl.Type(),
 		Nickname: cl.Nickname(),
 		Content:  *p.Content,
+	}, func(stored model.Message, err error) {
+		defer st.Close()
+		if err != nil {
+			st.Fail(err)
+			return
+		}
+		st.Reply(framework.StatusOK, okInfo, sendReply{Seq: stored.Seq, Time: stored.Time})
 	})
-	if err != nil {
-		return err
-	}
-	return c.Success(okInfo, sendReply{Seq: stored.Seq, Time: stored.Time})
+	return nil
 }
 
 type historyReply struct {

@@ -18,10 +18,10 @@ const (
 	leaseRelease = 2 * time.Second
 )
 
-// ErrRoomBusy means a room's turn could not be had before the deadline: the
-// node holding it is slow or died holding it (the lease then expires). It
-// wraps cache.ErrUnavailable, so the request answers 503 and nothing was
-// stored.
+// ErrRoomBusy means a room's turn could not be had or completed before the
+// deadline (the node holding it is slow, or died holding it and the lease
+// has yet to expire), or too many messages wait on this node. It wraps
+// cache.ErrUnavailable, so the request answers 503; nothing was stored.
 var ErrRoomBusy = fmt.Errorf("live: room busy: %w", cache.ErrUnavailable)
 
 // lease is a held turn: key set to token with a TTL, by SetNX.

@@ -17,6 +17,7 @@ import (
 	"msgo/app/live/model"
 	"msgo/framework"
 	"msgo/library/cache"
+	"msgo/library/db"
 )
 
 // EventMessage is the push carrying a stored message to its room.
@@ -25,6 +26,7 @@ const EventMessage = "live.message"
 // Defaults of Options.
 const (
 	DefaultMaxBatch    = 256
+	DefaultMaxPending  = 10000
 	DefaultTurnTimeout = 5 * time.Second
 	// DefaultLeaseTTL outlives any turn (TurnTimeout bounds the wait, the
 	// Writer's WriteTimeout the insert) so that a live holder never loses
@@ -46,6 +48,9 @@ var _ Hub = (*framework.App)(nil)
 type Options struct {
 	// MaxBatch bounds the messages of one room stored and pushed in one turn.
 	MaxBatch int
+	// MaxPending bounds the messages of one room waiting on one node for
+	// their turn; past it a send answers 503 at once.
+	MaxPending int
 	// TurnTimeout bounds one turn: waiting for the room's lease, reading the
 	// counter, storing. A message whose turn does not complete in time
 	// answers 503 and is not stored.
@@ -84,10 +89,13 @@ type Messages struct {
 	writer   *model.Writer
 	log      *slog.Logger
 	maxBatch int
-	timeout  time.Duration
-	leaseTTL time.Duration
-	tokenPfx string
-	tokens   atomic.Uint64
+	// maxPending bounds one room's messages waiting on this node; past it
+	// Submit answers ErrRoomBusy at once rather than queue without end.
+	maxPending int
+	timeout    time.Duration
+	leaseTTL   time.Duration
+	tokenPfx   string
+	tokens     atomic.Uint64
 
 	mu     sync.Mutex
 	rooms  map[string]*roomQueue
@@ -105,54 +113,60 @@ type roomQueue struct {
 
 type sendReq struct {
 	msg  model.Message
-	done chan error
+	done func(model.Message, error)
 }
 
-// ErrClosed is returned by Send after Close.
+// ErrClosed is what Submit reports after Close.
 var ErrClosed = errors.New("live: messages closed")
 
 // NewMessages returns Messages storing through w into store.
 func NewMessages(store *model.Store, w *model.Writer, o Options) *Messages {
 	return &Messages{
-		store:    store,
-		writer:   w,
-		log:      cmp.Or(o.Log, slog.Default()),
-		maxBatch: cmp.Or(o.MaxBatch, DefaultMaxBatch),
-		timeout:  cmp.Or(o.TurnTimeout, DefaultTurnTimeout),
-		leaseTTL: cmp.Or(o.LeaseTTL, DefaultLeaseTTL),
-		tokenPfx: rand.Text() + ":",
-		rooms:    make(map[string]*roomQueue),
+		store:      store,
+		writer:     w,
+		log:        cmp.Or(o.Log, slog.Default()),
+		maxBatch:   cmp.Or(o.MaxBatch, DefaultMaxBatch),
+		maxPending: cmp.Or(o.MaxPending, DefaultMaxPending),
+		timeout:    cmp.Or(o.TurnTimeout, DefaultTurnTimeout),
+		leaseTTL:   cmp.Or(o.LeaseTTL, DefaultLeaseTTL),
+		tokenPfx:   rand.Text() + ":",
+		rooms:      make(map[string]*roomQueue),
 	}
 }
 
-// Send stores m (Room, UserID, UserType, Nickname, Content set) as the
-// room's next message, pushes it to the room, and returns it as stored:
-// Seq and Time filled in, Nickname clipped. It blocks until then. An error
-// means it was neither stored nor pushed; errors.Is(err, db.ErrUnavailable)
-// or cache.ErrUnavailable tells an outage (503).
+// Submit queues m (Room, UserID, UserType, Nickname, Content set) as its
+// room's next message and returns at once. done is called once, from the
+// room's goroutine, after the message was stored and pushed to the room,
+// with the message as stored (Seq and Time filled in, Nickname clipped); or
+// with an error if it was neither stored nor pushed (errors.Is(err,
+// db.ErrUnavailable) or cache.ErrUnavailable: an outage, 503). done must
+// not block: the room's next turn waits for it.
 //
-// Every Send of one Messages must pass the same hub.
-func (s *Messages) Send(hub Hub, m model.Message) (model.Message, error) {
-	r := &sendReq{msg: m, done: make(chan error, 1)}
+// Every Submit of one Messages must pass the same hub.
+func (s *Messages) Submit(hub Hub, m model.Message, done func(model.Message, error)) {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return m, ErrClosed
-	}
 	q := s.rooms[m.Room]
-	if q == nil {
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		done(m, ErrClosed)
+		return
+	case q != nil && len(q.pending) >= s.maxPending:
+		s.mu.Unlock()
+		done(m, fmt.Errorf("%w: %d messages waiting on this node", ErrRoomBusy, len(q.pending)))
+		return
+	case q == nil:
 		q = &roomQueue{hub: hub, pushed: -1}
 		s.rooms[m.Room] = q
 		s.wg.Add(1)
 		go s.serve(m.Room, q)
 	}
-	q.pending = append(q.pending, r)
+	q.pending = append(q.pending, &sendReq{msg: m, done: done})
 	s.mu.Unlock()
-	err := <-r.done
-	return r.msg, err
 }
 
-// Close waits for the turns in progress, then refuses further Sends.
+// Close refuses further messages and waits for those already submitted to
+// be stored and pushed (or fail).
 func (s *Messages) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -181,7 +195,7 @@ func (s *Messages) serve(room string, q *roomQueue) {
 
 		err := s.turn(room, q, batch)
 		for _, r := range batch {
-			r.done <- err
+			r.done(r.msg, err)
 		}
 		clear(batch)
 	}
@@ -206,31 +220,16 @@ func (s *Messages) turn(room string, q *roomQueue, batch []*sendReq) error {
 	for i, r := range batch {
 		rows[i] = r.msg
 	}
-	last, err := s.lastSeq(ctx, st, room, false)
-	for retried := false; ; retried = true {
-		if err != nil {
-			return err
+	last, err := s.number(ctx, st, room, q, rows)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, db.ErrUnavailable) && !errors.Is(err, cache.ErrUnavailable) {
+			// The turn ran out of time, and the driver said so in its own
+			// words (SQLite: "interrupted"): still an outage, not a bug.
+			err = fmt.Errorf("%w: room %q: %w", ErrRoomBusy, room, err)
 		}
-		if last != q.pushed {
-			if err := q.hub.Sync(ctx); err != nil {
-				return fmt.Errorf("live: room %q: wait for other nodes' pushes: %w: %w", room, cache.ErrUnavailable, err)
-			}
-		}
-		now := time.Now().UnixMilli()
-		for i := range rows {
-			rows[i].Seq, rows[i].Time = last+1+int64(i), now
-		}
-		err = s.writer.WriteAll(ctx, rows...)
-		if err == nil {
-			break
-		}
-		if retried || !errors.Is(err, gorm.ErrDuplicatedKey) {
-			return err
-		}
-		s.log.Warn("live: seq counter behind the table; reseeding", "room", room, "counter", last)
-		last, err = s.lastSeq(ctx, st, room, true)
+		return err
 	}
-	last += int64(len(rows))
+
 	// Stored: what remains must happen even if storing used up the turn's
 	// time, so it gets time of its own.
 	ctx, cancel = context.WithTimeout(context.Background(), s.timeout)
@@ -242,22 +241,62 @@ func (s *Messages) turn(room string, q *roomQueue, batch []*sendReq) error {
 	q.pushed = last
 	for i := range rows {
 		batch[i].msg = rows[i]
-		s.push(ctx, q.hub, room, &rows[i])
+	}
+	if err := push(ctx, q.hub, room, rows); err != nil {
+		// Stored all the same; members that missed the run fill the gap
+		// with live.message.history.
+		s.log.Warn("live: push messages", "room", room, "seq", last, "err", err)
 	}
 	return nil
 }
 
-// push sends one stored message to the room. A failure is logged, not
-// returned: the message is stored, and members that missed it fill the gap
-// with live.message.history.
-func (s *Messages) push(ctx context.Context, hub Hub, room string, m *model.Message) {
-	f, err := framework.Push(EventMessage, m)
-	if err == nil {
-		err = hub.SendToGroup(ctx, room, f)
+// number numbers rows after the room's last stored seq and stores them, all
+// or none, and returns the new last seq. Before numbering it waits for the
+// pushes of other nodes' turns to reach this node's connections.
+func (s *Messages) number(ctx context.Context, st cache.Store, room string, q *roomQueue, rows []model.Message) (int64, error) {
+	last, err := s.lastSeq(ctx, st, room, false)
+	for retried := false; ; retried = true {
+		if err != nil {
+			return 0, err
+		}
+		if last != q.pushed {
+			if err := q.hub.Sync(ctx); err != nil {
+				return 0, fmt.Errorf("live: room %q: wait for other nodes' pushes: %w: %w", room, cache.ErrUnavailable, err)
+			}
+		}
+		now := time.Now().UnixMilli()
+		for i := range rows {
+			rows[i].Seq, rows[i].Time = last+1+int64(i), now
+		}
+		// Not under the turn's deadline: a deadline that fires while the
+		// INSERT runs can report a failure for rows that were committed
+		// (SQLite's INSERT ... RETURNING), and a 503 must mean "not
+		// stored". The Writer bounds the batch by its WriteTimeout.
+		err = s.writer.WriteAll(context.WithoutCancel(ctx), rows...)
+		if err == nil {
+			return last + int64(len(rows)), nil
+		}
+		if retried || !errors.Is(err, gorm.ErrDuplicatedKey) {
+			return 0, err
+		}
+		s.log.Warn("live: seq counter behind the table; reseeding", "room", room, "counter", last)
+		last, err = s.lastSeq(ctx, st, room, true)
 	}
-	if err != nil {
-		s.log.Warn("live: push message", "room", room, "seq", m.Seq, "err", err)
+}
+
+// push sends a run of stored messages to the room, in seq order, as one
+// write per member connection (framework.Concat): a busy room's members
+// read a turn's messages with one read.
+func push(ctx context.Context, hub Hub, room string, rows []model.Message) error {
+	fs := make([]*framework.Frame, len(rows))
+	for i := range rows {
+		f, err := framework.Push(EventMessage, &rows[i])
+		if err != nil {
+			return err
+		}
+		fs[i] = f
 	}
+	return hub.SendToGroup(ctx, room, framework.Concat(fs...))
 }
 
 // lastSeq returns the room's last stored seq from its counter. A missing
