@@ -128,6 +128,6 @@
 //	user, own newest                  0.5 to 0.6 ms    0.40 to 0.64 ms
 //
 // (two runs; about 25 KB and 400 to 500 allocations per request, client
-// included). The random page reads rows outside MariaDB's 128 MB buffer
-// pool, hence its extra time.
+// included). The table and its indexes are about the size of MariaDB's
+// 128 MB buffer pool, so a random page is likely to be read from disk.
 package kefu

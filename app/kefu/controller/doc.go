@@ -14,7 +14,9 @@
 //
 // Concurrency: Chat and Session hold no mutable state. A handler runs on
 // its connection's worker, so one connection's requests are handled one at
-// a time, in order; different connections' run in parallel. Bot answers
-// stream from goroutines of their own, at most a fixed number at once per
-// node; Bot.Close waits for them.
+// a time, in order; different connections' run in parallel. Two answer
+// after their handler returned, on the request's id: kefu.chat.send once
+// the message's batch committed (service.Chat.Submit), and kefu.bot.ask,
+// whose answer streams from a goroutine of its own, at most a fixed number
+// at once per node and per connection; Bot.Close waits for them.
 package controller
