@@ -41,9 +41,18 @@ function start(client) {
     document.title = `${total ? `(${total}) ` : ''}Support console · msgo`;
   };
 
+  // pushes counts kefu.message pushes: a push that lands while the list is
+  // loading may be newer than the list (the server ran the query first), so
+  // the list, which is authoritative, is loaded again until none did.
+  let pushes = 0;
   const loadSessions = async () => {
     try {
-      const { param } = await client.request('kefu.session.list', { limit: 100 });
+      let param;
+      for (let tries = 0; tries < 5; tries++) {
+        const seen = pushes;
+        ({ param } = await client.request('kefu.session.list', { limit: 100 }));
+        if (pushes === seen) break;
+      }
       sessions.clear();
       for (const s of param.sessions || []) sessions.set(s.openid, { ...s });
       renderSessions();
@@ -114,6 +123,7 @@ function start(client) {
   $('#filter').addEventListener('input', renderSessions);
 
   client.on('kefu.message', (m) => {
+    pushes++;
     const s = sessions.get(m.openid) || { openid: m.openid, unread: 0 };
     s.last_msg = m.msg;
     s.last_time = m.time;

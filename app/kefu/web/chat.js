@@ -89,7 +89,7 @@ function start(client) {
       $('#agent-pane').scrollTop = $('#agent-pane').scrollHeight;
     },
   });
-  composer($('#bot-form'), { max: MAX, clearFirst: true, onSend: (q) => ask(client, bot, q) });
+  composer($('#bot-form'), { max: MAX, onSend: (q) => ask(client, bot, q) });
 }
 
 function greet(pane, text) {

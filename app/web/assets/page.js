@@ -104,24 +104,27 @@ export function errorText(err) {
 /**
  * Wires a message form: Enter sends (Shift+Enter and IME composition do
  * not), the button is enabled for 1..max characters, the box grows with its
- * text, and counter (if any) shows n/max. onSend gets the trimmed text; the
- * box is cleared once it resolves, and keeps the text when it throws, after
- * a toast saying why. With clearFirst the box is cleared at once (a question
- * to the bot, whose answer shows its own errors).
+ * text, and counter (if any) shows n/max. The box is cleared at once and
+ * onSend gets the trimmed text; sends run one at a time in the order typed.
+ * A send that throws gets a toast saying why, and its text comes back into
+ * the box if the box is empty.
  * @param {HTMLFormElement} form holding a textarea and a submit button
- * @param {{max: number, counter?: HTMLElement|null, clearFirst?: boolean, onSend: (text: string) => Promise<unknown>}} opts
+ * @param {{max: number, counter?: HTMLElement|null, onSend: (text: string) => Promise<unknown>}} opts
  */
-export function composer(form, { max, counter = null, clearFirst = false, onSend }) {
+export function composer(form, { max, counter = null, onSend }) {
   const text = form.querySelector('textarea');
   const send = form.querySelector('[type=submit]');
-  let busy = false;
+  // Sends go out one after another in the order typed; the box is free again
+  // at once, so a message typed while the last one is on its way is kept,
+  // not dropped.
+  let chain = Promise.resolve();
   const refresh = () => {
     const n = charCount(text.value);
     if (counter) {
       counter.textContent = `${n}/${max}`;
       counter.classList.toggle('over', n > max);
     }
-    send.disabled = busy || !text.value.trim() || n > max;
+    send.disabled = !text.value.trim() || n > max;
     text.style.height = 'auto';
     text.style.height = `${Math.min(text.scrollHeight, 160)}px`;
   };
@@ -132,23 +135,20 @@ export function composer(form, { max, counter = null, clearFirst = false, onSend
       form.requestSubmit();
     }
   });
-  form.addEventListener('submit', async (e) => {
+  form.addEventListener('submit', (e) => {
     e.preventDefault();
     const value = text.value.trim();
-    if (busy || !value || charCount(value) > max) return;
-    busy = true;
-    if (clearFirst) text.value = '';
+    if (!value || charCount(value) > max) return;
+    text.value = '';
     refresh();
-    try {
-      await onSend(value);
-      if (!clearFirst) text.value = '';
-    } catch (err) {
+    text.focus();
+    chain = chain.then(() => onSend(value)).catch((err) => {
       toast(`Not sent: ${errorText(err)}`, 'error');
-    } finally {
-      busy = false;
-      refresh();
-      text.focus();
-    }
+      if (!text.value) { // give the text back rather than lose it
+        text.value = value;
+        refresh();
+      }
+    });
   });
   refresh();
   return { refresh };
