@@ -68,7 +68,8 @@
 //   - A push that fails after the message was stored is logged and the
 //     sender still gets 200: the message is stored, history has it.
 //   - Outages: the database down answers 503 to send and history; the store
-//     down answers 503 to join, leave, online and lottery. A join that fails
+//     down answers 503 to join, leave, online, lottery and send (the turn
+//     and the counter live in the store), and history still works. A join that fails
 //     is undone; a leave that fails has still taken the connection out of
 //     the room on this node. A node that dies holding a room's turn blocks
 //     that room's sends until the lease expires (15 s); sends waiting longer

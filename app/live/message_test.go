@@ -16,6 +16,8 @@ import (
 	"msgo/app/live"
 	"msgo/app/live/service"
 	"msgo/framework/msgotest"
+	"msgo/library/cache"
+	"msgo/library/cache/cachetest"
 	"msgo/library/db"
 	"msgo/library/db/dbtest"
 )
@@ -300,17 +302,72 @@ func TestDeadTurnHolder(t *testing.T) {
 	if err := srv.Store.Set(ctx, service.TurnKey("held"), "a dead node", time.Second); err != nil {
 		t.Fatal(err) // the lease now expires in a second
 	}
-	var seq int64
-	for deadline := time.Now().Add(10 * time.Second); seq == 0; {
-		r := u.Request(t, "live.message.send", map[string]any{"content": "y"})
+	if seq := sendOnceBack(t, u, "y"); seq != 1 {
+		t.Errorf("seq %d, want 1: the refused send must not have been stored", seq)
+	}
+}
+
+// With Redis down, what needs it answers 503 and nothing is pushed or
+// stored; when Redis comes back empty, seq continues from the table.
+func TestStoreUnavailable(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
+		redisSrv := cachetest.StartRedis(t)
+		store, err := cache.NewRedis(cache.RedisOptions{Addr: redisSrv.Addr(), DialTimeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		srv := startNode(t, migrated(t, gdb), store, "r")
+		u := srv.Dial(t, user("u1", "outage"))
+		w := srv.Dial(t, wall("w1", "outage"))
+		join(t, u)
+		join(t, w)
+		for i := range 3 {
+			send(t, u, fmt.Sprint(i))
+		}
+		messages(t, w, 3)
+		messages(t, u, 3)
+
+		redisSrv.Stop()
+		late := srv.Dial(t, user("u2", "outage"))
+		for _, c := range []struct {
+			cl     *msgotest.Client
+			method string
+			params map[string]any
+		}{
+			{u, "live.message.send", map[string]any{"content": "lost"}},
+			{late, "live.user.join", nil},
+			{w, "live.room.online", nil},
+			{w, "live.wall.lottery", map[string]any{"count": 1}},
+		} {
+			expect(t, c.method+" with Redis down", c.cl.Request(t, c.method, c.params), 503)
+		}
+		expect(t, "history needs only the database", w.Request(t, "live.message.history", nil), 200)
+		noMore(t, "live.message", "member", u, w)
+
+		redisSrv.Start() // empty: the counter and the turn lease are gone
+		if seq := sendOnceBack(t, u, "back"); seq != 4 {
+			t.Fatalf("seq %d after Redis lost its keys, want 4", seq)
+		}
+		if h := history(t, w, nil); fmt.Sprint(seqsOf(h)) != "[1 2 3 4]" {
+			t.Fatalf("history %v", seqsOf(h))
+		}
+	})
+}
+
+// sendOnceBack sends content until a dependency that was down is back:
+// 503 means "try again", anything but 200 fails. It returns the seq.
+func sendOnceBack(t *testing.T, cl *msgotest.Client, content string) int64 {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r := cl.Request(t, "live.message.send", map[string]any{"content": content})
 		switch {
 		case r.Status == 200:
-			r.Decode(t, &struct{ Seq *int64 }{&seq})
+			var p struct{ Seq int64 }
+			r.Decode(t, &p)
+			return p.Seq
 		case r.Status != 503 || time.Now().After(deadline):
-			t.Fatalf("send after the lease expired: %d %s", r.Status, r.Info)
+			t.Fatalf("send after the outage: %d %s", r.Status, r.Info)
 		}
-	}
-	if seq != 1 {
-		t.Errorf("seq %d, want 1: the refused send must not have been stored", seq)
 	}
 }
