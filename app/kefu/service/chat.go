@@ -33,16 +33,15 @@ type Options struct {
 	Log      *slog.Logger  // failed deliveries; nil means slog.Default()
 	Writers  int           // transactions storing messages at once (DefaultWriters)
 	MaxBatch int           // messages per transaction (DefaultMaxBatch)
-	Timeout  time.Duration // bound on one transaction (DefaultTimeout)
+	Timeout  time.Duration // bound on one transaction, and on its pushes (DefaultTimeout)
 }
 
 // NewChat returns a Chat over store. It starts o.Writers goroutines that
 // store messages; Close stops them.
 func NewChat(store *model.Store, o Options) *Chat {
-	return &Chat{
-		w:   newWriter(store, cmp.Or(o.Writers, DefaultWriters), cmp.Or(o.MaxBatch, DefaultMaxBatch), cmp.Or(o.Timeout, DefaultTimeout)),
-		log: cmp.Or(o.Log, slog.Default()),
-	}
+	s := &Chat{log: cmp.Or(o.Log, slog.Default())}
+	s.w = newWriter(store, s.deliver, cmp.Or(o.Writers, DefaultWriters), cmp.Or(o.MaxBatch, DefaultMaxBatch), cmp.Or(o.Timeout, DefaultTimeout))
+	return s
 }
 
 // Close stores the messages already queued and stops the writers; call it
@@ -62,41 +61,87 @@ func (s *Chat) Send(ctx context.Context, app *framework.App, m *model.Message) e
 // Submit is Send without the wait: m is queued for storing and done is
 // called with the outcome once m is stored and pushed, or could not be
 // stored. Messages submitted at about the same time share a transaction
-// (group commit); messages of one openid are stored, numbered and pushed
-// in the order they were submitted. When m cannot be stored, done gets why
-// (errors.Is(err, db.ErrUnavailable) when the database is out of reach or
-// ctx ended first) and nothing is pushed. A push that fails after m was
-// stored is logged, not reported: m is stored and history has it.
+// (group commit) and are pushed together; messages of one openid are
+// stored, numbered and pushed in the order they were submitted. When m
+// cannot be stored, done gets why (errors.Is(err, db.ErrUnavailable) when
+// the database is out of reach or ctx ended first) and nothing is pushed.
+// A stored message is pushed even if ctx ends meanwhile; a push that fails
+// is logged, not reported: m is stored and history has it.
 //
 // done runs on a goroutine of the Chat, after the pushes, and must not
 // block; it runs on the caller's goroutine when m is refused at once
 // (ErrClosed, or ctx ended while the queue was full).
 func (s *Chat) Submit(ctx context.Context, app *framework.App, m *model.Message, done func(error)) {
-	s.w.submit(&pending{ctx: ctx, m: m, done: func(err error) {
-		if err == nil {
-			// Stored: delivered even if the sender has gone meanwhile.
-			s.push(context.WithoutCancel(ctx), app, m)
-		}
-		done(err)
-	}})
+	s.w.submit(&pending{ctx: ctx, app: app, m: m, done: done})
 }
 
-// push sends the stored m to the agents and to every connection of its
-// openid.
-func (s *Chat) push(ctx context.Context, app *framework.App, m *model.Message) {
-	f, err := framework.Push(MessageEvent, m)
-	if err != nil {
-		s.log.Error("kefu: encode message", "id", m.ID, "err", err) // cannot happen for a Message
-		return
+// maxRun bounds the bytes of one concatenated push. A connection's write
+// queue holds 1 MiB by default, and a write that overflows it closes the
+// connection as too slow to read.
+const maxRun = 64 << 10
+
+// deliver pushes the stored messages of one transaction, in order: to the
+// agents as runs of frames written at once (framework.Concat: one write
+// per agent connection for many messages), and to each openid its own
+// messages, likewise.
+func (s *Chat) deliver(ctx context.Context, stored []*pending) {
+	for len(stored) > 0 {
+		app := stored[0].app
+		n := 1
+		for n < len(stored) && stored[n].app == app {
+			n++
+		}
+		s.push(ctx, app, stored[:n])
+		stored = stored[n:]
 	}
-	// One encoded frame serves both audiences; the two sets are disjoint
-	// (agents are type kefu, the user is a wechatUser).
-	if err := app.SendToGroup(ctx, AgentsGroup, f); err != nil {
-		s.log.Warn("kefu: push to agents failed; the message is stored", "id", m.ID, "err", err)
+}
+
+func (s *Chat) push(ctx context.Context, app *framework.App, stored []*pending) {
+	all := make([]*framework.Frame, 0, len(stored))
+	var openids []string
+	byUser := make(map[string][]*framework.Frame)
+	for _, p := range stored {
+		f, err := framework.Push(MessageEvent, p.m)
+		if err != nil {
+			s.log.Error("kefu: encode message", "id", p.m.ID, "err", err) // cannot happen for a Message
+			continue
+		}
+		all = append(all, f)
+		if _, ok := byUser[p.m.OpenID]; !ok {
+			openids = append(openids, p.m.OpenID)
+		}
+		byUser[p.m.OpenID] = append(byUser[p.m.OpenID], f)
 	}
-	if err := app.SendToUser(ctx, framework.TypeWechatUser, m.OpenID, f); err != nil {
-		s.log.Warn("kefu: push to the user failed; the message is stored", "id", m.ID, "err", err)
+	// The two audiences are disjoint: agents are type kefu, users
+	// wechatUser.
+	for _, run := range runs(all) {
+		if err := app.SendToGroup(ctx, AgentsGroup, run); err != nil {
+			s.log.Warn("kefu: push to agents failed; the messages are stored", "err", err)
+		}
 	}
+	for _, id := range openids {
+		for _, run := range runs(byUser[id]) {
+			if err := app.SendToUser(ctx, framework.TypeWechatUser, id, run); err != nil {
+				s.log.Warn("kefu: push to the user failed; the messages are stored", "openid", id, "err", err)
+			}
+		}
+	}
+}
+
+// runs joins fs, in order, into frames of at most maxRun bytes each; a
+// frame larger than that goes alone.
+func runs(fs []*framework.Frame) []*framework.Frame {
+	var out []*framework.Frame
+	for len(fs) > 0 {
+		n, size := 1, len(fs[0].Bytes())
+		for n < len(fs) && size+len(fs[n].Bytes()) <= maxRun {
+			size += len(fs[n].Bytes())
+			n++
+		}
+		out = append(out, framework.Concat(fs[:n]...))
+		fs = fs[n:]
+	}
+	return out
 }
 
 // Connect is a framework.ConnectFunc: it puts every kefu connection in

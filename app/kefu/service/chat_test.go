@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,5 +103,36 @@ func TestSendGivesUpAndCloses(t *testing.T) {
 	}
 	if got, _ := store.History(t.Context(), "o1", 0, 10); len(got) != 0 {
 		t.Errorf("%d messages stored, want none", len(got))
+	}
+}
+
+// A burst of the largest messages, pushed in concatenated runs, arrives
+// whole and in order, and the connections stay open.
+func TestBurstOfLargeMessages(t *testing.T) {
+	chat, _, srv := newChat(t, dbtest.SQLite(t), service.Options{})
+	agent := srv.Dial(t, framework.Identity{ID: "k1", Type: framework.TypeKefu})
+	u := srv.Dial(t, framework.Identity{ID: "o1", Type: framework.TypeWechatUser})
+	big := strings.Repeat("😀", model.MaxMsgLen) // 8,000 bytes
+	const n = 300                               // 2.4 MB in all, more than a write queue holds
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m := &model.Message{OpenID: "o1", Type: model.TypeUserToAgent, Msg: fmt.Sprint(i, big)}
+			if err := chat.Send(t.Context(), srv.App(), m); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, cl := range []*msgotest.Client{agent, u} {
+		var last int64
+		for range n {
+			var m model.Message
+			cl.Await(t, service.MessageEvent).Decode(t, &m)
+			if m.ID <= last || !strings.HasSuffix(m.Msg, big) {
+				t.Fatalf("message %d after %d, %d bytes", m.ID, last, len(m.Msg))
+			}
+			last = m.ID
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"msgo/app/kefu/model"
+	"msgo/framework"
 	"msgo/library/db"
 )
 
@@ -35,6 +36,7 @@ var ErrClosed = errors.New("kefu: message writer closed")
 // conversations commit in parallel.
 type writer struct {
 	store   *model.Store
+	deliver func(ctx context.Context, stored []*pending) // pushes a committed batch
 	shards  []chan *pending
 	seed    maphash.Seed
 	max     int
@@ -45,16 +47,17 @@ type writer struct {
 	wg     sync.WaitGroup
 }
 
-// pending is a message waiting for its transaction; done is called once
-// with the outcome.
+// pending is a message waiting for its transaction, and the App to push it
+// with; done is called once with the outcome.
 type pending struct {
 	ctx  context.Context
+	app  *framework.App
 	m    *model.Message
 	done func(error)
 }
 
-func newWriter(store *model.Store, writers, maxBatch int, timeout time.Duration) *writer {
-	w := &writer{store: store, seed: maphash.MakeSeed(), max: maxBatch, timeout: timeout}
+func newWriter(store *model.Store, deliver func(context.Context, []*pending), writers, maxBatch int, timeout time.Duration) *writer {
+	w := &writer{store: store, deliver: deliver, seed: maphash.MakeSeed(), max: maxBatch, timeout: timeout}
 	for range writers {
 		q := make(chan *pending, maxBatch)
 		w.shards = append(w.shards, q)
@@ -105,11 +108,11 @@ func (w *writer) run(q chan *pending) {
 	}
 }
 
-// flush stores one batch and tells every message its outcome, in queue
-// order. A message whose request gave up while it was queued is not
-// stored. A batch that fails for a reason other than the database being
-// out of reach is retried one message at a time, so one message the
-// database refuses does not fail the others.
+// flush stores one batch, pushes what was stored and then tells every
+// message its outcome, in queue order. A message whose request gave up
+// while it was queued is not stored. A batch that fails for a reason other
+// than the database being out of reach is retried one message at a time,
+// so one message the database refuses does not fail the others.
 func (w *writer) flush(batch []*pending) {
 	live := make([]*pending, 0, len(batch))
 	ms := make([]*model.Message, 0, len(batch))
@@ -126,15 +129,34 @@ func (w *writer) flush(batch []*pending) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
+	errs := make([]error, len(live))
 	err := w.store.InsertAll(ctx, ms)
-	if err != nil && len(ms) > 1 && !errors.Is(err, db.ErrUnavailable) {
-		for _, p := range live {
-			p.done(w.store.Insert(ctx, p.m))
+	switch {
+	case err == nil:
+	case len(ms) > 1 && !errors.Is(err, db.ErrUnavailable):
+		for i, p := range live {
+			errs[i] = w.store.Insert(ctx, p.m)
 		}
-		return
+	default:
+		for i := range errs {
+			errs[i] = err
+		}
 	}
-	for _, p := range live {
-		p.done(err)
+	stored := make([]*pending, 0, len(live))
+	for i, p := range live {
+		if errs[i] == nil {
+			stored = append(stored, p)
+		}
+	}
+	if len(stored) > 0 {
+		// Delivered even when their senders have gone meanwhile: they
+		// are stored.
+		pctx, pcancel := context.WithTimeout(context.Background(), w.timeout)
+		w.deliver(pctx, stored)
+		pcancel()
+	}
+	for i, p := range live {
+		p.done(errs[i])
 	}
 }
 
