@@ -240,8 +240,8 @@ func (a *App) connected(c *conn) {
 	if !a.srv.hub.addUser(u, c) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(a.srv.ctx, storeOp)
-	defer cancel()
+	// No timer per connection: every store bounds its own operations.
+	ctx := a.srv.ctx
 	if _, err := a.store.SAdd(ctx, userNodesKey(u), a.node); err != nil {
 		a.cluster.failed("presence", err)
 		return
@@ -276,22 +276,25 @@ func (a *App) runConnects(c *conn) {
 // controllers run first (they may still leave groups and count), then its
 // remaining groups, close keys and presence go.
 func (a *App) disconnected(c *conn, h *hooks) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeOp)
-	defer cancel()
+	// Not the server's context: a stop must still undo presence. Hooks run
+	// application code, so they get a bound; presence relies on the store's.
+	ctx := context.Background()
 	cl := c.client()
 	if h != nil {
+		hctx, cancel := context.WithTimeout(ctx, storeOp)
+		defer cancel()
 		for _, st := range h.streams {
 			st.cancel()
 		}
 		for _, name := range h.controllers {
-			a.runCloser(ctx, name, cl)
+			a.runCloser(hctx, name, cl)
 		}
 		// Groups a controller already left are no-ops here.
 		for _, g := range h.groups {
-			a.leave(ctx, c, g)
+			a.leave(hctx, c, g)
 		}
 		for _, k := range h.closeKeys {
-			if _, err := a.store.SRem(ctx, k, Addr{a.node, c.id}.String()); err != nil {
+			if _, err := a.store.SRem(hctx, k, Addr{a.node, c.id}.String()); err != nil {
 				a.cluster.failed("close key", err)
 			}
 		}
