@@ -72,7 +72,7 @@
 //     and the counter live in the store), and history still works. A join that fails
 //     is undone; a leave that fails has still taken the connection out of
 //     the room on this node. A node that dies holding a room's turn blocks
-//     that room's sends until the lease expires (15 s); sends waiting longer
+//     that room's sends until the lease expires (30 s); sends waiting longer
 //     than 5 s answer 503.
 //
 // # Concurrency

@@ -29,10 +29,10 @@ const (
 	DefaultMaxPending  = 10000
 	DefaultTurnTimeout = 5 * time.Second
 	// DefaultLeaseTTL outlives any turn (TurnTimeout bounds the wait, the
-	// Writer's WriteTimeout the insert) so that a live holder never loses
-	// its lease, while a node that died holding it blocks its room for at
-	// most this long.
-	DefaultLeaseTTL = 15 * time.Second
+	// Writer's WriteTimeout of 10 s the insert, TurnTimeout again the
+	// push) so that a live holder never loses its lease, while a node that
+	// died holding it blocks its room for at most this long.
+	DefaultLeaseTTL = 30 * time.Second
 )
 
 // Hub is what Messages needs of the framework: *framework.App.
@@ -51,9 +51,10 @@ type Options struct {
 	// MaxPending bounds the messages of one room waiting on one node for
 	// their turn; past it a send answers 503 at once.
 	MaxPending int
-	// TurnTimeout bounds one turn: waiting for the room's lease, reading the
-	// counter, storing. A message whose turn does not complete in time
-	// answers 503 and is not stored.
+	// TurnTimeout bounds a turn's wait for the room's lease, the counter and
+	// other nodes' pushes, and then its push; the INSERT is bounded by the
+	// Writer's WriteTimeout. A message whose turn runs out of time before
+	// it is stored answers 503 and is not stored.
 	TurnTimeout time.Duration
 	// LeaseTTL is how long a turn lease lives if its holder never gives it back.
 	LeaseTTL time.Duration
