@@ -105,16 +105,22 @@
 //
 //	go test -run '^$' -bench Chat -benchtime 20000x -count 3 ./app/kefu
 //
-//	MariaDB, one node                        2,800 to 4,600 msgs/s
-//	MariaDB, users and agents on two nodes   1,200 to 2,200 msgs/s (Redis)
-//	SQLite, one node                         1,600 to 2,800 msgs/s
+//	MariaDB, one node                        3,300 to 6,400 msgs/s
+//	MariaDB, users and agents on two nodes   2,600 to 5,400 msgs/s (Redis)
+//	SQLite, one node                         2,500 to 5,600 msgs/s
+//	SQLite, two nodes                        2,200 to 5,000 msgs/s
 //
-// With a commit per message (service.Options.MaxBatch 1) the same runs
-// at the same time gave 920 to 980 msgs/s on MariaDB and 520 to 610 on
-// SQLite. An op allocates about 28 KB in 280 allocations, over half of it
-// in the 21 in-process clients reading and decoding their copies. The CPU
-// profile is half socket syscalls (a message is 21 writes and 21 client
-// reads); the database is no longer the limit.
+// (five runs each, over two sessions). With a commit and a push per message (service.Options.MaxBatch 1)
+// the one-node runs gave 920 to 980 msgs/s on MariaDB and 520 to 610 on
+// SQLite, at a moment of the same load. What gets there: group commit
+// (one INSERT and one commit for a batch), replies that do not hold a
+// worker (so batches fill), and a batch pushed as runs of frames
+// (framework.Concat: one write per agent connection and one bus message
+// per node for many messages). An op allocates about 28 KB in 280
+// allocations, over half of it in the 21 in-process clients reading and
+// decoding their copies; they also take half the CPU profile, where the
+// writers (store and push) take a tenth: the figures say as much about the
+// benchmark's clients sharing two cores with the node as about the node.
 //
 // kefu.chat.history over the socket, one client, limit 20, on 1,000,000
 // messages over 10,000 users (modeltest.Seed; BenchmarkQueries in
