@@ -69,9 +69,99 @@ type memoryShard struct {
 // memoryEntry is a set when set is non-nil, else a string value (counters are
 // decimal strings, as in Redis, so Get and Incr see the same data).
 type memoryEntry struct {
-	set      map[string]struct{}
+	set      *memorySet
 	val      string
 	deadline time.Duration // since Memory.start; 0 means none
+}
+
+// smallSet is how many members a set keeps in a slice before it becomes a
+// map: most sets msgo keeps (a user's nodes, a connection's close key) have
+// one or two members, and a map costs some 200 bytes even then.
+const smallSet = 8
+
+// memorySet is a set of strings: a slice while small, a map past smallSet.
+type memorySet struct {
+	small []string
+	big   map[string]struct{}
+}
+
+func (m *memorySet) len() int {
+	if m == nil {
+		return 0
+	}
+	if m.big != nil {
+		return len(m.big)
+	}
+	return len(m.small)
+}
+
+func (m *memorySet) has(s string) bool {
+	if m.big != nil {
+		_, ok := m.big[s]
+		return ok
+	}
+	for _, x := range m.small {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// add reports whether s was new.
+func (m *memorySet) add(s string) bool {
+	if m.has(s) {
+		return false
+	}
+	switch {
+	case m.big != nil:
+		m.big[s] = struct{}{}
+	case len(m.small) < smallSet:
+		m.small = append(m.small, s)
+	default:
+		m.big = make(map[string]struct{}, 2*smallSet)
+		for _, x := range m.small {
+			m.big[x] = struct{}{}
+		}
+		m.big[s] = struct{}{}
+		m.small = nil
+	}
+	return true
+}
+
+// remove reports whether s was there.
+func (m *memorySet) remove(s string) bool {
+	if m.big != nil {
+		_, ok := m.big[s]
+		delete(m.big, s)
+		return ok
+	}
+	for i, x := range m.small {
+		if x == s {
+			last := len(m.small) - 1
+			m.small[i] = m.small[last]
+			m.small[last] = ""
+			m.small = m.small[:last]
+			return true
+		}
+	}
+	return false
+}
+
+// each calls fn for every member.
+func (m *memorySet) each(fn func(string)) {
+	if m == nil {
+		return
+	}
+	if m.big != nil {
+		for x := range m.big {
+			fn(x)
+		}
+		return
+	}
+	for _, x := range m.small {
+		fn(x)
+	}
 }
 
 // NewMemory returns an empty Memory and starts its expiry sweep; Close stops it.
@@ -149,7 +239,7 @@ func (m *Memory) do(op, key string, fn func(s *memoryShard, now time.Duration) e
 }
 
 // set returns the set at key for reading; nil if the key is missing.
-func (m *Memory) set(op, key string, read func(set map[string]struct{})) error {
+func (m *Memory) set(op, key string, read func(set *memorySet)) error {
 	return m.do(op, key, func(s *memoryShard, now time.Duration) error {
 		e, ok := s.lookup(key, now)
 		if ok && e.set == nil {
@@ -172,12 +262,11 @@ func (m *Memory) SAdd(_ context.Context, key string, members ...string) (int64, 
 			return nil
 		}
 		if !ok {
-			e = memoryEntry{set: make(map[string]struct{}, len(members))}
+			e = memoryEntry{set: &memorySet{}}
 			s.put(key, e)
 		}
 		for _, mb := range members {
-			if _, dup := e.set[mb]; !dup {
-				e.set[mb] = struct{}{}
+			if e.set.add(mb) {
 				added++
 			}
 		}
@@ -198,12 +287,11 @@ func (m *Memory) SRem(_ context.Context, key string, members ...string) (int64, 
 			return errWrongType
 		}
 		for _, mb := range members {
-			if _, in := e.set[mb]; in {
-				delete(e.set, mb)
+			if e.set.remove(mb) {
 				removed++
 			}
 		}
-		if len(e.set) == 0 {
+		if e.set.len() == 0 {
 			s.remove(key)
 		}
 		return nil
@@ -214,11 +302,11 @@ func (m *Memory) SRem(_ context.Context, key string, members ...string) (int64, 
 // SMembers implements Store.
 func (m *Memory) SMembers(_ context.Context, key string) ([]string, error) {
 	var out []string
-	err := m.set("smembers", key, func(set map[string]struct{}) {
-		out = make([]string, 0, len(set))
-		for mb := range set {
+	err := m.set("smembers", key, func(set *memorySet) {
+		out = make([]string, 0, set.len())
+		set.each(func(mb string) {
 			out = append(out, mb)
-		}
+		})
 	})
 	return out, err
 }
@@ -226,14 +314,14 @@ func (m *Memory) SMembers(_ context.Context, key string) ([]string, error) {
 // SCard implements Store.
 func (m *Memory) SCard(_ context.Context, key string) (int64, error) {
 	var n int64
-	err := m.set("scard", key, func(set map[string]struct{}) { n = int64(len(set)) })
+	err := m.set("scard", key, func(set *memorySet) { n = int64(set.len()) })
 	return n, err
 }
 
 // SIsMember implements Store.
 func (m *Memory) SIsMember(_ context.Context, key, member string) (bool, error) {
 	var in bool
-	err := m.set("sismember", key, func(set map[string]struct{}) { _, in = set[member] })
+	err := m.set("sismember", key, func(set *memorySet) { in = set != nil && set.has(member) })
 	return in, err
 }
 
@@ -242,10 +330,10 @@ func (m *Memory) SIsMember(_ context.Context, key, member string) (bool, error) 
 func (m *Memory) union(op string, keys []string) (map[string]struct{}, error) {
 	all := make(map[string]struct{})
 	for _, key := range keys {
-		err := m.set(op, key, func(set map[string]struct{}) {
-			for mb := range set {
+		err := m.set(op, key, func(set *memorySet) {
+			set.each(func(mb string) {
 				all[mb] = struct{}{}
-			}
+			})
 		})
 		if err != nil {
 			return nil, err
