@@ -251,7 +251,7 @@ func (a *App) connected(c *conn) {
 }
 
 // runConnects runs the router's connect functions for a new connection,
-// on the handshake goroutine before its 101 (see ConnectFunc).
+// on its worker before its 101 is written (see ConnectFunc).
 func (a *App) runConnects(c *conn) {
 	fns := a.srv.router.connects
 	if len(fns) == 0 {

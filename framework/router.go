@@ -29,8 +29,9 @@ type CloseFunc func(ctx context.Context, app *App, cl Client)
 // ConnectFunc runs once for every new connection, after its token was
 // accepted and before its 101 is written: a push sent the moment the client
 // sees its handshake succeed already finds what the function set up (an
-// agent in its group). It runs on the handshake path, so it must be quick
-// (a few store operations at most) and handle its own errors; ctx bounds it.
+// agent in its group). It runs on the connection's worker, ahead of its
+// first message, so it should be quick (a few store operations) and handle
+// its own errors; ctx bounds it.
 // The connection can be written to (frames wait for the 101) and may join
 // groups and name close controllers; no handler or close hook of it runs
 // before the function returns.
