@@ -52,11 +52,12 @@ var mysqlUnavailable = map[uint16]bool{
 
 // SQLite primary result codes that mean the file cannot be written now.
 const (
-	sqliteBusy     = 5  // SQLITE_BUSY: locked past busy_timeout
-	sqliteLocked   = 6  // SQLITE_LOCKED
-	sqliteIOErr    = 10 // SQLITE_IOERR
-	sqliteFull     = 13 // SQLITE_FULL: disk full
-	sqliteCantOpen = 14 // SQLITE_CANTOPEN
+	sqliteBusy      = 5  // SQLITE_BUSY: locked past busy_timeout
+	sqliteLocked    = 6  // SQLITE_LOCKED
+	sqliteInterrupt = 9  // a deadline interrupted the statement
+	sqliteIOErr     = 10 // SQLITE_IOERR
+	sqliteFull      = 13 // SQLITE_FULL: disk full
+	sqliteCantOpen  = 14 // SQLITE_CANTOPEN
 )
 
 func unavailable(err error) bool {
@@ -82,7 +83,7 @@ func unavailable(err error) bool {
 	var codeErr interface{ Code() int }
 	if errors.As(err, &codeErr) {
 		switch codeErr.Code() & 0xff { // extended codes keep the primary code in the low byte
-		case sqliteBusy, sqliteLocked, sqliteIOErr, sqliteFull, sqliteCantOpen:
+		case sqliteBusy, sqliteLocked, sqliteInterrupt, sqliteIOErr, sqliteFull, sqliteCantOpen:
 			return true
 		}
 	}
