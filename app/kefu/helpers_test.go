@@ -3,6 +3,7 @@ package kefu_test
 import (
 	"encoding/json"
 	"fmt"
+	"msgo/app/apptest"
 	"os"
 	"strings"
 	"testing"
@@ -15,9 +16,7 @@ import (
 	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
-	"msgo/library/cache/cachetest"
 	"msgo/library/db"
-	"msgo/library/db/dbtest"
 )
 
 // quiet is how long a test waits to see that a frame does NOT arrive.
@@ -36,33 +35,20 @@ faq:
     answer: "` + strings.Repeat("and on ", 100_000) + `"
 `
 
-// topology is how many nodes a test runs on: one on its own memory store
-// (the embedded default), or three sharing one Redis prefix (a cluster).
-type topology struct {
-	name  string
-	nodes int
-}
-
-var topologies = []topology{{"one-node", 1}, {"three-nodes", 3}}
+// topologies are the node counts tests run on (apptest.Topologies).
+var topologies = apptest.Topologies
 
 // eachSetup runs fn on every topology, each on a fresh SQLite and a fresh
 // MariaDB database.
 func eachSetup(t *testing.T, fn func(t *testing.T, nodes []*msgotest.Server, gdb *gorm.DB)) {
-	for _, top := range topologies {
-		t.Run(top.name, func(t *testing.T) {
-			dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
-				fn(t, startNodes(t, migrated(t, gdb), top.nodes), gdb)
-			})
-		})
-	}
+	apptest.Each(t, kefu.Models(), func(t *testing.T, stores []cache.Store, gdb *gorm.DB) {
+		fn(t, startNodesOn(t, gdb, stores, framework.Config{}), gdb)
+	})
 }
 
 func migrated(t testing.TB, gdb *gorm.DB) *gorm.DB {
 	t.Helper()
-	if err := db.Migrate(t.Context(), gdb, kefu.Models()...); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
+	return apptest.Migrated(t, gdb, kefu.Models()...)
 }
 
 // startNodes starts n nodes of one application on gdb: a lone node keeps
@@ -75,13 +61,13 @@ func startNodes(t testing.TB, gdb *gorm.DB, n int) []*msgotest.Server {
 // startNodesConfig is startNodes with the connection layer's settings.
 func startNodesConfig(t testing.TB, gdb *gorm.DB, n int, cfg framework.Config) []*msgotest.Server {
 	t.Helper()
-	stores := make([]cache.Store, n)
-	if n > 1 {
-		for i, r := range cachetest.RedisNodes(t, n) {
-			stores[i] = r
-		}
-	}
-	nodes := make([]*msgotest.Server, n)
+	return startNodesOn(t, gdb, apptest.Stores(t, n), cfg)
+}
+
+// startNodesOn starts one node per store.
+func startNodesOn(t testing.TB, gdb *gorm.DB, stores []cache.Store, cfg framework.Config) []*msgotest.Server {
+	t.Helper()
+	nodes := make([]*msgotest.Server, len(stores))
 	for i := range nodes {
 		nodes[i] = startNodeConfig(t, kefu.Options{DB: gdb}, stores[i], fmt.Sprintf("kefu%d", i+1), cfg)
 	}

@@ -44,9 +44,9 @@ func TestDatabaseUnavailable(t *testing.T) {
 		streamed(t, u, id, "s")
 	}
 	for _, top := range topologies {
-		t.Run(top.name, func(t *testing.T) {
+		t.Run(top.Name, func(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
-				nodes := startNodes(t, migrated(t, gdb), top.nodes)
+				nodes := startNodes(t, migrated(t, gdb), top.Nodes)
 				db.Close(gdb)
 				check(t, nodes)
 			})

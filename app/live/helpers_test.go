@@ -3,6 +3,7 @@ package live_test
 import (
 	"encoding/json"
 	"fmt"
+	"msgo/app/apptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,54 +14,39 @@ import (
 	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
-	"msgo/library/cache/cachetest"
 	"msgo/library/db"
-	"msgo/library/db/dbtest"
 )
 
 // quiet is how long a test waits to see that a frame does NOT arrive.
 const quiet = 300 * time.Millisecond
 
-// topology is how many nodes a test runs on: one on its own memory store
-// (the embedded default), or three sharing one Redis prefix (a cluster).
-type topology struct {
-	name  string
-	nodes int
-}
-
-var topologies = []topology{{"one-node", 1}, {"three-nodes", 3}}
+// topologies are the node counts tests run on (apptest.Topologies).
+var topologies = apptest.Topologies
 
 // eachSetup runs fn on every topology, each on a fresh SQLite and a fresh
 // MariaDB database.
 func eachSetup(t *testing.T, fn func(t *testing.T, nodes []*msgotest.Server, gdb *gorm.DB)) {
-	for _, top := range topologies {
-		t.Run(top.name, func(t *testing.T) {
-			dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
-				fn(t, startNodes(t, migrated(t, gdb), top.nodes), gdb)
-			})
-		})
-	}
+	apptest.Each(t, live.Models(), func(t *testing.T, stores []cache.Store, gdb *gorm.DB) {
+		fn(t, startNodesOn(t, gdb, stores), gdb)
+	})
 }
 
 func migrated(t testing.TB, gdb *gorm.DB) *gorm.DB {
 	t.Helper()
-	if err := db.Migrate(t.Context(), gdb, live.Models()...); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
+	return apptest.Migrated(t, gdb, live.Models()...)
 }
 
 // startNodes starts n nodes of one application on gdb: a lone node keeps
 // its state in memory, several share a fresh Redis prefix.
 func startNodes(t testing.TB, gdb *gorm.DB, n int) []*msgotest.Server {
 	t.Helper()
-	stores := make([]cache.Store, n)
-	if n > 1 {
-		for i, r := range cachetest.RedisNodes(t, n) {
-			stores[i] = r
-		}
-	}
-	nodes := make([]*msgotest.Server, n)
+	return startNodesOn(t, gdb, apptest.Stores(t, n))
+}
+
+// startNodesOn starts one node per store.
+func startNodesOn(t testing.TB, gdb *gorm.DB, stores []cache.Store) []*msgotest.Server {
+	t.Helper()
+	nodes := make([]*msgotest.Server, len(stores))
 	for i := range nodes {
 		nodes[i] = startNode(t, gdb, stores[i], fmt.Sprintf("live%d", i+1))
 	}

@@ -215,9 +215,9 @@ func TestDatabaseUnavailable(t *testing.T) {
 		expect(t, "online", w.Request(t, "live.room.online", nil), 200)
 	}
 	for _, top := range topologies {
-		t.Run(top.name, func(t *testing.T) {
+		t.Run(top.Name, func(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
-				nodes := startNodes(t, migrated(t, gdb), top.nodes)
+				nodes := startNodes(t, migrated(t, gdb), top.Nodes)
 				db.Close(gdb)
 				check(t, nodes)
 			})
