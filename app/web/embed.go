@@ -16,10 +16,14 @@ func SDK() fs.FS { return sub("sdk") }
 // /assets/.
 func Assets() fs.FS { return sub("assets") }
 
-func sub(dir string) fs.FS {
-	f, err := fs.Sub(files, dir)
+func sub(dir string) fs.FS { return Dir(files, dir) }
+
+// Dir returns the directory dir of an embedded file system, for a module
+// that embeds its pages; a missing directory is a build mistake and panics.
+func Dir(fsys embed.FS, dir string) fs.FS {
+	f, err := fs.Sub(fsys, dir)
 	if err != nil {
-		panic("web: embedded " + dir + ": " + err.Error()) // a build mistake
+		panic("web: embedded " + dir + ": " + err.Error())
 	}
 	return f
 }
