@@ -1,0 +1,44 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// BenchmarkGroupPush10k pushes one frame to a group of 10,000 connections:
+// one encode, then one write per member. The members' fds are /dev/null, so
+// this measures msgo's own cost per delivery (the group walk, the write
+// path, the syscall) without the kernel's TCP work, which a loopback write
+// adds on top (see msgo bench fanout).
+//
+//	go test -run=^$ -bench=GroupPush10k -benchmem ./framework/
+func BenchmarkGroupPush10k(b *testing.B) {
+	const members = 10000
+	s := socketlessServer(b, NewRouter(), Config{})
+	for i := range members {
+		fd, err := unix.Open(os.DevNull, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := &conn{id: ConnID(s.nextID.Add(1)), fd: fd, srv: s, ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})}
+		s.inflight.Add(1) // as open does; Stop releases and closes them
+		s.hub.add(c)
+		s.hub.join("room", c, c.userKey())
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := Push("live.message", map[string]any{"seq": 1, "content": "hello"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.app.SendToGroup(ctx, "room", f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*members), "ns/delivery")
+}
