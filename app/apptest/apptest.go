@@ -16,6 +16,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/cache/cachetest"
 	"msgo/library/db"
@@ -64,4 +65,27 @@ func Stores(t testing.TB, n int) []cache.Store {
 		}
 	}
 	return stores
+}
+
+// DatabaseDown runs check on nodes whose database is unreachable: on every
+// topology with the database closed under them, and on one node pointed at
+// a MySQL port nothing listens on. start builds n nodes on a database.
+func DatabaseDown(t *testing.T, models []any, start func(t testing.TB, gdb *gorm.DB, n int) []*msgotest.Server, check func(t *testing.T, nodes []*msgotest.Server)) {
+	for _, top := range Topologies {
+		t.Run(top.Name, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
+				nodes := start(t, Migrated(t, gdb, models...), top.Nodes)
+				db.Close(gdb)
+				check(t, nodes)
+			})
+		})
+	}
+	t.Run("mysql-dead-port", func(t *testing.T) {
+		gdb, err := db.Open(t.Context(), db.Options{Driver: db.DriverMySQL, DSN: "root@tcp(127.0.0.1:1)/test?timeout=1s"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close(gdb) })
+		check(t, start(t, gdb, 1))
+	})
 }

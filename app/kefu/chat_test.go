@@ -37,7 +37,7 @@ func TestMessageReachesEveryAgentAndEveryDevice(t *testing.T) {
 		q := send(t, phone, "", "hello, anyone there?")
 		want := model.Message{ID: q.ID, OpenID: "o1", Msg: q.Msg, Type: model.TypeUserToAgent, Time: q.Time}
 		expectPush(t, "user's message", want, append(agents, devices...)...)
-		noMore(t, "kefu.message", "other user or wall", other, wall)
+		msgotest.NoPush(t, quiet, "kefu.message", "other user or wall", other, wall)
 
 		r := send(t, a1, "o1", "Hi, how can I help?")
 		if r.ID <= q.ID {
@@ -50,7 +50,7 @@ func TestMessageReachesEveryAgentAndEveryDevice(t *testing.T) {
 		off := send(t, a2b, "o3", "we shipped your order")
 		want = model.Message{ID: off.ID, OpenID: "o3", Msg: off.Msg, Type: model.TypeAgentToUser, Time: off.Time}
 		expectPush(t, "message to an offline user", want, agents...)
-		noMore(t, "kefu.message", "user not addressed", phone, laptop, other, wall)
+		msgotest.NoPush(t, quiet, "kefu.message", "user not addressed", phone, laptop, other, wall)
 
 		// The push is exactly the wire object.
 		send(t, laptop, "", "x")

@@ -177,32 +177,16 @@ func send(t testing.TB, cl *msgotest.Client, openid, msg string) model.Message {
 	return model.Message{ID: p.ID, Msg: msg, Time: p.Time}
 }
 
-func isPush(event string) func(msgotest.Reply) bool {
-	return func(r msgotest.Reply) bool { return r.Event == event && len(r.ID) == 0 }
-}
-
 // pushed waits for the next kefu.message push on cl.
 func pushed(t testing.TB, cl *msgotest.Client) model.Message {
 	t.Helper()
-	r, err := cl.Next(msgotest.DefaultTimeout, isPush("kefu.message"))
+	r, err := cl.Next(msgotest.DefaultTimeout, msgotest.IsPush("kefu.message"))
 	if err != nil {
 		t.Fatalf("kefu.message: %v", err)
 	}
 	var m model.Message
 	r.Decode(t, &m)
 	return m
-}
-
-// noMore fails if any of cls receives a push of event within quiet (one
-// window for all of them).
-func noMore(t testing.TB, event, who string, cls ...*msgotest.Client) {
-	t.Helper()
-	time.Sleep(quiet)
-	for i, cl := range cls {
-		if r, err := cl.Next(0, isPush(event)); err == nil {
-			t.Errorf("%s %d got an unexpected %s: %s", who, i, event, r.Param)
-		}
-	}
 }
 
 // history returns kefu.chat.history's messages.

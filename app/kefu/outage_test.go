@@ -1,6 +1,7 @@
 package kefu_test
 
 import (
+	"msgo/app/apptest"
 	"testing"
 
 	"github.com/glebarez/sqlite"
@@ -39,27 +40,11 @@ func TestDatabaseUnavailable(t *testing.T) {
 		} {
 			expect(t, r.method, r.cl.Request(t, r.method, r.params), 503)
 		}
-		noMore(t, "kefu.message", "user or agent", u, k, k2)
+		msgotest.NoPush(t, quiet, "kefu.message", "user or agent", u, k, k2)
 		id := u.Call(t, "kefu.bot.ask", map[string]any{"message": "refund", "session_id": "s"})
 		streamed(t, u, id, "s")
 	}
-	for _, top := range topologies {
-		t.Run(top.Name, func(t *testing.T) {
-			dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
-				nodes := startNodes(t, migrated(t, gdb), top.Nodes)
-				db.Close(gdb)
-				check(t, nodes)
-			})
-		})
-	}
-	t.Run("mysql-dead-port", func(t *testing.T) {
-		gdb, err := db.Open(t.Context(), db.Options{Driver: db.DriverMySQL, DSN: "root@tcp(127.0.0.1:1)/test?timeout=1s"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close(gdb) })
-		check(t, startNodes(t, gdb, 1))
-	})
+	apptest.DatabaseDown(t, kefu.Models(), startNodes, check)
 }
 
 // A restart of msgo (the node stops, a new process opens the same

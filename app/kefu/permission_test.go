@@ -121,8 +121,8 @@ func TestPermissionsAndBadInput(t *testing.T) {
 				t.Errorf("%s: event %q, want the method", what, rep.Event)
 			}
 		}
-		noMore(t, "kefu.message", "anyone", u, k, w, longID)
-		noMore(t, "kefu.bot", "anyone", u, k, w)
+		msgotest.NoPush(t, quiet, "kefu.message", "anyone", u, k, w, longID)
+		msgotest.NoPush(t, quiet, "kefu.bot", "anyone", u, k, w)
 		var n int64
 		if err := gdb.Table("chat").Count(&n).Error; err != nil || n != 0 {
 			t.Errorf("rejected requests stored %d rows (%v)", n, err)

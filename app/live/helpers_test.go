@@ -122,10 +122,6 @@ func request(t testing.TB, cl *msgotest.Client, method string, params map[string
 	return cl.Next(msgotest.DefaultTimeout, func(r msgotest.Reply) bool { return string(r.ID) == string(id) })
 }
 
-func isEvent(event string) func(msgotest.Reply) bool {
-	return func(r msgotest.Reply) bool { return r.Event == event && len(r.ID) == 0 }
-}
-
 // pushed is a live.message push's param.
 type pushed struct {
 	Seq      int64  `json:"seq"`
@@ -141,7 +137,7 @@ func messages(t testing.TB, cl *msgotest.Client, n int) []pushed {
 	t.Helper()
 	out := make([]pushed, 0, n)
 	for len(out) < n {
-		r, err := cl.Next(msgotest.DefaultTimeout, isEvent("live.message"))
+		r, err := cl.Next(msgotest.DefaultTimeout, msgotest.IsPush("live.message"))
 		if err != nil {
 			t.Fatalf("live.message %d of %d: %v", len(out)+1, n, err)
 		}
@@ -150,18 +146,6 @@ func messages(t testing.TB, cl *msgotest.Client, n int) []pushed {
 		out = append(out, m)
 	}
 	return out
-}
-
-// noMore fails if any of cls receives a push of event within quiet (one
-// window for all of them); who names them in failures.
-func noMore(t testing.TB, event, who string, cls ...*msgotest.Client) {
-	t.Helper()
-	time.Sleep(quiet)
-	for i, cl := range cls {
-		if r, err := cl.Next(0, isEvent(event)); err == nil {
-			t.Errorf("%s %d got an unexpected %s: %s", who, i, event, r.Param)
-		}
-	}
 }
 
 // history returns live.message.history's messages.

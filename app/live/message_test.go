@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"msgo/app/apptest"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +19,6 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/cache/cachetest"
-	"msgo/library/db"
 	"msgo/library/db/dbtest"
 )
 
@@ -111,8 +111,8 @@ func TestMessagesReachEveryMemberInSeqOrder(t *testing.T) {
 				t.Fatalf("push %+v does not match what %s sent", m, sent[m.Content])
 			}
 		}
-		noMore(t, "live.message", "member", members...)
-		noMore(t, "live.message", "outsider", outsiders...)
+		msgotest.NoPush(t, quiet, "live.message", "member", members...)
+		msgotest.NoPush(t, quiet, "live.message", "outsider", outsiders...)
 
 		var stored []pushed
 		for after := int64(0); ; {
@@ -211,26 +211,10 @@ func TestDatabaseUnavailable(t *testing.T) {
 		join(t, w)
 		expect(t, "send", u.Request(t, "live.message.send", map[string]any{"content": "lost"}), 503)
 		expect(t, "history", w.Request(t, "live.message.history", nil), 503)
-		noMore(t, "live.message", "wall or sender", w, u)
+		msgotest.NoPush(t, quiet, "live.message", "wall or sender", w, u)
 		expect(t, "online", w.Request(t, "live.room.online", nil), 200)
 	}
-	for _, top := range topologies {
-		t.Run(top.Name, func(t *testing.T) {
-			dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
-				nodes := startNodes(t, migrated(t, gdb), top.Nodes)
-				db.Close(gdb)
-				check(t, nodes)
-			})
-		})
-	}
-	t.Run("mysql-dead-port", func(t *testing.T) {
-		gdb, err := db.Open(t.Context(), db.Options{Driver: db.DriverMySQL, DSN: "root@tcp(127.0.0.1:1)/test?timeout=1s"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close(gdb) })
-		check(t, startNodes(t, gdb, 1))
-	})
+	apptest.DatabaseDown(t, live.Models(), startNodes, check)
 }
 
 // seq continues from the stored maximum after a restart that lost the
@@ -275,7 +259,7 @@ func TestSeqContinuesAndHasNoGaps(t *testing.T) {
 		for range 3 {
 			expect(t, "send during outage", u.Request(t, "live.message.send", map[string]any{"content": "lost"}), 503)
 		}
-		noMore(t, "live.message", "sender", u)
+		msgotest.NoPush(t, quiet, "live.message", "sender", u)
 		fail.Store(false)
 		if seq := send(t, u, "after outage"); seq != 6 {
 			t.Fatalf("after failed inserts seq %d, want 6: a failed insert left a gap", seq)
@@ -343,7 +327,7 @@ func TestStoreUnavailable(t *testing.T) {
 			expect(t, c.method+" with Redis down", c.cl.Request(t, c.method, c.params), 503)
 		}
 		expect(t, "history needs only the database", w.Request(t, "live.message.history", nil), 200)
-		noMore(t, "live.message", "member", u, w)
+		msgotest.NoPush(t, quiet, "live.message", "member", u, w)
 
 		redisSrv.Start() // empty: the counter and the turn lease are gone
 		if seq := sendOnceBack(t, u, "back"); seq != 4 {

@@ -60,7 +60,7 @@ func TestJoinLeaveAndDisconnect(t *testing.T) {
 			t.Errorf("second join of one connection: online %d", n)
 		}
 		awaitPresence(t, u1b, "live.user.join") // its first join's own push
-		noMore(t, "live.user.join", "member", w, u1, u1b)
+		msgotest.NoPush(t, quiet, "live.user.join", "member", w, u1, u1b)
 
 		// Explicit leave of one device: pushed to the others, not to the leaver.
 		r = u1b.Request(t, "live.user.leave", nil)
@@ -81,7 +81,7 @@ func TestJoinLeaveAndDisconnect(t *testing.T) {
 		if p := awaitPresence(t, w, "live.user.leave"); p != (presenceParam{"u1", "昵称-u1", "wechatUser", 1}) {
 			t.Errorf("disconnect push: %+v", p)
 		}
-		noMore(t, "live.user.leave", "wall", w)
+		msgotest.NoPush(t, quiet, "live.user.leave", "wall", w)
 		if r := w.Request(t, "live.room.online", nil); jsonString(r.Param) != `{"online":1,"users":[{"id":"w1","nickname":"wall-w1","type":"wall"}]}` {
 			t.Errorf("online after everyone left: %s", r.Param)
 		}

@@ -245,6 +245,18 @@ func IsPush(event string) func(Reply) bool {
 	return func(r Reply) bool { return r.Event == event && len(r.ID) == 0 }
 }
 
+// NoPush fails the test if any of cls receives a push of event within one
+// window of d (shared by all of them); who names them in failures.
+func NoPush(t testing.TB, d time.Duration, event, who string, cls ...*Client) {
+	t.Helper()
+	time.Sleep(d)
+	for i, cl := range cls {
+		if r, err := cl.Next(0, IsPush(event)); err == nil {
+			t.Errorf("%s %d got an unexpected %s: %s", who, i, event, r.Param)
+		}
+	}
+}
+
 // IsReplyTo matches the frames answering the request id, for Next.
 func IsReplyTo(id json.RawMessage) func(Reply) bool {
 	return func(r Reply) bool { return string(r.ID) == string(id) }

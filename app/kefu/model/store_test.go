@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"msgo/app/apptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,10 +18,7 @@ import (
 
 func newStore(t testing.TB, gdb *gorm.DB) *model.Store {
 	t.Helper()
-	if err := db.Migrate(t.Context(), gdb, model.Models()...); err != nil {
-		t.Fatal(err)
-	}
-	return model.NewStore(gdb)
+	return model.NewStore(apptest.Migrated(t, gdb, model.Models()...))
 }
 
 // send inserts a message and returns it as stored.

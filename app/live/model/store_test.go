@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"msgo/app/apptest"
 	"strings"
 	"testing"
 
@@ -18,10 +19,7 @@ import (
 // newStore migrates gdb and returns a Store over it.
 func newStore(t testing.TB, gdb *gorm.DB) *model.Store {
 	t.Helper()
-	if err := db.Migrate(t.Context(), gdb, model.Models()...); err != nil {
-		t.Fatal(err)
-	}
-	return model.NewStore(gdb)
+	return model.NewStore(apptest.Migrated(t, gdb, model.Models()...))
 }
 
 func msg(room string, seq int64, content string) model.Message {
