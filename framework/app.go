@@ -89,10 +89,8 @@ func (a *App) Send(id ConnID, f *Frame) error {
 	if err != nil {
 		return err
 	}
-	return a.write(c, f.b)
+	return c.send(f.b)
 }
-
-func (a *App) write(c *conn, b []byte) error { return c.send(b) }
 
 // SendSuccess pushes {"status":200,"info","param","event"} to a local connection.
 func (a *App) SendSuccess(id ConnID, event, info string, param any) error {
@@ -498,17 +496,43 @@ func (a *App) deliverLocal(op byte, target string, frame []byte, code uint64) in
 		}
 	}
 	n := 0
-	for i, c := range cs {
-		if op == opDisconnect {
+	switch {
+	case op == opDisconnect:
+		for _, c := range cs {
 			c.closeWith(int(code), "disconnected by the server")
 			n++
-		} else if a.write(c, frame) == nil {
-			n++
 		}
-		cs[i] = nil
+	case len(cs) <= fanoutInline:
+		for _, c := range cs {
+			if c.send(frame) == nil {
+				n++
+			}
+		}
+	default:
+		n = a.fanout(cs, frame)
 	}
+	clear(cs)
 	*lp = cs[:0]
 	connLists.Put(lp)
+	return n
+}
+
+// fanout queues frame on every connection of cs and hands the ones that need
+// a write to the flushers; it returns how many took the frame. cs is reused.
+func (a *App) fanout(cs []*conn, frame []byte) int {
+	n, idle := 0, cs[:0]
+	for _, c := range cs {
+		needFlush, err := c.queue(frame)
+		if err != nil {
+			continue
+		}
+		n++
+		if needFlush {
+			idle = append(idle, c)
+		}
+	}
+	a.srv.metrics.framesOutN(n, len(frame))
+	a.srv.flush.add(idle)
 	return n
 }
 

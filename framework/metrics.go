@@ -80,6 +80,12 @@ func (m *Metrics) handshake(result string) { m.handshakes.WithLabelValues(result
 func (m *Metrics) opened()                 { m.opens.Inc() }
 func (m *Metrics) frameIn(n int)           { m.framesIn.Inc(); m.bytesIn.Add(float64(n)) }
 func (m *Metrics) frameOut(n int)          { m.framesOut.Inc(); m.bytesOut.Add(float64(n)) }
+
+// framesOut counts one frame of size bytes queued for n connections.
+func (m *Metrics) framesOutN(n, size int) {
+	m.framesOut.Add(float64(n))
+	m.bytesOut.Add(float64(n * size))
+}
 func (m *Metrics) status(code int) {
 	if c, ok := m.byStatus[code]; ok {
 		c.Inc() // no label formatting and hashing per reply

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
 
 // BenchmarkGroupPush10k pushes one frame to a group of 10,000 connections:
-// one encode, then one write per member. The members' fds are /dev/null, so
+// one encode, one queueing per member, and the flushers' writes, waited for. The members' fds are /dev/null, so
 // this measures msgo's own cost per delivery (the group walk, the write
 // path, the syscall) without the kernel's TCP work, which a loopback write
 // adds on top (see msgo bench fanout).
@@ -19,6 +20,7 @@ import (
 func BenchmarkGroupPush10k(b *testing.B) {
 	const members = 10000
 	s := socketlessServer(b, NewRouter(), Config{})
+	cs := make([]*conn, members)
 	for i := range members {
 		fd, err := unix.Open(os.DevNull, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -28,6 +30,7 @@ func BenchmarkGroupPush10k(b *testing.B) {
 		s.inflight.Add(1) // as open does; Stop releases and closes them
 		s.hub.add(c)
 		s.hub.join("room", c, c.userKey())
+		cs[i] = c
 	}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -39,6 +42,18 @@ func BenchmarkGroupPush10k(b *testing.B) {
 		if err := s.app.SendToGroup(ctx, "room", f); err != nil {
 			b.Fatal(err)
 		}
+		for _, c := range cs {
+			for !c.flushed() {
+				runtime.Gosched()
+			}
+		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*members), "ns/delivery")
+}
+
+// flushed reports whether c's queue is empty.
+func (c *conn) flushed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.wq) == 0
 }

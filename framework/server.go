@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,7 @@ type Server struct {
 	auth     Authenticator
 	unavail  []error
 	runq     chan *conn
+	flush    *flushers
 	nextID   atomic.Uint64
 	clock    atomic.Int64 // unix seconds, ticked by the sweeper
 	started  time.Time
@@ -87,6 +89,7 @@ func New(o Options) (*Server, error) {
 		auth:    o.Authenticate,
 		unavail: append([]error{cache.ErrUnavailable}, o.Unavailable...),
 		runq:    make(chan *conn, 1<<16),
+		flush:   newFlushers(runtime.GOMAXPROCS(0)),
 		started: time.Now(),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -111,6 +114,9 @@ func New(o Options) (*Server, error) {
 	s.metrics.connections = func() float64 { return float64(s.hub.count.Load()) }
 	for range cfg.Workers {
 		s.wg.Go(s.worker)
+	}
+	for i := range s.flush.lanes {
+		s.wg.Go(func() { s.flush.run(ctx, i) })
 	}
 	s.wg.Go(s.sweeper)
 	s.app.start(ctx)

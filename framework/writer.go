@@ -2,6 +2,7 @@ package framework
 
 import (
 	"errors"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -26,10 +27,6 @@ func (c *conn) send(b []byte) error {
 		return ErrConnGone
 	}
 	c.srv.metrics.frameOut(len(b))
-	return c.enqueueLocked(b)
-}
-
-func (c *conn) enqueueLocked(b []byte) error {
 	if len(c.wq) == 0 && !c.starting {
 		n, err := unix.Write(c.fd, b)
 		if n == len(b) {
@@ -44,14 +41,61 @@ func (c *conn) enqueueLocked(b []byte) error {
 			c.headPartial = true
 		}
 	}
+	return c.enqueueLocked(b)
+}
+
+// queue adds b to c's output without writing it, for a flusher to write
+// (see flushers). It reports whether c needs that flush: its queue was empty
+// and nothing else (the handshake, a write readiness) will write it.
+func (c *conn) queue(b []byte) (needFlush bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return false, ErrConnGone
+	}
+	if err := c.enqueueLocked(b); err != nil {
+		return false, err
+	}
+	return len(c.wq) == 1 && !c.starting, nil
+}
+
+// enqueueLocked appends b to the queue, or closes c with 1008 when the queue
+// would pass WriteQueueBytes.
+func (c *conn) enqueueLocked(b []byte) error {
+	if c.wqBytes+len(b) > c.srv.cfg.WriteQueueBytes {
+		// The queue may be long only because the flushers are behind, which
+		// is no fault of the client: write what waits, and judge the client
+		// by what its socket refuses.
+		c.flushLocked()
+	}
 	if c.state == stateOpen && c.wqBytes+len(b) > c.srv.cfg.WriteQueueBytes {
 		c.srv.metrics.slowClose()
 		c.beginCloseLocked(wsframe.ClosePolicy, "too slow to read its messages", true)
 		return errSlow
 	}
+	if c.wq == nil {
+		c.wq = queues.Get().(*[queueCap][]byte)[:0]
+	}
 	c.wq = append(c.wq, b)
 	c.wqBytes += len(b)
 	return nil
+}
+
+// queues recycles the backing arrays of short output queues, so queueing a
+// push allocates nothing: a queue that empties with its array unmoved gives
+// it back.
+var queues = sync.Pool{New: func() any { return new([queueCap][]byte) }}
+
+const queueCap = 4
+
+// releaseQueueLocked drops the empty queue, recycling its array.
+func (c *conn) releaseQueueLocked() {
+	if cap(c.wq) == queueCap {
+		a := (*[queueCap][]byte)(c.wq[:queueCap])
+		clear(a[:])
+		queues.Put(a)
+	}
+	c.wq = nil
 }
 
 // flush writes what is queued, as much as the socket takes, in one writev per
@@ -87,7 +131,7 @@ func (c *conn) flushLocked() {
 		}
 	}
 	if len(c.wq) == 0 {
-		c.wq = nil // an idle connection keeps no queue
+		c.releaseQueueLocked() // an idle connection keeps no queue
 		if c.state == stateClosing {
 			// Our close frame is out: half-close so the peer sees it and answers
 			// with its own close and FIN.
@@ -98,6 +142,13 @@ func (c *conn) flushLocked() {
 
 // consumeLocked drops n written bytes from the head of the queue.
 func (c *conn) consumeLocked(n int) {
+	if n == c.wqBytes { // all of it, the usual case: keep the array's start
+		clear(c.wq)
+		c.wq = c.wq[:0]
+		c.wqBytes = 0
+		c.headPartial = false
+		return
+	}
 	c.wqBytes -= n
 	for n > 0 {
 		if n < len(c.wq[0]) {
