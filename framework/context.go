@@ -107,12 +107,14 @@ func (c *Context) Reply(status int, info string, param any) error {
 		return fmt.Errorf("framework: %s answered twice", c.method)
 	}
 	c.replied = true
-	f, err := NewFrame(Message{Status: status, Info: info, Param: param, Event: c.method, ID: c.id})
+	e := getEncoder()
+	defer e.release()
+	b, err := e.textFrame(Message{Status: status, Info: info, Param: param, Event: c.method, ID: c.id})
 	if err != nil {
 		return err
 	}
 	c.conn.srv.metrics.status(status)
-	c.conn.send(f.b)
+	c.conn.sendBorrowed(b)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -68,8 +69,9 @@ func Push(event string, param any) (*Frame, error) {
 }
 
 type encoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf   bytes.Buffer
+	enc   *json.Encoder
+	frame []byte // a reply's whole frame, written from here when the socket takes it
 }
 
 var encoders = sync.Pool{New: func() any {
@@ -79,10 +81,46 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
+// maxPooled bounds the buffers an encoder keeps for the next message, so one
+// huge message does not stay pinned in the pool.
+const maxPooled = 64 << 10
+
+func getEncoder() *encoder { return encoders.Get().(*encoder) }
+
+func (e *encoder) release() {
+	if e.buf.Cap() > maxPooled || cap(e.frame) > maxPooled {
+		return
+	}
+	encoders.Put(e)
+}
+
 // NewFrame encodes m as a text frame.
 func NewFrame(m Message) (*Frame, error) {
-	e := encoders.Get().(*encoder)
-	defer encoders.Put(e)
+	e := getEncoder()
+	defer e.release()
+	p, err := e.payload(m)
+	if err != nil {
+		return nil, err
+	}
+	return &Frame{b: wsframe.Build(wsframe.OpText, p)}, nil
+}
+
+// textFrame encodes m as a text frame in e's own buffer, valid until e is
+// released: a reply written at once needs no allocation.
+func (e *encoder) textFrame(m Message) ([]byte, error) {
+	p, err := e.payload(m)
+	if err != nil {
+		return nil, err
+	}
+	hs := wsframe.ServerHeaderSize(len(p))
+	e.frame = slices.Grow(e.frame[:0], hs+len(p))[:hs+len(p)]
+	wsframe.PutServerHeader(e.frame, wsframe.OpText, len(p))
+	copy(e.frame[hs:], p)
+	return e.frame, nil
+}
+
+// payload encodes m's JSON object into e.buf.
+func (e *encoder) payload(m Message) ([]byte, error) {
 	e.buf.Reset()
 	b := e.buf.AvailableBuffer()
 	b = append(b, `{"status":`...)
@@ -114,7 +152,7 @@ func NewFrame(m Message) (*Frame, error) {
 	}
 	b = append(b, '}')
 	e.buf.Write(b)
-	return &Frame{b: wsframe.Build(wsframe.OpText, e.buf.Bytes())}, nil
+	return e.buf.Bytes(), nil
 }
 
 // appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD, as

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 
@@ -20,7 +21,13 @@ const iovMax = 1024
 // straight to the socket when nothing is queued and never blocks: a socket that
 // cannot take more is served by the poller's next write readiness. Output past
 // WriteQueueBytes closes the connection with 1008.
-func (c *conn) send(b []byte) error {
+func (c *conn) send(b []byte) error { return c.write(b, false) }
+
+// sendBorrowed is send for a frame in a buffer the caller reuses: what the
+// socket does not take at once is copied into the queue.
+func (c *conn) sendBorrowed(b []byte) error { return c.write(b, true) }
+
+func (c *conn) write(b []byte, borrowed bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != stateOpen {
@@ -40,6 +47,9 @@ func (c *conn) send(b []byte) error {
 			b = b[n:]
 			c.headPartial = true
 		}
+	}
+	if borrowed {
+		b = bytes.Clone(b)
 	}
 	return c.enqueueLocked(b)
 }
