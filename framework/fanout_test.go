@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,36 @@ func readSeqs(c *rawClient) error {
 		}
 		if push.Event == "test.end" {
 			return nil
+		}
+	}
+}
+
+// TestRepliesQueuedBehindFullSocket pipelines requests to a client that does
+// not read until the server's writes back up: replies that had to wait in
+// the queue were copied out of the pooled buffer they were encoded in, so
+// each one still carries its own id and params once the client reads.
+func TestRepliesQueuedBehindFullSocket(t *testing.T) {
+	t.Parallel()
+	srv, _ := start(t, framework.Config{RateLimit: -1, WriteQueueBytes: 32 << 20})
+	c := dialRaw(t, srv, user("pipeliner"), 4096)
+	const n = 400
+	var reqs [][]byte
+	for i := range n {
+		reqs = append(reqs, frame(true, ws.OpText, []byte(fmt.Sprintf(
+			`{"method":"test.echo.echo","id":%d,"pad":"%d-%s"}`, i, i, strings.Repeat("p", 16000)))))
+	}
+	go c.Write(slices.Concat(reqs...)) // 6.4 MB: more than the socket buffers hold
+	time.Sleep(500 * time.Millisecond)  // let the replies back up in the queue
+	for i := range n {
+		var r struct {
+			ID    int
+			Param struct{ Pad string }
+		}
+		if err := json.Unmarshal(c.next(t).Payload, &r); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("%d-", i); r.ID != i || !strings.HasPrefix(r.Param.Pad, want) {
+			t.Fatalf("reply %d: id %d, pad %.10q", i, r.ID, r.Param.Pad)
 		}
 	}
 }
