@@ -119,6 +119,7 @@ func New(o Options) (*Server, error) {
 		s.wg.Go(func() { s.flush.run(ctx, i) })
 	}
 	s.wg.Go(s.sweeper)
+	s.wg.Go(s.releaser)
 	s.app.start(ctx)
 	return s, nil
 }
