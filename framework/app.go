@@ -230,7 +230,7 @@ func (a *App) FdRemoveController(id ConnID, name string) error {
 	return nil
 }
 
-func (c *conn) userKey() string { return userKey(c.ident.typ.Value(), c.ident.id) }
+func (c *conn) userKey() string { return c.ident.key }
 
 // connected records a new connection's presence.
 func (a *App) connected(c *conn) {
@@ -485,7 +485,7 @@ func (a *App) deliverLocal(op byte, target string, frame []byte, code uint64) in
 		cs = h.groupConns(cs, target)
 	case opAll:
 		h.each(func(c *conn) {
-			if target == "" || c.ident.id != target {
+			if target == "" || c.ident.id() != target {
 				cs = append(cs, c)
 			}
 		})

@@ -69,24 +69,25 @@ func (h *handshake) reset(peer netip.Addr) {
 	h.resp.Reset()
 }
 
-// readHead reads a handshaking connection's request head into c.pend, never
+// readHead reads a handshaking connection's request head into c.in.pend, never
 // blocking: a client that sends half a head and stalls holds no goroutine,
 // only its bytes, until the sweep drops it after the handshake timeout. It
 // reports whether the socket may hold more.
 func (s *Server) readHead(c *conn) (more bool) {
+	in := c.input()
 	for range maxReadsPerWake {
-		if len(c.pend) == cap(c.pend) {
-			if cap(c.pend) >= MaxHandshakeBytes {
+		if len(in.pend) == cap(in.pend) {
+			if cap(in.pend) >= MaxHandshakeBytes {
 				s.refuse(c, http.StatusRequestHeaderFieldsTooLarge, "handshake over 16 KiB")
 				return false
 			}
-			c.pend = append(make([]byte, 0, min(max(2*cap(c.pend), 1024), MaxHandshakeBytes)), c.pend...)
+			in.pend = append(make([]byte, 0, min(max(2*cap(in.pend), 1024), MaxHandshakeBytes)), in.pend...)
 		}
-		from := max(len(c.pend)-3, 0)
-		n, err := unix.Read(c.fd, c.pend[len(c.pend):cap(c.pend)])
+		from := max(len(in.pend)-3, 0)
+		n, err := unix.Read(int(c.fd), in.pend[len(in.pend):cap(in.pend)])
 		if n > 0 {
-			c.pend = c.pend[:len(c.pend)+n]
-			if i := bytes.Index(c.pend[from:], []byte("\r\n\r\n")); i >= 0 {
+			in.pend = in.pend[:len(in.pend)+n]
+			if i := bytes.Index(in.pend[from:], []byte("\r\n\r\n")); i >= 0 {
 				s.shake(c, from+i+4)
 				return false
 			}
@@ -107,7 +108,7 @@ func (s *Server) readHead(c *conn) (more bool) {
 // valid upgrade becomes an open connection, anything else gets its HTTP
 // rejection and is dropped.
 func (s *Server) shake(c *conn, end int) {
-	head := c.pend[:end]
+	head := c.in.pend[:end]
 	if s.http != nil && !isUpgrade(head) && !slices.Contains(s.cfg.Paths, requestPath(head)) {
 		s.handOff(c)
 		return
@@ -133,18 +134,18 @@ func (s *Server) shake(c *conn, end int) {
 			return
 		}
 		c.mu.Lock()
-		unix.Write(c.fd, h.resp.Bytes())
+		unix.Write(int(c.fd), h.resp.Bytes())
 		c.mu.Unlock()
 		s.drop(c)
 		return
 	}
-	rest := c.pend[end:]
-	c.pend = nil
+	rest := c.in.pend[end:]
+	c.setPending(nil)
 	c.ident, c.ip = h.ident, h.ip.addr
 	s.open(c, h.resp.Bytes())
 	if len(rest) > 0 {
 		// Frames the client sent right behind its request head.
-		c.pend = append([]byte(nil), rest...)
+		c.setPending(append([]byte(nil), rest...))
 		s.schedule(c, flagRead)
 	}
 	s.metrics.handshake("ok")
@@ -154,7 +155,7 @@ func (s *Server) shake(c *conn, end int) {
 func (s *Server) refuse(c *conn, status int, reason string) {
 	s.metrics.handshake("bad")
 	c.mu.Lock()
-	unix.Write(c.fd, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+	unix.Write(int(c.fd), fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		status, http.StatusText(status), len(reason), reason))
 	c.mu.Unlock()
 	s.drop(c)

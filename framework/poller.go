@@ -30,7 +30,7 @@ func newPoller(onError func(error)) (*poller, error) {
 
 // add registers c; cb runs on the poller goroutine and must not block.
 func (p *poller) add(c *conn, cb func(netpoll.EpollEvent)) error {
-	return p.ep.Add(c.fd, connEvents, cb)
+	return p.ep.Add(int(c.fd), connEvents, cb)
 }
 
 // del unregisters fd; it must run before the fd is closed, since fds are reused.

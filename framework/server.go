@@ -216,12 +216,12 @@ func (s *Server) release(c *conn, code int) {
 		c.closeCode = uint16(code)
 	}
 	c.state = stateReleased
-	s.poller.del(c.fd)
-	unix.Close(c.fd)
-	c.wq, c.wqBytes = nil, 0
+	s.poller.del(int(c.fd))
+	unix.Close(int(c.fd))
+	c.out = nil
 	hooksRan := c.hooksRan
 	c.mu.Unlock()
-	c.pend, c.frag = nil, nil
+	c.in = nil
 	if !hooksRan {
 		s.closed(c) // it calls finish
 		return
