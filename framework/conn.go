@@ -120,15 +120,6 @@ type fragment struct {
 	buf []byte
 }
 
-// hooks are what MSwoole calls an fd's close keys and close controllers, and
-// the groups it joined: everything to undo when it closes.
-type hooks struct {
-	closeKeys   []string
-	controllers []string
-	groups      []string
-	streams     []*Stream
-}
-
 func (c *conn) client() Client { return Client{c: c} }
 
 // schedule marks work for c and queues it unless it is already queued.
