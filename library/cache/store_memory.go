@@ -371,6 +371,19 @@ func (m *Memory) union(op string, keys []string) (map[string]struct{}, error) {
 
 // SUnion implements Store.
 func (m *Memory) SUnion(_ context.Context, keys ...string) ([]string, error) {
+	if len(keys) == 1 {
+		// One set, the common case (a group on one node): members are
+		// distinct already, so no map is built to count them.
+		var out []string
+		err := m.set("sunion", keys[0], func(e *memoryEntry) {
+			out = make([]string, 0, e.setLen())
+			e.setEach(func(mb string) { out = append(out, mb) })
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	all, err := m.union("sunion", keys)
 	if err != nil {
 		return nil, err
@@ -384,6 +397,11 @@ func (m *Memory) SUnion(_ context.Context, keys ...string) ([]string, error) {
 
 // SUnionCard implements Store.
 func (m *Memory) SUnionCard(_ context.Context, keys ...string) (int64, error) {
+	if len(keys) == 1 {
+		var n int64
+		err := m.set("sunioncard", keys[0], func(e *memoryEntry) { n = int64(e.setLen()) })
+		return n, err
+	}
 	all, err := m.union("sunioncard", keys)
 	return int64(len(all)), err
 }
