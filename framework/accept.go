@@ -143,7 +143,7 @@ func (s *Server) accept(l *listener) {
 		a.shakeMu.Lock()
 		a.shaking[c] = struct{}{}
 		a.shakeMu.Unlock()
-		if err := s.poller.add(c, func(ev netpoll.EpollEvent) { s.onEvent(c, ev) }); err != nil {
+		if err := s.poller.add(c); err != nil {
 			s.log.Warn("poll accepted socket", "err", err)
 			s.forget(c)
 			unix.Close(fd)

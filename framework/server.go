@@ -155,7 +155,7 @@ func (s *Server) worker() {
 	}
 }
 
-func (s *Server) onEvent(c *conn, ev netpoll.EpollEvent) {
+func (c *conn) onEvent(ev netpoll.EpollEvent) {
 	if ev == epollClosed {
 		return
 	}
@@ -170,7 +170,7 @@ func (s *Server) onEvent(c *conn, ev netpoll.EpollEvent) {
 		bits |= flagWrite
 	}
 	if bits != 0 {
-		s.schedule(c, bits)
+		c.srv.schedule(c, bits)
 	}
 }
 
