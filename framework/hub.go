@@ -18,9 +18,13 @@ type hub struct {
 }
 
 type hubShard struct {
-	mu     sync.RWMutex
-	conns  map[ConnID]*conn
-	users  map[string][]*conn
+	mu    sync.RWMutex
+	conns map[ConnID]*conn
+	// users holds each user's first connection and more the others, if
+	// any: most users have one device, and a map entry per user of a
+	// pointer instead of a slice (and its array) saves some 40 bytes each.
+	users  map[string]*conn
+	more   map[string][]*conn
 	groups map[string]*group
 }
 
@@ -38,7 +42,8 @@ func newHub() *hub {
 	for i := range h.shards {
 		h.shards[i] = hubShard{
 			conns:  make(map[ConnID]*conn),
-			users:  make(map[string][]*conn),
+			users:  make(map[string]*conn),
+			more:   make(map[string][]*conn),
 			groups: make(map[string]*group),
 		}
 	}
@@ -100,8 +105,12 @@ func (h *hub) addUser(key string, c *conn) bool {
 	sh := h.byKey(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.users[key] = append(sh.users[key], c)
-	return len(sh.users[key]) == 1
+	if _, ok := sh.users[key]; !ok {
+		sh.users[key] = c
+		return true
+	}
+	sh.more[key] = append(sh.more[key], c)
+	return false
 }
 
 // removeUser reports whether c was the user's last connection on this node.
@@ -109,7 +118,19 @@ func (h *hub) removeUser(key string, c *conn) bool {
 	sh := h.byKey(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	cs := sh.users[key]
+	first, ok := sh.users[key]
+	if !ok {
+		return true // not indexed: nothing of the user is left either
+	}
+	cs := sh.more[key]
+	if first == c {
+		if len(cs) == 0 {
+			delete(sh.users, key)
+			return true
+		}
+		sh.users[key] = cs[len(cs)-1]
+		c = cs[len(cs)-1]
+	}
 	for i, x := range cs {
 		if x == c {
 			cs[i] = cs[len(cs)-1]
@@ -119,10 +140,10 @@ func (h *hub) removeUser(key string, c *conn) bool {
 		}
 	}
 	if len(cs) == 0 {
-		delete(sh.users, key)
-		return true
+		delete(sh.more, key)
+	} else {
+		sh.more[key] = cs
 	}
-	sh.users[key] = cs
 	return false
 }
 
@@ -130,7 +151,10 @@ func (h *hub) removeUser(key string, c *conn) bool {
 func (h *hub) userConns(dst []*conn, key string) []*conn {
 	sh := h.byKey(key)
 	sh.mu.RLock()
-	dst = append(dst, sh.users[key]...)
+	if c, ok := sh.users[key]; ok {
+		dst = append(dst, c)
+		dst = append(dst, sh.more[key]...)
+	}
 	sh.mu.RUnlock()
 	return dst
 }
@@ -140,8 +164,8 @@ func (h *hub) users(fn func(key string, conns int)) {
 	for i := range h.shards {
 		sh := &h.shards[i]
 		sh.mu.RLock()
-		for k, cs := range sh.users {
-			fn(k, len(cs))
+		for k := range sh.users {
+			fn(k, 1+len(sh.more[k]))
 		}
 		sh.mu.RUnlock()
 	}
