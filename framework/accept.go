@@ -135,7 +135,7 @@ func (s *Server) accept(l *listener) {
 			id:       ConnID(s.nextID.Add(1)),
 			fd:       int32(fd),
 			srv:      s,
-			ip:       sockaddrIP(sa),
+			in:       &inbound{peer: sockaddrIP(sa)},
 			starting: true,
 			shakeAt:  s.now(),
 		}

@@ -26,17 +26,17 @@ const (
 	stateReleased
 )
 
-// conn is one WebSocket connection. It is kept small (160 bytes) because an
+// conn is one WebSocket connection. It is kept small (144 bytes) because an
 // idle node holds many: what only some connections need at some moments is
 // behind a pointer that is nil otherwise. An idle conn holds no buffers: in
-// exists only while a frame or a fragmented message is incomplete (or once it
-// called a route with its own limit), out only while output waits for the
-// socket.
+// exists only during the handshake and while a frame or a fragmented message
+// is incomplete (or once it called a route with its own limit), out only
+// while output waits for the socket.
 type conn struct {
 	id    ConnID
 	srv   *Server
 	ident identity
-	ip    netip.Addr
+	ip    *ipCount // nil when connections per address are not limited
 
 	lastSeen atomic.Int64 // server clock seconds
 	flags    atomic.Uint32
@@ -60,7 +60,8 @@ type conn struct {
 
 // inbound is a connection's read state beyond its own rate limit.
 type inbound struct {
-	pend         []byte // an incomplete frame or request head
+	peer         netip.Addr // while handshaking: the socket's peer
+	pend         []byte     // an incomplete frame or request head
 	frag         *fragment
 	routeBuckets []bucket
 }

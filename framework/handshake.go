@@ -47,7 +47,7 @@ type handshake struct {
 	pathOK   bool
 	protocol bool
 	ident    identity
-	ip       ipKey
+	ip       *ipCount
 }
 
 func newHandshake(s *Server) *handshake {
@@ -64,7 +64,7 @@ func newHandshake(s *Server) *handshake {
 func (h *handshake) reset(peer netip.Addr) {
 	h.token, h.origin, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.realIP[:0], h.fwdFor[:0]
 	h.pathOK, h.protocol = false, false
-	h.ident, h.ip = identity{}, ipKey{}
+	h.ident, h.ip = identity{}, nil
 	h.peer = peer
 	h.resp.Reset()
 }
@@ -120,7 +120,7 @@ func (s *Server) shake(c *conn, end int) {
 	}
 	h := s.shakes.Get().(*handshake)
 	defer s.shakes.Put(h)
-	h.reset(c.ip)
+	h.reset(c.in.peer)
 	h.head.Reset(head)
 	_, err := h.up.Upgrade(struct {
 		io.Reader
@@ -141,7 +141,7 @@ func (s *Server) shake(c *conn, end int) {
 	}
 	rest := c.in.pend[end:]
 	c.setPending(nil)
-	c.ident, c.ip = h.ident, h.ip.addr
+	c.ident, c.ip = h.ident, h.ip
 	s.open(c, h.resp.Bytes())
 	if len(rest) > 0 {
 		// Frames the client sent right behind its request head.
@@ -242,11 +242,11 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	if err != nil {
 		return nil, rejectAuth
 	}
-	ip := h.clientIP()
-	if !s.ips.acquire(ip) {
+	ic, ok := s.ips.acquire(h.clientIP())
+	if !ok {
 		return nil, rejectPerIP
 	}
-	h.ip = ipKey{addr: ip, ok: true}
+	h.ip = ic
 	h.ident = compact(id)
 	return nil, nil
 }
@@ -317,44 +317,50 @@ func rejectionLabel(err error) string {
 	return "bad"
 }
 
-// ipKey is a connection's client address for the per-IP limit.
-type ipKey struct {
-	addr netip.Addr
-	ok   bool
-}
-
 // ipLimiter counts connections per client address.
 type ipLimiter struct {
 	max int
 	mu  sync.Mutex
-	n   map[netip.Addr]int32
+	n   map[netip.Addr]*ipCount
 }
 
-func (l *ipLimiter) acquire(a netip.Addr) bool {
+// ipCount is one client address's count. A connection keeps a pointer to
+// its address's count (8 bytes) rather than the address (24).
+type ipCount struct {
+	addr netip.Addr
+	n    int32
+}
+
+// acquire counts a connection from a and returns its count, nil when there
+// is no limit; false when a is at the limit.
+func (l *ipLimiter) acquire(a netip.Addr) (*ipCount, bool) {
 	if l.max <= 0 {
-		return true
+		return nil, true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.n == nil {
-		l.n = make(map[netip.Addr]int32)
+		l.n = make(map[netip.Addr]*ipCount)
 	}
-	if int(l.n[a]) >= l.max {
-		return false
+	ic := l.n[a]
+	if ic == nil {
+		ic = &ipCount{addr: a}
+		l.n[a] = ic
 	}
-	l.n[a]++
-	return true
+	if int(ic.n) >= l.max {
+		return nil, false
+	}
+	ic.n++
+	return ic, true
 }
 
-func (l *ipLimiter) release(a netip.Addr) {
-	if l.max <= 0 {
+func (l *ipLimiter) release(ic *ipCount) {
+	if ic == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.n[a] <= 1 {
-		delete(l.n, a)
-		return
+	if ic.n--; ic.n <= 0 {
+		delete(l.n, ic.addr)
 	}
-	l.n[a]--
 }
