@@ -2,6 +2,7 @@ package framework
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -29,12 +30,29 @@ type hubShard struct {
 }
 
 // group is one group's local members. members is dense so a push walks a
-// slice; index gives O(1) removal; users counts connections per user so the
-// store learns only a user's first join and last leave on this node.
+// slice; index gives O(1) removal once the group is large (a small group's
+// members are searched: faster than a map, and no map per member); users
+// counts connections per user so the store learns only a user's first join
+// and last leave on this node.
 type group struct {
 	members []*conn
-	index   map[*conn]int
+	index   map[*conn]int // nil below groupIndexMin members
 	users   map[string]int
+}
+
+// A group gets its index at groupIndexMin members and drops it below half
+// that, so a group near the bound does not rebuild it at every join.
+const groupIndexMin = 256
+
+// find returns c's position in members, or -1.
+func (gr *group) find(c *conn) int {
+	if gr.index == nil {
+		return slices.Index(gr.members, c)
+	}
+	if i, ok := gr.index[c]; ok {
+		return i
+	}
+	return -1
 }
 
 func newHub() *hub {
@@ -180,14 +198,22 @@ func (h *hub) join(g string, c *conn, user string) (added, firstMember, firstOfU
 	defer sh.mu.Unlock()
 	gr := sh.groups[g]
 	if gr == nil {
-		gr = &group{index: make(map[*conn]int), users: make(map[string]int)}
+		gr = &group{users: make(map[string]int)}
 		sh.groups[g] = gr
 	}
-	if _, ok := gr.index[c]; ok {
+	if gr.find(c) >= 0 {
 		return false, false, false
 	}
-	gr.index[c] = len(gr.members)
 	gr.members = append(gr.members, c)
+	switch {
+	case gr.index != nil:
+		gr.index[c] = len(gr.members) - 1
+	case len(gr.members) >= groupIndexMin:
+		gr.index = make(map[*conn]int, len(gr.members))
+		for i, m := range gr.members {
+			gr.index[m] = i
+		}
+	}
 	gr.users[user]++
 	return true, len(gr.members) == 1, gr.users[user] == 1
 }
@@ -201,16 +227,24 @@ func (h *hub) leave(g string, c *conn, user string) (removed, lastMember, lastOf
 	if gr == nil {
 		return false, false, false
 	}
-	i, ok := gr.index[c]
-	if !ok {
+	i := gr.find(c)
+	if i < 0 {
 		return false, false, false
 	}
 	last := len(gr.members) - 1
 	gr.members[i] = gr.members[last]
-	gr.index[gr.members[i]] = i
 	gr.members[last] = nil
 	gr.members = gr.members[:last]
-	delete(gr.index, c)
+	switch {
+	case gr.index == nil:
+	case len(gr.members) < groupIndexMin/2:
+		gr.index = nil
+	default:
+		if i < last {
+			gr.index[gr.members[i]] = i
+		}
+		delete(gr.index, c)
+	}
 	if gr.users[user]--; gr.users[user] == 0 {
 		delete(gr.users, user)
 		lastOfUser = true

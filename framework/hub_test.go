@@ -39,3 +39,47 @@ func TestHubUserDevices(t *testing.T) {
 		t.Fatalf("after removing all: %v", cs)
 	}
 }
+
+// TestHubGroupIndex grows a group past groupIndexMin and shrinks it below
+// half of it, removing from the middle: members stay exact either way.
+func TestHubGroupIndex(t *testing.T) {
+	h := newHub()
+	n := groupIndexMin + 50
+	cs := make([]*conn, n)
+	for i := range cs {
+		cs[i] = &conn{id: ConnID(i + 1)}
+		added, first, _ := h.join("g", cs[i], "u")
+		if !added || first != (i == 0) {
+			t.Fatalf("join %d: added %v first %v", i, added, first)
+		}
+	}
+	if added, _, _ := h.join("g", cs[n/2], "u"); added {
+		t.Fatal("a member joined twice")
+	}
+	left := map[*conn]bool{}
+	for i := 0; i < n; i += 2 { // every other one, from the front
+		removed, last, _ := h.leave("g", cs[i], "u")
+		if !removed || last {
+			t.Fatalf("leave %d: removed %v last %v", i, removed, last)
+		}
+		left[cs[i]] = true
+		if removed, _, _ := h.leave("g", cs[i], "u"); removed {
+			t.Fatalf("left %d twice", i)
+		}
+	}
+	got := h.groupConns(nil, "g")
+	if len(got) != n-len(left) {
+		t.Fatalf("%d members, want %d", len(got), n-len(left))
+	}
+	for _, c := range got {
+		if left[c] {
+			t.Fatalf("connection %d left but is a member", c.id)
+		}
+	}
+	for i := 1; i < n; i += 2 {
+		_, last, lastOfUser := h.leave("g", cs[i], "u")
+		if want := i == n-1; last != want || lastOfUser != want {
+			t.Fatalf("leave %d: last %v lastOfUser %v", i, last, lastOfUser)
+		}
+	}
+}
