@@ -281,7 +281,7 @@ func (a *App) disconnected(c *conn, h *hooks) {
 	if h != nil {
 		hctx, cancel := context.WithTimeout(ctx, storeOp)
 		defer cancel()
-		for _, st := range h.streams {
+		for st := h.streams; st != nil; st = st.next {
 			st.cancel()
 		}
 		for name := range h.list.names(hookController) {
