@@ -327,7 +327,7 @@ func (a *App) JoinGroup(ctx context.Context, id ConnID, g string) error {
 	u := c.userKey()
 	var added, first, firstOfUser bool
 	if !editHooks(c, func(h *hooks) {
-		added, first, firstOfUser = a.srv.hub.join(g, c, u)
+		added, first, firstOfUser = a.srv.hub.join(g, c)
 		if added {
 			h.list = h.list.with(hookGroup, g)
 		}
@@ -371,7 +371,7 @@ func (a *App) LeaveGroup(ctx context.Context, id ConnID, g string) error {
 
 func (a *App) leave(ctx context.Context, c *conn, g string) error {
 	u := c.userKey()
-	removed, last, lastOfUser := a.srv.hub.leave(g, c, u)
+	removed, last, lastOfUser := a.srv.hub.leave(g, c)
 	if !removed {
 		return nil
 	}

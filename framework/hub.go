@@ -30,18 +30,18 @@ type hubShard struct {
 }
 
 // group is one group's local members. members is dense so a push walks a
-// slice; index gives O(1) removal once the group is large (a small group's
-// members are searched: faster than a map, and no map per member); users
-// counts connections per user so the store learns only a user's first join
-// and last leave on this node.
+// slice. Once the group is large, index gives O(1) removal and users counts
+// connections per user, so the store learns only a user's first join and
+// last leave on this node; a small group has neither map (some 60 bytes per
+// member) and searches members instead, which is as fast at that size.
 type group struct {
 	members []*conn
-	index   map[*conn]int // nil below groupIndexMin members
-	users   map[string]int
+	index   map[*conn]int  // nil below groupIndexMin members
+	users   map[string]int // user key -> connections; nil with index
 }
 
-// A group gets its index at groupIndexMin members and drops it below half
-// that, so a group near the bound does not rebuild it at every join.
+// A group gets its maps at groupIndexMin members and drops them below half
+// that, so a group near the bound does not rebuild them at every join.
 const groupIndexMin = 256
 
 // find returns c's position in members, or -1.
@@ -53,6 +53,14 @@ func (gr *group) find(c *conn) int {
 		return i
 	}
 	return -1
+}
+
+// hasUser reports whether a member is a connection of user.
+func (gr *group) hasUser(user string) bool {
+	if gr.users != nil {
+		return gr.users[user] > 0
+	}
+	return slices.ContainsFunc(gr.members, func(m *conn) bool { return m.ident.key == user })
 }
 
 func newHub() *hub {
@@ -192,34 +200,38 @@ func (h *hub) users(fn func(key string, conns int)) {
 // join adds c to group g. It reports whether c was new to the group, whether
 // it is the group's first member on this node, and whether it is the first
 // connection of its user in the group on this node.
-func (h *hub) join(g string, c *conn, user string) (added, firstMember, firstOfUser bool) {
+func (h *hub) join(g string, c *conn) (added, firstMember, firstOfUser bool) {
 	sh := h.byKey(g)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	gr := sh.groups[g]
 	if gr == nil {
-		gr = &group{users: make(map[string]int)}
+		gr = &group{}
 		sh.groups[g] = gr
 	}
 	if gr.find(c) >= 0 {
 		return false, false, false
 	}
+	user := c.ident.key
+	firstOfUser = !gr.hasUser(user)
 	gr.members = append(gr.members, c)
 	switch {
 	case gr.index != nil:
 		gr.index[c] = len(gr.members) - 1
+		gr.users[user]++
 	case len(gr.members) >= groupIndexMin:
 		gr.index = make(map[*conn]int, len(gr.members))
+		gr.users = make(map[string]int)
 		for i, m := range gr.members {
 			gr.index[m] = i
+			gr.users[m.ident.key]++
 		}
 	}
-	gr.users[user]++
-	return true, len(gr.members) == 1, gr.users[user] == 1
+	return true, len(gr.members) == 1, firstOfUser
 }
 
 // leave removes c from group g, reporting like join in reverse.
-func (h *hub) leave(g string, c *conn, user string) (removed, lastMember, lastOfUser bool) {
+func (h *hub) leave(g string, c *conn) (removed, lastMember, lastOfUser bool) {
 	sh := h.byKey(g)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -235,20 +247,21 @@ func (h *hub) leave(g string, c *conn, user string) (removed, lastMember, lastOf
 	gr.members[i] = gr.members[last]
 	gr.members[last] = nil
 	gr.members = gr.members[:last]
+	user := c.ident.key
 	switch {
 	case gr.index == nil:
 	case len(gr.members) < groupIndexMin/2:
-		gr.index = nil
+		gr.index, gr.users = nil, nil
 	default:
 		if i < last {
 			gr.index[gr.members[i]] = i
 		}
 		delete(gr.index, c)
+		if gr.users[user]--; gr.users[user] == 0 {
+			delete(gr.users, user)
+		}
 	}
-	if gr.users[user]--; gr.users[user] == 0 {
-		delete(gr.users, user)
-		lastOfUser = true
-	}
+	lastOfUser = !gr.hasUser(user)
 	if len(gr.members) == 0 {
 		delete(sh.groups, g)
 		lastMember = true
@@ -280,10 +293,12 @@ func (h *hub) groupSnapshot() []groupUsers {
 		sh := &h.shards[i]
 		sh.mu.RLock()
 		for name, gr := range sh.groups {
-			g := groupUsers{name: name, users: make([]string, 0, len(gr.users))}
-			for u := range gr.users {
-				g.users = append(g.users, u)
+			g := groupUsers{name: name}
+			for _, m := range gr.members {
+				g.users = append(g.users, m.ident.key)
 			}
+			slices.Sort(g.users)
+			g.users = slices.Compact(g.users)
 			out = append(out, g)
 		}
 		sh.mu.RUnlock()

@@ -41,29 +41,34 @@ func TestHubUserDevices(t *testing.T) {
 }
 
 // TestHubGroupIndex grows a group past groupIndexMin and shrinks it below
-// half of it, removing from the middle: members stay exact either way.
+// half of it, removing from the middle: members and the first and last
+// connection of a user stay exact either way. Connections 0 and 1 are user
+// a's, the others user u's.
 func TestHubGroupIndex(t *testing.T) {
 	h := newHub()
 	n := groupIndexMin + 50
 	cs := make([]*conn, n)
 	for i := range cs {
-		cs[i] = &conn{id: ConnID(i + 1)}
-		added, first, _ := h.join("g", cs[i], "u")
-		if !added || first != (i == 0) {
-			t.Fatalf("join %d: added %v first %v", i, added, first)
+		cs[i] = &conn{id: ConnID(i + 1), ident: identity{key: "u"}}
+		if i < 2 {
+			cs[i].ident.key = "a"
+		}
+		added, first, firstOfUser := h.join("g", cs[i])
+		if !added || first != (i == 0) || firstOfUser != (i == 0 || i == 2) {
+			t.Fatalf("join %d: added %v first %v firstOfUser %v", i, added, first, firstOfUser)
 		}
 	}
-	if added, _, _ := h.join("g", cs[n/2], "u"); added {
+	if added, _, _ := h.join("g", cs[n/2]); added {
 		t.Fatal("a member joined twice")
 	}
 	left := map[*conn]bool{}
 	for i := 0; i < n; i += 2 { // every other one, from the front
-		removed, last, _ := h.leave("g", cs[i], "u")
-		if !removed || last {
-			t.Fatalf("leave %d: removed %v last %v", i, removed, last)
+		removed, last, lastOfUser := h.leave("g", cs[i])
+		if !removed || last || lastOfUser {
+			t.Fatalf("leave %d: removed %v last %v lastOfUser %v", i, removed, last, lastOfUser)
 		}
 		left[cs[i]] = true
-		if removed, _, _ := h.leave("g", cs[i], "u"); removed {
+		if removed, _, _ := h.leave("g", cs[i]); removed {
 			t.Fatalf("left %d twice", i)
 		}
 	}
@@ -77,8 +82,8 @@ func TestHubGroupIndex(t *testing.T) {
 		}
 	}
 	for i := 1; i < n; i += 2 {
-		_, last, lastOfUser := h.leave("g", cs[i], "u")
-		if want := i == n-1; last != want || lastOfUser != want {
+		_, last, lastOfUser := h.leave("g", cs[i])
+		if want := i == n-1; last != want || lastOfUser != (want || i == 1) {
 			t.Fatalf("leave %d: last %v lastOfUser %v", i, last, lastOfUser)
 		}
 	}

@@ -29,7 +29,7 @@ func BenchmarkGroupPush10k(b *testing.B) {
 		c := &conn{id: ConnID(s.nextID.Add(1)), fd: int32(fd), srv: s, ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})}
 		s.inflight.Add(1) // as open does; Stop releases and closes them
 		s.hub.add(c)
-		s.hub.join("room", c, c.userKey())
+		s.hub.join("room", c)
 		cs[i] = c
 	}
 	ctx := context.Background()
