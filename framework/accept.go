@@ -133,9 +133,9 @@ func (s *Server) accept(l *listener) {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		c := &conn{
 			id:       ConnID(s.nextID.Add(1)),
-			fd:       fd,
+			fd:       int32(fd),
 			srv:      s,
-			ip:       sockaddrIP(sa),
+			in:       &inbound{peer: sockaddrIP(sa)},
 			starting: true,
 			shakeAt:  s.now(),
 		}
@@ -143,7 +143,7 @@ func (s *Server) accept(l *listener) {
 		a.shakeMu.Lock()
 		a.shaking[c] = struct{}{}
 		a.shakeMu.Unlock()
-		if err := s.poller.add(c, func(ev netpoll.EpollEvent) { s.onEvent(c, ev) }); err != nil {
+		if err := s.poller.add(c); err != nil {
 			s.log.Warn("poll accepted socket", "err", err)
 			s.forget(c)
 			unix.Close(fd)
@@ -227,10 +227,11 @@ func (s *Server) open(c *conn, resp []byte) {
 	}
 	// Written even if a connect function closed it: the client then reads
 	// its 101 and the close frame queued behind it.
-	n, err := unix.Write(c.fd, resp)
+	n, err := unix.Write(int(c.fd), resp)
 	if n < len(resp) && (err == nil || err == unix.EAGAIN) {
-		c.wq = append([][]byte{bytes.Clone(resp[max(n, 0):])}, c.wq...) // resp is pooled
-		c.wqBytes += len(resp) - max(n, 0)
+		o := c.outbox()
+		o.wq = append([][]byte{bytes.Clone(resp[max(n, 0):])}, o.wq...) // resp is pooled
+		o.bytes += len(resp) - max(n, 0)
 	}
 	c.starting = false
 	c.flushLocked()
@@ -245,23 +246,23 @@ func (s *Server) drop(c *conn) {
 		return
 	}
 	c.state = stateReleased
-	s.poller.del(c.fd)
-	unix.Close(c.fd)
-	c.pend = nil
+	s.poller.del(int(c.fd))
+	unix.Close(int(c.fd))
+	c.in = nil
 }
 
 // handOff gives a plain HTTP request to net/http with what was read of it.
 func (s *Server) handOff(c *conn) {
-	read := c.pend
+	read := c.pending()
 	s.forget(c)
 	c.mu.Lock()
 	c.state = stateReleased
-	s.poller.del(c.fd)
+	s.poller.del(int(c.fd))
 	f := os.NewFile(uintptr(c.fd), "http")
 	c.mu.Unlock()
 	nc, err := net.FileConn(f) // its own fd, in Go's poller: pages are rare
 	f.Close()
-	c.pend = nil
+	c.in = nil
 	if err != nil {
 		s.log.Warn("hand off HTTP request", "err", err)
 		return

@@ -19,10 +19,10 @@ func AccessLog(log *slog.Logger) Middleware {
 			err := next(c)
 			switch {
 			case err != nil:
-				log.Warn("request failed", "method", c.method, "conn", c.conn.id, "user", c.conn.ident.id,
+				log.Warn("request failed", "method", c.method, "conn", c.conn.id, "user", c.conn.ident.id(),
 					"took", time.Since(start), "err", err)
 			case log.Enabled(c.ctx, slog.LevelDebug):
-				log.Debug("request", "method", c.method, "conn", c.conn.id, "user", c.conn.ident.id, "took", time.Since(start))
+				log.Debug("request", "method", c.method, "conn", c.conn.id, "user", c.conn.ident.id(), "took", time.Since(start))
 			}
 			return err
 		}

@@ -155,8 +155,8 @@ func (a *App) FdAddCloseKey(ctx context.Context, id ConnID, key string) error {
 	}
 	added := false
 	if !editHooks(c, func(h *hooks) {
-		if !slices.Contains(h.closeKeys, key) {
-			h.closeKeys = append(h.closeKeys, key)
+		if !h.list.has(hookCloseKey, equalTo(key)) {
+			h.list = h.list.with(hookCloseKey, key)
 			added = true
 		}
 	}) {
@@ -178,7 +178,7 @@ func (a *App) FdRemoveCloseKey(ctx context.Context, id ConnID, key string) error
 	if err != nil {
 		return err
 	}
-	editHooks(c, func(h *hooks) { h.closeKeys = slices.DeleteFunc(h.closeKeys, func(k string) bool { return k == key }) })
+	editHooks(c, func(h *hooks) { h.list = h.list.without(hookCloseKey, equalTo(key)) })
 	_, err = a.store.SRem(ctx, key, Addr{a.node, id}.String())
 	return err
 }
@@ -209,8 +209,8 @@ func (a *App) FdAddController(id ConnID, name string) error {
 		return err
 	}
 	if !editHooks(c, func(h *hooks) {
-		if !slices.ContainsFunc(h.controllers, func(n string) bool { return strings.EqualFold(n, name) }) {
-			h.controllers = append(h.controllers, name)
+		if !h.list.has(hookController, func(n string) bool { return strings.EqualFold(n, name) }) {
+			h.list = h.list.with(hookController, name)
 		}
 	}) {
 		return ErrConnGone
@@ -225,12 +225,12 @@ func (a *App) FdRemoveController(id ConnID, name string) error {
 		return err
 	}
 	editHooks(c, func(h *hooks) {
-		h.controllers = slices.DeleteFunc(h.controllers, func(n string) bool { return strings.EqualFold(n, name) })
+		h.list = h.list.without(hookController, func(n string) bool { return strings.EqualFold(n, name) })
 	})
 	return nil
 }
 
-func (c *conn) userKey() string { return userKey(c.ident.typ.Value(), c.ident.id) }
+func (c *conn) userKey() string { return c.ident.key }
 
 // connected records a new connection's presence.
 func (a *App) connected(c *conn) {
@@ -281,17 +281,17 @@ func (a *App) disconnected(c *conn, h *hooks) {
 	if h != nil {
 		hctx, cancel := context.WithTimeout(ctx, storeOp)
 		defer cancel()
-		for _, st := range h.streams {
+		for st := h.streams; st != nil; st = st.next {
 			st.cancel()
 		}
-		for _, name := range h.controllers {
+		for name := range h.list.names(hookController) {
 			a.runCloser(hctx, name, cl)
 		}
 		// Groups a controller already left are no-ops here.
-		for _, g := range h.groups {
+		for g := range h.list.names(hookGroup) {
 			a.leave(hctx, c, g)
 		}
-		for _, k := range h.closeKeys {
+		for k := range h.list.names(hookCloseKey) {
 			if _, err := a.store.SRem(hctx, k, Addr{a.node, c.id}.String()); err != nil {
 				a.cluster.failed("close key", err)
 			}
@@ -327,9 +327,9 @@ func (a *App) JoinGroup(ctx context.Context, id ConnID, g string) error {
 	u := c.userKey()
 	var added, first, firstOfUser bool
 	if !editHooks(c, func(h *hooks) {
-		added, first, firstOfUser = a.srv.hub.join(g, c, u)
+		added, first, firstOfUser = a.srv.hub.join(g, c)
 		if added {
-			h.groups = append(h.groups, g)
+			h.list = h.list.with(hookGroup, g)
 		}
 	}) {
 		return ErrConnGone
@@ -363,7 +363,7 @@ func (a *App) LeaveGroup(ctx context.Context, id ConnID, g string) error {
 	}
 	c.mu.Lock()
 	if c.hooks != nil {
-		c.hooks.groups = slices.DeleteFunc(c.hooks.groups, func(x string) bool { return x == g })
+		c.hooks.list = c.hooks.list.without(hookGroup, equalTo(g))
 	}
 	c.mu.Unlock()
 	return a.leave(ctx, c, g)
@@ -371,7 +371,7 @@ func (a *App) LeaveGroup(ctx context.Context, id ConnID, g string) error {
 
 func (a *App) leave(ctx context.Context, c *conn, g string) error {
 	u := c.userKey()
-	removed, last, lastOfUser := a.srv.hub.leave(g, c, u)
+	removed, last, lastOfUser := a.srv.hub.leave(g, c)
 	if !removed {
 		return nil
 	}
@@ -402,7 +402,7 @@ func (a *App) InGroup(id ConnID, g string) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hooks != nil && slices.Contains(c.hooks.groups, g)
+	return c.hooks != nil && c.hooks.list.has(hookGroup, equalTo(g))
 }
 
 func (a *App) groupUserKeys(ctx context.Context, g string) ([]string, error) {
@@ -485,7 +485,7 @@ func (a *App) deliverLocal(op byte, target string, frame []byte, code uint64) in
 		cs = h.groupConns(cs, target)
 	case opAll:
 		h.each(func(c *conn) {
-			if target == "" || c.ident.id != target {
+			if target == "" || c.ident.id() != target {
 				cs = append(cs, c)
 			}
 		})

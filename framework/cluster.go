@@ -147,7 +147,7 @@ func (cl *cluster) reassert(ctx context.Context) error {
 	h.each(func(c *conn) {
 		c.mu.Lock()
 		if c.hooks != nil && c.state == stateOpen {
-			for _, k := range c.hooks.closeKeys {
+			for k := range c.hooks.list.names(hookCloseKey) {
 				keys = append(keys, struct{ key, member string }{k, Addr{cl.node, c.id}.String()})
 			}
 		}

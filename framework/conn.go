@@ -26,52 +26,99 @@ const (
 	stateReleased
 )
 
-// conn is one WebSocket connection. An idle conn holds no buffers: pend and
-// frag exist only while a frame or a fragmented message is incomplete, wq only
+// conn is one WebSocket connection. It is kept small (144 bytes) because an
+// idle node holds many: what only some connections need at some moments is
+// behind a pointer that is nil otherwise. An idle conn holds no buffers: in
+// exists only during the handshake and while a frame or a fragmented message
+// is incomplete (or once it called a route with its own limit), out only
 // while output waits for the socket.
 type conn struct {
 	id    ConnID
-	fd    int
 	srv   *Server
 	ident identity
-	ip    netip.Addr
+	ip    *ipCount // nil when connections per address are not limited
 
-	flags    atomic.Uint32
 	lastSeen atomic.Int64 // server clock seconds
+	flags    atomic.Uint32
+	fd       int32
 
 	// Read side: touched only by the worker that holds flagQueued.
-	pend         []byte
-	frag         *fragment
-	bucket       bucket
-	routeBuckets []bucket
+	bucket bucket
+	in     *inbound
 
 	// Write side and lifecycle, under mu.
-	mu          sync.Mutex
-	state       uint8
-	headPartial bool // wq[0] was partly written: a close must not cut it
-	hooksRan    bool
-	starting    bool  // 101 not yet written: output waits in wq
-	shakeAt     int64 // server clock when accepted; 0 once the handshake succeeded
-	closeCode   uint16
-	closingAt   int64
-	wq          [][]byte
-	wqBytes     int
-	hooks       *hooks
+	mu        sync.Mutex
+	state     uint8
+	hooksRan  bool
+	starting  bool // 101 not yet written: output waits in out
+	closeCode uint16
+	shakeAt   int64 // server clock when accepted; 0 once the handshake succeeded
+	closingAt int64
+	out       *outbox
+	hooks     *hooks
+}
+
+// inbound is a connection's read state beyond its own rate limit.
+type inbound struct {
+	peer         netip.Addr // while handshaking: the socket's peer
+	pend         []byte     // an incomplete frame or request head
+	frag         *fragment
+	routeBuckets []bucket
+}
+
+// input returns c's read state, creating it; only c's worker calls it.
+func (c *conn) input() *inbound {
+	if c.in == nil {
+		c.in = &inbound{}
+	}
+	return c.in
+}
+
+// pending returns the incomplete input kept for c.
+func (c *conn) pending() []byte {
+	if c.in == nil {
+		return nil
+	}
+	return c.in.pend
+}
+
+// fragment returns the fragmented message being reassembled, if any.
+func (c *conn) fragment() *fragment {
+	if c.in == nil {
+		return nil
+	}
+	return c.in.frag
+}
+
+// setPending keeps b (nil for none) as c's incomplete input.
+func (c *conn) setPending(b []byte) {
+	if c.in == nil && b == nil {
+		return
+	}
+	c.input().pend = b
+	c.trimInput()
+}
+
+// setFragment keeps f (nil for none) as the message being reassembled.
+func (c *conn) setFragment(f *fragment) {
+	if c.in == nil && f == nil {
+		return
+	}
+	c.input().frag = f
+	c.trimInput()
+}
+
+// trimInput drops c's read state once it holds nothing.
+func (c *conn) trimInput() {
+	if in := c.in; in != nil && in.pend == nil && in.frag == nil && in.routeBuckets == nil {
+		c.in = nil
+	}
 }
 
 // fragment is a fragmented message being reassembled.
 type fragment struct {
 	op  byte
 	buf []byte
-}
-
-// hooks are what MSwoole calls an fd's close keys and close controllers, and
-// the groups it joined: everything to undo when it closes.
-type hooks struct {
-	closeKeys   []string
-	controllers []string
-	groups      []string
-	streams     []*Stream
 }
 
 func (c *conn) client() Client { return Client{c: c} }

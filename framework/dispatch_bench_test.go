@@ -20,7 +20,7 @@ func BenchmarkDispatchEcho(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer unix.Close(fds[1])
-	c := &conn{id: 1, fd: fds[0], srv: s, ident: compact(Identity{ID: "u", Type: TypeWechatUser})}
+	c := &conn{id: 1, fd: int32(fds[0]), srv: s, ident: compact(Identity{ID: "u", Type: TypeWechatUser})}
 	c.flags.Store(flagQueued)
 	msg := []byte(`{"method":"Index.Index.Index","id":17,"hello":"world","n":[1,2,3]}`)
 	buf := make([]byte, 1<<16)

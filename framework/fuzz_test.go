@@ -62,7 +62,7 @@ func fuzzConn(t *testing.T, s *Server) (*conn, int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unix.Close(fds[1]) })
-	c := &conn{id: ConnID(s.nextID.Add(1)), fd: fds[0], srv: s, ident: compact(Identity{ID: "f", Type: TypeWechatUser})}
+	c := &conn{id: ConnID(s.nextID.Add(1)), fd: int32(fds[0]), srv: s, ident: compact(Identity{ID: "f", Type: TypeWechatUser})}
 	c.lastSeen.Store(s.now())
 	c.flags.Store(flagQueued)
 	return c, fds[1]

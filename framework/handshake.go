@@ -47,7 +47,7 @@ type handshake struct {
 	pathOK   bool
 	protocol bool
 	ident    identity
-	ip       ipKey
+	ip       *ipCount
 }
 
 func newHandshake(s *Server) *handshake {
@@ -64,29 +64,30 @@ func newHandshake(s *Server) *handshake {
 func (h *handshake) reset(peer netip.Addr) {
 	h.token, h.origin, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.realIP[:0], h.fwdFor[:0]
 	h.pathOK, h.protocol = false, false
-	h.ident, h.ip = identity{}, ipKey{}
+	h.ident, h.ip = identity{}, nil
 	h.peer = peer
 	h.resp.Reset()
 }
 
-// readHead reads a handshaking connection's request head into c.pend, never
+// readHead reads a handshaking connection's request head into c.in.pend, never
 // blocking: a client that sends half a head and stalls holds no goroutine,
 // only its bytes, until the sweep drops it after the handshake timeout. It
 // reports whether the socket may hold more.
 func (s *Server) readHead(c *conn) (more bool) {
+	in := c.input()
 	for range maxReadsPerWake {
-		if len(c.pend) == cap(c.pend) {
-			if cap(c.pend) >= MaxHandshakeBytes {
+		if len(in.pend) == cap(in.pend) {
+			if cap(in.pend) >= MaxHandshakeBytes {
 				s.refuse(c, http.StatusRequestHeaderFieldsTooLarge, "handshake over 16 KiB")
 				return false
 			}
-			c.pend = append(make([]byte, 0, min(max(2*cap(c.pend), 1024), MaxHandshakeBytes)), c.pend...)
+			in.pend = append(make([]byte, 0, min(max(2*cap(in.pend), 1024), MaxHandshakeBytes)), in.pend...)
 		}
-		from := max(len(c.pend)-3, 0)
-		n, err := unix.Read(c.fd, c.pend[len(c.pend):cap(c.pend)])
+		from := max(len(in.pend)-3, 0)
+		n, err := unix.Read(int(c.fd), in.pend[len(in.pend):cap(in.pend)])
 		if n > 0 {
-			c.pend = c.pend[:len(c.pend)+n]
-			if i := bytes.Index(c.pend[from:], []byte("\r\n\r\n")); i >= 0 {
+			in.pend = in.pend[:len(in.pend)+n]
+			if i := bytes.Index(in.pend[from:], []byte("\r\n\r\n")); i >= 0 {
 				s.shake(c, from+i+4)
 				return false
 			}
@@ -107,7 +108,7 @@ func (s *Server) readHead(c *conn) (more bool) {
 // valid upgrade becomes an open connection, anything else gets its HTTP
 // rejection and is dropped.
 func (s *Server) shake(c *conn, end int) {
-	head := c.pend[:end]
+	head := c.in.pend[:end]
 	if s.http != nil && !isUpgrade(head) && !slices.Contains(s.cfg.Paths, requestPath(head)) {
 		s.handOff(c)
 		return
@@ -119,7 +120,7 @@ func (s *Server) shake(c *conn, end int) {
 	}
 	h := s.shakes.Get().(*handshake)
 	defer s.shakes.Put(h)
-	h.reset(c.ip)
+	h.reset(c.in.peer)
 	h.head.Reset(head)
 	_, err := h.up.Upgrade(struct {
 		io.Reader
@@ -133,18 +134,18 @@ func (s *Server) shake(c *conn, end int) {
 			return
 		}
 		c.mu.Lock()
-		unix.Write(c.fd, h.resp.Bytes())
+		unix.Write(int(c.fd), h.resp.Bytes())
 		c.mu.Unlock()
 		s.drop(c)
 		return
 	}
-	rest := c.pend[end:]
-	c.pend = nil
-	c.ident, c.ip = h.ident, h.ip.addr
+	rest := c.in.pend[end:]
+	c.setPending(nil)
+	c.ident, c.ip = h.ident, h.ip
 	s.open(c, h.resp.Bytes())
 	if len(rest) > 0 {
 		// Frames the client sent right behind its request head.
-		c.pend = append([]byte(nil), rest...)
+		c.setPending(append([]byte(nil), rest...))
 		s.schedule(c, flagRead)
 	}
 	s.metrics.handshake("ok")
@@ -154,7 +155,7 @@ func (s *Server) shake(c *conn, end int) {
 func (s *Server) refuse(c *conn, status int, reason string) {
 	s.metrics.handshake("bad")
 	c.mu.Lock()
-	unix.Write(c.fd, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+	unix.Write(int(c.fd), fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		status, http.StatusText(status), len(reason), reason))
 	c.mu.Unlock()
 	s.drop(c)
@@ -241,11 +242,11 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	if err != nil {
 		return nil, rejectAuth
 	}
-	ip := h.clientIP()
-	if !s.ips.acquire(ip) {
+	ic, ok := s.ips.acquire(h.clientIP())
+	if !ok {
 		return nil, rejectPerIP
 	}
-	h.ip = ipKey{addr: ip, ok: true}
+	h.ip = ic
 	h.ident = compact(id)
 	return nil, nil
 }
@@ -316,44 +317,50 @@ func rejectionLabel(err error) string {
 	return "bad"
 }
 
-// ipKey is a connection's client address for the per-IP limit.
-type ipKey struct {
-	addr netip.Addr
-	ok   bool
-}
-
 // ipLimiter counts connections per client address.
 type ipLimiter struct {
 	max int
 	mu  sync.Mutex
-	n   map[netip.Addr]int32
+	n   map[netip.Addr]*ipCount
 }
 
-func (l *ipLimiter) acquire(a netip.Addr) bool {
+// ipCount is one client address's count. A connection keeps a pointer to
+// its address's count (8 bytes) rather than the address (24).
+type ipCount struct {
+	addr netip.Addr
+	n    int32
+}
+
+// acquire counts a connection from a and returns its count, nil when there
+// is no limit; false when a is at the limit.
+func (l *ipLimiter) acquire(a netip.Addr) (*ipCount, bool) {
 	if l.max <= 0 {
-		return true
+		return nil, true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.n == nil {
-		l.n = make(map[netip.Addr]int32)
+		l.n = make(map[netip.Addr]*ipCount)
 	}
-	if int(l.n[a]) >= l.max {
-		return false
+	ic := l.n[a]
+	if ic == nil {
+		ic = &ipCount{addr: a}
+		l.n[a] = ic
 	}
-	l.n[a]++
-	return true
+	if int(ic.n) >= l.max {
+		return nil, false
+	}
+	ic.n++
+	return ic, true
 }
 
-func (l *ipLimiter) release(a netip.Addr) {
-	if l.max <= 0 {
+func (l *ipLimiter) release(ic *ipCount) {
+	if ic == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.n[a] <= 1 {
-		delete(l.n, a)
-		return
+	if ic.n--; ic.n <= 0 {
+		delete(l.n, ic.addr)
 	}
-	l.n[a]--
 }

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -18,19 +19,48 @@ type hub struct {
 }
 
 type hubShard struct {
-	mu     sync.RWMutex
-	conns  map[ConnID]*conn
-	users  map[string][]*conn
+	mu    sync.RWMutex
+	conns map[ConnID]*conn
+	// users holds each user's first connection and more the others, if
+	// any: most users have one device, and a map entry per user of a
+	// pointer instead of a slice (and its array) saves some 40 bytes each.
+	users  map[string]*conn
+	more   map[string][]*conn
 	groups map[string]*group
 }
 
 // group is one group's local members. members is dense so a push walks a
-// slice; index gives O(1) removal; users counts connections per user so the
-// store learns only a user's first join and last leave on this node.
+// slice. Once the group is large, index gives O(1) removal and users counts
+// connections per user, so the store learns only a user's first join and
+// last leave on this node; a small group has neither map (some 60 bytes per
+// member) and searches members instead, which is as fast at that size.
 type group struct {
 	members []*conn
-	index   map[*conn]int
-	users   map[string]int
+	index   map[*conn]int  // nil below groupIndexMin members
+	users   map[string]int // user key -> connections; nil with index
+}
+
+// A group gets its maps at groupIndexMin members and drops them below half
+// that, so a group near the bound does not rebuild them at every join.
+const groupIndexMin = 256
+
+// find returns c's position in members, or -1.
+func (gr *group) find(c *conn) int {
+	if gr.index == nil {
+		return slices.Index(gr.members, c)
+	}
+	if i, ok := gr.index[c]; ok {
+		return i
+	}
+	return -1
+}
+
+// hasUser reports whether a member is a connection of user.
+func (gr *group) hasUser(user string) bool {
+	if gr.users != nil {
+		return gr.users[user] > 0
+	}
+	return slices.ContainsFunc(gr.members, func(m *conn) bool { return m.ident.key == user })
 }
 
 func newHub() *hub {
@@ -38,7 +68,8 @@ func newHub() *hub {
 	for i := range h.shards {
 		h.shards[i] = hubShard{
 			conns:  make(map[ConnID]*conn),
-			users:  make(map[string][]*conn),
+			users:  make(map[string]*conn),
+			more:   make(map[string][]*conn),
 			groups: make(map[string]*group),
 		}
 	}
@@ -100,8 +131,12 @@ func (h *hub) addUser(key string, c *conn) bool {
 	sh := h.byKey(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.users[key] = append(sh.users[key], c)
-	return len(sh.users[key]) == 1
+	if _, ok := sh.users[key]; !ok {
+		sh.users[key] = c
+		return true
+	}
+	sh.more[key] = append(sh.more[key], c)
+	return false
 }
 
 // removeUser reports whether c was the user's last connection on this node.
@@ -109,7 +144,19 @@ func (h *hub) removeUser(key string, c *conn) bool {
 	sh := h.byKey(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	cs := sh.users[key]
+	first, ok := sh.users[key]
+	if !ok {
+		return true // not indexed: nothing of the user is left either
+	}
+	cs := sh.more[key]
+	if first == c {
+		if len(cs) == 0 {
+			delete(sh.users, key)
+			return true
+		}
+		sh.users[key] = cs[len(cs)-1]
+		c = cs[len(cs)-1]
+	}
 	for i, x := range cs {
 		if x == c {
 			cs[i] = cs[len(cs)-1]
@@ -119,10 +166,10 @@ func (h *hub) removeUser(key string, c *conn) bool {
 		}
 	}
 	if len(cs) == 0 {
-		delete(sh.users, key)
-		return true
+		delete(sh.more, key)
+	} else {
+		sh.more[key] = cs
 	}
-	sh.users[key] = cs
 	return false
 }
 
@@ -130,7 +177,10 @@ func (h *hub) removeUser(key string, c *conn) bool {
 func (h *hub) userConns(dst []*conn, key string) []*conn {
 	sh := h.byKey(key)
 	sh.mu.RLock()
-	dst = append(dst, sh.users[key]...)
+	if c, ok := sh.users[key]; ok {
+		dst = append(dst, c)
+		dst = append(dst, sh.more[key]...)
+	}
 	sh.mu.RUnlock()
 	return dst
 }
@@ -140,8 +190,8 @@ func (h *hub) users(fn func(key string, conns int)) {
 	for i := range h.shards {
 		sh := &h.shards[i]
 		sh.mu.RLock()
-		for k, cs := range sh.users {
-			fn(k, len(cs))
+		for k := range sh.users {
+			fn(k, 1+len(sh.more[k]))
 		}
 		sh.mu.RUnlock()
 	}
@@ -150,26 +200,38 @@ func (h *hub) users(fn func(key string, conns int)) {
 // join adds c to group g. It reports whether c was new to the group, whether
 // it is the group's first member on this node, and whether it is the first
 // connection of its user in the group on this node.
-func (h *hub) join(g string, c *conn, user string) (added, firstMember, firstOfUser bool) {
+func (h *hub) join(g string, c *conn) (added, firstMember, firstOfUser bool) {
 	sh := h.byKey(g)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	gr := sh.groups[g]
 	if gr == nil {
-		gr = &group{index: make(map[*conn]int), users: make(map[string]int)}
+		gr = &group{}
 		sh.groups[g] = gr
 	}
-	if _, ok := gr.index[c]; ok {
+	if gr.find(c) >= 0 {
 		return false, false, false
 	}
-	gr.index[c] = len(gr.members)
+	user := c.ident.key
+	firstOfUser = !gr.hasUser(user)
 	gr.members = append(gr.members, c)
-	gr.users[user]++
-	return true, len(gr.members) == 1, gr.users[user] == 1
+	switch {
+	case gr.index != nil:
+		gr.index[c] = len(gr.members) - 1
+		gr.users[user]++
+	case len(gr.members) >= groupIndexMin:
+		gr.index = make(map[*conn]int, len(gr.members))
+		gr.users = make(map[string]int)
+		for i, m := range gr.members {
+			gr.index[m] = i
+			gr.users[m.ident.key]++
+		}
+	}
+	return true, len(gr.members) == 1, firstOfUser
 }
 
 // leave removes c from group g, reporting like join in reverse.
-func (h *hub) leave(g string, c *conn, user string) (removed, lastMember, lastOfUser bool) {
+func (h *hub) leave(g string, c *conn) (removed, lastMember, lastOfUser bool) {
 	sh := h.byKey(g)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -177,20 +239,29 @@ func (h *hub) leave(g string, c *conn, user string) (removed, lastMember, lastOf
 	if gr == nil {
 		return false, false, false
 	}
-	i, ok := gr.index[c]
-	if !ok {
+	i := gr.find(c)
+	if i < 0 {
 		return false, false, false
 	}
 	last := len(gr.members) - 1
 	gr.members[i] = gr.members[last]
-	gr.index[gr.members[i]] = i
 	gr.members[last] = nil
 	gr.members = gr.members[:last]
-	delete(gr.index, c)
-	if gr.users[user]--; gr.users[user] == 0 {
-		delete(gr.users, user)
-		lastOfUser = true
+	user := c.ident.key
+	switch {
+	case gr.index == nil:
+	case len(gr.members) < groupIndexMin/2:
+		gr.index, gr.users = nil, nil
+	default:
+		if i < last {
+			gr.index[gr.members[i]] = i
+		}
+		delete(gr.index, c)
+		if gr.users[user]--; gr.users[user] == 0 {
+			delete(gr.users, user)
+		}
 	}
+	lastOfUser = !gr.hasUser(user)
 	if len(gr.members) == 0 {
 		delete(sh.groups, g)
 		lastMember = true
@@ -222,10 +293,12 @@ func (h *hub) groupSnapshot() []groupUsers {
 		sh := &h.shards[i]
 		sh.mu.RLock()
 		for name, gr := range sh.groups {
-			g := groupUsers{name: name, users: make([]string, 0, len(gr.users))}
-			for u := range gr.users {
-				g.users = append(g.users, u)
+			g := groupUsers{name: name}
+			for _, m := range gr.members {
+				g.users = append(g.users, m.ident.key)
 			}
+			slices.Sort(g.users)
+			g.users = slices.Compact(g.users)
 			out = append(out, g)
 		}
 		sh.mu.RUnlock()

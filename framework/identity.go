@@ -22,23 +22,33 @@ type Identity struct {
 // the token.
 type Authenticator func(token []byte) (Identity, error)
 
-// identity is the compact form a connection keeps: user type and room code are
-// interned, so thousands of connections in one room share one string.
+// identity is the compact form a connection keeps. The user key ("type:id")
+// is built once and is the only copy of the id (UserID slices it), so the
+// hub and the store share it; user type and room code are interned as one
+// pair, so thousands of connections in one room share it.
 type identity struct {
-	id       string
+	key      string
 	nickname string
-	typ      unique.Handle[string]
-	code     unique.Handle[string]
+	kind     unique.Handle[userKind]
+}
+
+// userKind is what many connections have in common: user type and room code.
+type userKind struct {
+	typ  string
+	code string
 }
 
 func compact(id Identity) identity {
 	return identity{
-		id:       id.ID,
+		key:      userKey(id.Type, id.ID),
 		nickname: id.Nickname,
-		typ:      unique.Make(id.Type),
-		code:     unique.Make(id.Code),
+		kind:     unique.Make(userKind{typ: id.Type, code: id.Code}),
 	}
 }
+
+func (i *identity) typ() string  { return i.kind.Value().typ }
+func (i *identity) code() string { return i.kind.Value().code }
+func (i *identity) id() string   { return i.key[len(i.typ())+1:] }
 
 // userKey names a user cluster-wide: type and id.
 func userKey(typ, id string) string { return typ + ":" + id }
@@ -55,13 +65,13 @@ type Client struct{ c *conn }
 func (cl Client) ID() ConnID { return cl.c.id }
 
 // UserID returns the token's id.
-func (cl Client) UserID() string { return cl.c.ident.id }
+func (cl Client) UserID() string { return cl.c.ident.id() }
 
 // Type returns the token's user type.
-func (cl Client) Type() string { return cl.c.ident.typ.Value() }
+func (cl Client) Type() string { return cl.c.ident.typ() }
 
 // Code returns the token's room code.
-func (cl Client) Code() string { return cl.c.ident.code.Value() }
+func (cl Client) Code() string { return cl.c.ident.code() }
 
 // Nickname returns the token's display name.
 func (cl Client) Nickname() string { return cl.c.ident.nickname }

@@ -26,10 +26,10 @@ func BenchmarkGroupPush10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c := &conn{id: ConnID(s.nextID.Add(1)), fd: fd, srv: s, ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})}
+		c := &conn{id: ConnID(s.nextID.Add(1)), fd: int32(fd), srv: s, ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})}
 		s.inflight.Add(1) // as open does; Stop releases and closes them
 		s.hub.add(c)
-		s.hub.join("room", c, c.userKey())
+		s.hub.join("room", c)
 		cs[i] = c
 	}
 	ctx := context.Background()
@@ -55,5 +55,5 @@ func BenchmarkGroupPush10k(b *testing.B) {
 func (c *conn) flushed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.wq) == 0
+	return c.out == nil || len(c.out.wq) == 0
 }

@@ -35,8 +35,9 @@ func (s *Server) nowMS() uint32 { return uint32(time.Since(s.started) / time.Mil
 // routeAllow applies a route's own limit; the limiters exist only on
 // connections that called such a route.
 func (c *conn) routeAllow(index, rate int) bool {
-	if c.routeBuckets == nil {
-		c.routeBuckets = make([]bucket, c.srv.router.limited)
+	in := c.input()
+	if in.routeBuckets == nil {
+		in.routeBuckets = make([]bucket, c.srv.router.limited)
 	}
-	return c.routeBuckets[index].allow(rate, c.srv.nowMS())
+	return in.routeBuckets[index].allow(rate, c.srv.nowMS())
 }

@@ -34,8 +34,8 @@ func (s *Server) read(c *conn, hup bool) (more bool) {
 		return s.readHead(c)
 	}
 	bp := readBufs.Get().(*[]byte)
-	b := append((*bp)[:0], c.pend...)
-	c.pend = nil
+	b := append((*bp)[:0], c.pending()...)
+	c.setPending(nil)
 	need, stop := 0, false
 	if len(b) > 0 {
 		// Left over: usually part of a frame, but what the handshake read
@@ -54,7 +54,7 @@ func (s *Server) read(c *conn, hup bool) (more bool) {
 			b = nb
 		}
 		room := cap(b) - len(b)
-		n, err := unix.Read(c.fd, b[len(b):cap(b)])
+		n, err := unix.Read(int(c.fd), b[len(b):cap(b)])
 		if n > 0 {
 			b = b[:len(b)+n]
 			c.lastSeen.Store(s.now())
@@ -76,7 +76,7 @@ func (s *Server) read(c *conn, hup bool) (more bool) {
 		break
 	}
 	if len(b) > 0 {
-		c.pend = append([]byte(nil), b...)
+		c.setPending(append([]byte(nil), b...))
 	}
 	if cap(b) == readChunk {
 		*bp = b[:0]
@@ -144,11 +144,11 @@ func (s *Server) checkHeader(c *conn, h wsframe.Header) (int, string) {
 		return 0, ""
 	case h.Length > int64(s.cfg.MaxFrameSize):
 		return wsframe.CloseTooBig, "frame over max_frame_size"
-	case h.Op == wsframe.OpContinuation && c.frag == nil:
+	case h.Op == wsframe.OpContinuation && c.fragment() == nil:
 		return wsframe.CloseProtocolError, "continuation without a message"
-	case h.Op != wsframe.OpContinuation && c.frag != nil:
+	case h.Op != wsframe.OpContinuation && c.fragment() != nil:
 		return wsframe.CloseProtocolError, "new message inside a fragmented one"
-	case c.frag != nil && len(c.frag.buf)+int(h.Length) > s.cfg.MaxMessageSize,
+	case c.fragment() != nil && len(c.fragment().buf)+int(h.Length) > s.cfg.MaxMessageSize,
 		!h.Fin && h.Length > int64(s.cfg.MaxMessageSize):
 		return wsframe.CloseTooBig, "message over max_message_size"
 	}
@@ -159,17 +159,17 @@ func (s *Server) checkHeader(c *conn, h wsframe.Header) (int, string) {
 func (s *Server) data(c *conn, h wsframe.Header, payload []byte) (int, string) {
 	if h.Op != wsframe.OpContinuation {
 		if !h.Fin {
-			c.frag = &fragment{op: h.Op, buf: append([]byte(nil), payload...)}
+			c.setFragment(&fragment{op: h.Op, buf: append([]byte(nil), payload...)})
 			return 0, ""
 		}
 		return s.message(c, h.Op, payload)
 	}
-	c.frag.buf = append(c.frag.buf, payload...)
+	f := c.fragment()
+	f.buf = append(f.buf, payload...)
 	if !h.Fin {
 		return 0, ""
 	}
-	f := c.frag
-	c.frag = nil
+	c.setFragment(nil)
 	return s.message(c, f.op, f.buf)
 }
 
@@ -205,7 +205,7 @@ func (s *Server) control(c *conn, op byte, payload []byte) bool {
 
 // fail closes c for a protocol violation and stops reading.
 func (s *Server) fail(c *conn, code int, reason string) bool {
-	c.frag = nil
+	c.setFragment(nil)
 	c.closeWith(code, reason)
 	return true
 }

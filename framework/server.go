@@ -119,6 +119,7 @@ func New(o Options) (*Server, error) {
 		s.wg.Go(func() { s.flush.run(ctx, i) })
 	}
 	s.wg.Go(s.sweeper)
+	s.wg.Go(s.releaser)
 	s.app.start(ctx)
 	return s, nil
 }
@@ -154,7 +155,7 @@ func (s *Server) worker() {
 	}
 }
 
-func (s *Server) onEvent(c *conn, ev netpoll.EpollEvent) {
+func (c *conn) onEvent(ev netpoll.EpollEvent) {
 	if ev == epollClosed {
 		return
 	}
@@ -169,7 +170,7 @@ func (s *Server) onEvent(c *conn, ev netpoll.EpollEvent) {
 		bits |= flagWrite
 	}
 	if bits != 0 {
-		s.schedule(c, bits)
+		c.srv.schedule(c, bits)
 	}
 }
 
@@ -215,12 +216,12 @@ func (s *Server) release(c *conn, code int) {
 		c.closeCode = uint16(code)
 	}
 	c.state = stateReleased
-	s.poller.del(c.fd)
-	unix.Close(c.fd)
-	c.wq, c.wqBytes = nil, 0
+	s.poller.del(int(c.fd))
+	unix.Close(int(c.fd))
+	c.out = nil
 	hooksRan := c.hooksRan
 	c.mu.Unlock()
-	c.pend, c.frag = nil, nil
+	c.in = nil
 	if !hooksRan {
 		s.closed(c) // it calls finish
 		return

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"slices"
 )
 
 // Stream answers one request with several frames, sent after the handler
@@ -18,6 +17,7 @@ type Stream struct {
 	event  string
 	ctx    context.Context
 	cancel context.CancelFunc
+	next   *Stream // the connection's next open stream, under conn.mu
 }
 
 // Stream starts a streamed answer whose frames have event; the request then
@@ -26,7 +26,7 @@ type Stream struct {
 func (c *Context) Stream(event string) (*Stream, error) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	st := &Stream{conn: c.conn, id: bytes.Clone(c.id), event: event, ctx: ctx, cancel: cancel}
-	if !editHooks(c.conn, func(h *hooks) { h.streams = append(h.streams, st) }) {
+	if !editHooks(c.conn, func(h *hooks) { st.next, h.streams = h.streams, st }) {
 		cancel()
 		return nil, ErrConnGone
 	}
@@ -84,7 +84,12 @@ func (st *Stream) Close() {
 	c := st.conn
 	c.mu.Lock()
 	if c.hooks != nil {
-		c.hooks.streams = slices.DeleteFunc(c.hooks.streams, func(x *Stream) bool { return x == st })
+		for p := &c.hooks.streams; *p != nil; p = &(*p).next {
+			if *p == st {
+				*p = st.next
+				break
+			}
+		}
 	}
 	c.mu.Unlock()
 }

@@ -34,8 +34,8 @@ func (c *conn) write(b []byte, borrowed bool) error {
 		return ErrConnGone
 	}
 	c.srv.metrics.frameOut(len(b))
-	if len(c.wq) == 0 && !c.starting {
-		n, err := unix.Write(c.fd, b)
+	if c.out == nil && !c.starting {
+		n, err := unix.Write(int(c.fd), b)
 		if n == len(b) {
 			return nil
 		}
@@ -45,7 +45,7 @@ func (c *conn) write(b []byte, borrowed bool) error {
 		}
 		if n > 0 {
 			b = b[n:]
-			c.headPartial = true
+			c.outbox().headPartial = true
 		}
 	}
 	if borrowed {
@@ -66,46 +66,70 @@ func (c *conn) queue(b []byte) (needFlush bool, err error) {
 	if err := c.enqueueLocked(b); err != nil {
 		return false, err
 	}
-	return len(c.wq) == 1 && !c.starting, nil
+	return len(c.out.wq) == 1 && !c.starting, nil
 }
 
 // enqueueLocked appends b to the queue, or closes c with 1008 when the queue
 // would pass WriteQueueBytes.
 func (c *conn) enqueueLocked(b []byte) error {
-	if c.wqBytes+len(b) > c.srv.cfg.WriteQueueBytes {
+	if c.queued()+len(b) > c.srv.cfg.WriteQueueBytes {
 		// The queue may be long only because the flushers are behind, which
 		// is no fault of the client: write what waits, and judge the client
 		// by what its socket refuses.
 		c.flushLocked()
 	}
-	if c.state == stateOpen && c.wqBytes+len(b) > c.srv.cfg.WriteQueueBytes {
+	if c.state == stateOpen && c.queued()+len(b) > c.srv.cfg.WriteQueueBytes {
 		c.srv.metrics.slowClose()
 		c.beginCloseLocked(wsframe.ClosePolicy, "too slow to read its messages", true)
 		return errSlow
 	}
-	if c.wq == nil {
-		c.wq = queues.Get().(*[queueCap][]byte)[:0]
-	}
-	c.wq = append(c.wq, b)
-	c.wqBytes += len(b)
+	o := c.outbox()
+	o.wq = append(o.wq, b)
+	o.bytes += len(b)
 	return nil
 }
 
-// queues recycles the backing arrays of short output queues, so queueing a
-// push allocates nothing: a queue that empties with its array unmoved gives
-// it back.
-var queues = sync.Pool{New: func() any { return new([queueCap][]byte) }}
+// outbox is output waiting for the socket. Only a connection with output
+// waiting has one, and outboxes are recycled, so queueing a push allocates
+// nothing: the first queueCap frames go in the outbox's own array.
+type outbox struct {
+	wq          [][]byte
+	bytes       int
+	headPartial bool // wq[0] was partly written: a close must not cut it
+	arr         [queueCap][]byte
+}
 
 const queueCap = 4
 
-// releaseQueueLocked drops the empty queue, recycling its array.
-func (c *conn) releaseQueueLocked() {
-	if cap(c.wq) == queueCap {
-		a := (*[queueCap][]byte)(c.wq[:queueCap])
-		clear(a[:])
-		queues.Put(a)
+var outboxes = sync.Pool{New: func() any { return new(outbox) }}
+
+// outbox returns c's output queue, taking one if c has none; the caller
+// holds c.mu.
+func (c *conn) outbox() *outbox {
+	if c.out == nil {
+		o := outboxes.Get().(*outbox)
+		o.wq = o.arr[:0]
+		c.out = o
 	}
-	c.wq = nil
+	return c.out
+}
+
+// queued returns how many bytes wait for the socket; the caller holds c.mu.
+func (c *conn) queued() int {
+	if c.out == nil {
+		return 0
+	}
+	return c.out.bytes
+}
+
+// releaseQueueLocked drops c's empty queue, recycling its outbox.
+func (c *conn) releaseQueueLocked() {
+	if o := c.out; o != nil {
+		clear(o.arr[:])
+		*o = outbox{}
+		outboxes.Put(o)
+		c.out = nil
+	}
 }
 
 // flush writes what is queued, as much as the socket takes, in one writev per
@@ -120,14 +144,14 @@ func (c *conn) flushLocked() {
 	if c.starting {
 		return
 	}
-	for len(c.wq) > 0 && c.state != stateReleased {
-		iov := c.wq
+	for o := c.out; o != nil && len(o.wq) > 0 && c.state != stateReleased; {
+		iov := o.wq
 		if len(iov) > iovMax {
 			iov = iov[:iovMax]
 		}
-		n, err := unix.Writev(c.fd, iov)
+		n, err := unix.Writev(int(c.fd), iov)
 		if n > 0 {
-			c.consumeLocked(n)
+			o.consume(n)
 		}
 		if err == unix.EINTR {
 			continue
@@ -140,36 +164,36 @@ func (c *conn) flushLocked() {
 			return
 		}
 	}
-	if len(c.wq) == 0 {
+	if c.out == nil || len(c.out.wq) == 0 {
 		c.releaseQueueLocked() // an idle connection keeps no queue
 		if c.state == stateClosing {
 			// Our close frame is out: half-close so the peer sees it and answers
 			// with its own close and FIN.
-			unix.Shutdown(c.fd, unix.SHUT_WR)
+			unix.Shutdown(int(c.fd), unix.SHUT_WR)
 		}
 	}
 }
 
-// consumeLocked drops n written bytes from the head of the queue.
-func (c *conn) consumeLocked(n int) {
-	if n == c.wqBytes { // all of it, the usual case: keep the array's start
-		clear(c.wq)
-		c.wq = c.wq[:0]
-		c.wqBytes = 0
-		c.headPartial = false
+// consume drops n written bytes from the head of the queue.
+func (o *outbox) consume(n int) {
+	if n == o.bytes { // all of it, the usual case: keep the array's start
+		clear(o.wq)
+		o.wq = o.wq[:0]
+		o.bytes = 0
+		o.headPartial = false
 		return
 	}
-	c.wqBytes -= n
+	o.bytes -= n
 	for n > 0 {
-		if n < len(c.wq[0]) {
-			c.wq[0] = c.wq[0][n:]
-			c.headPartial = true
+		if n < len(o.wq[0]) {
+			o.wq[0] = o.wq[0][n:]
+			o.headPartial = true
 			return
 		}
-		n -= len(c.wq[0])
-		c.wq[0] = nil
-		c.wq = c.wq[1:]
-		c.headPartial = false
+		n -= len(o.wq[0])
+		o.wq[0] = nil
+		o.wq = o.wq[1:]
+		o.headPartial = false
 	}
 }
 
@@ -183,19 +207,21 @@ func (c *conn) beginCloseLocked(code int, reason string, drop bool) {
 	c.state = stateClosing
 	c.closeCode = uint16(code)
 	c.closingAt = c.srv.now()
-	if drop && len(c.wq) > 0 {
+	o := c.outbox()
+	if drop && len(o.wq) > 0 {
 		keep := 0
-		if c.headPartial {
+		if o.headPartial {
 			keep = 1
 		}
-		for i := keep; i < len(c.wq); i++ {
-			c.wqBytes -= len(c.wq[i])
-			c.wq[i] = nil
+		for i := keep; i < len(o.wq); i++ {
+			o.bytes -= len(o.wq[i])
+			o.wq[i] = nil
 		}
-		c.wq = c.wq[:keep]
+		o.wq = o.wq[:keep]
 	}
-	c.wq = append(c.wq, closeFrame(code, reason))
-	c.wqBytes += len(c.wq[len(c.wq)-1])
+	f := closeFrame(code, reason)
+	o.wq = append(o.wq, f)
+	o.bytes += len(f)
 	c.flushLocked()
 	c.srv.schedule(c, flagClose)
 }

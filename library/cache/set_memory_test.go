@@ -44,3 +44,42 @@ func TestMemorySetSizes(t *testing.T) {
 		t.Fatal("an emptied set still exists")
 	}
 }
+
+// TestMemoryLoneMember covers the one-member form: it becomes a slice at a
+// second member, and removing its member (once, with others named alongside)
+// deletes the key.
+func TestMemoryLoneMember(t *testing.T) {
+	m := NewMemory()
+	defer m.Close()
+	ctx := context.Background()
+	if n, _ := m.SAdd(ctx, "k", "a", "a"); n != 1 {
+		t.Fatalf("add a: %d new", n)
+	}
+	if in, _ := m.SIsMember(ctx, "k", "b"); in {
+		t.Fatal("b is a member")
+	}
+	if n, _ := m.SRem(ctx, "k", "b"); n != 0 {
+		t.Fatalf("remove b: %d", n)
+	}
+	if _, _, err := m.Get(ctx, "k"); err == nil {
+		t.Fatal("Get on a set: no WRONGTYPE")
+	}
+	if n, _ := m.SRem(ctx, "k", "b", "a", "a"); n != 1 {
+		t.Fatalf("remove a: %d", n)
+	}
+	if n, _ := m.SCard(ctx, "k"); n != 0 {
+		t.Fatalf("card %d after removing the lone member", n)
+	}
+	if _, ok, err := m.Get(ctx, "k"); ok || err != nil {
+		t.Fatalf("the emptied set's key is still there (%v, %v)", ok, err)
+	}
+	m.SAdd(ctx, "k", "a")
+	if n, _ := m.SAdd(ctx, "k", "b"); n != 1 {
+		t.Fatalf("add b: %d new", n)
+	}
+	got, _ := m.SMembers(ctx, "k")
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("members %v", got)
+	}
+}

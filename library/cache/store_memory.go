@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -67,53 +68,67 @@ type memoryShard struct {
 }
 
 // memoryEntry is a set when set is non-nil, else a string value (counters are
-// decimal strings, as in Redis, so Get and Incr see the same data).
+// decimal strings, as in Redis, so Get and Incr see the same data). A set of
+// one member, the most common kind msgo keeps (a user's nodes, a connection's
+// close key), is set == loneMember with the member in val: no allocation
+// beyond the entry itself.
 type memoryEntry struct {
 	set      *memorySet
 	val      string
 	deadline time.Duration // since Memory.start; 0 means none
 }
 
+// loneMember marks an entry that is a set of one member, held in val.
+var loneMember = &memorySet{}
+
 // smallSet is how many members a set keeps in a slice before it becomes a
-// map: most sets msgo keeps (a user's nodes, a connection's close key) have
-// one or two members, and a map costs some 200 bytes even then.
+// map: a map costs some 200 bytes even for a few members.
 const smallSet = 8
 
-// memorySet is a set of strings: a slice while small, a map past smallSet.
+// memorySet is a set of two or more strings: a slice while small, a map past
+// smallSet.
 type memorySet struct {
 	small []string
 	big   map[string]struct{}
 }
 
-func (m *memorySet) len() int {
-	if m == nil {
+func (e *memoryEntry) setLen() int {
+	switch {
+	case e.set == nil:
 		return 0
+	case e.set == loneMember:
+		return 1
+	case e.set.big != nil:
+		return len(e.set.big)
 	}
-	if m.big != nil {
-		return len(m.big)
-	}
-	return len(m.small)
+	return len(e.set.small)
 }
 
-func (m *memorySet) has(s string) bool {
-	if m.big != nil {
-		_, ok := m.big[s]
+func (e *memoryEntry) setHas(s string) bool {
+	switch {
+	case e.set == nil:
+		return false
+	case e.set == loneMember:
+		return e.val == s
+	case e.set.big != nil:
+		_, ok := e.set.big[s]
 		return ok
 	}
-	for _, x := range m.small {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(e.set.small, s)
 }
 
-// add reports whether s was new.
-func (m *memorySet) add(s string) bool {
-	if m.has(s) {
+// setAdd adds s to the set e (a zero e is an empty set) and reports whether
+// it was new. It may change e itself: the caller stores e back.
+func (e *memoryEntry) setAdd(s string) bool {
+	if e.setHas(s) {
 		return false
 	}
-	switch {
+	switch m := e.set; {
+	case m == nil:
+		e.set, e.val = loneMember, s
+	case m == loneMember:
+		e.set = &memorySet{small: []string{e.val, s}}
+		e.val = ""
 	case m.big != nil:
 		m.big[s] = struct{}{}
 	case len(m.small) < smallSet:
@@ -129,38 +144,51 @@ func (m *memorySet) add(s string) bool {
 	return true
 }
 
-// remove reports whether s was there.
-func (m *memorySet) remove(s string) bool {
-	if m.big != nil {
+// setRemove removes s from the set e and reports whether it was there. A
+// lone member's removal leaves e with no set at all; either way the caller
+// deletes the key once setLen is 0.
+func (e *memoryEntry) setRemove(s string) bool {
+	switch m := e.set; {
+	case m == nil:
+		return false
+	case m == loneMember:
+		if e.val != s {
+			return false
+		}
+		e.set, e.val = nil, ""
+		return true
+	case m.big != nil:
 		_, ok := m.big[s]
 		delete(m.big, s)
 		return ok
-	}
-	for i, x := range m.small {
-		if x == s {
-			last := len(m.small) - 1
-			m.small[i] = m.small[last]
-			m.small[last] = ""
-			m.small = m.small[:last]
-			return true
+	default:
+		for i, x := range m.small {
+			if x == s {
+				last := len(m.small) - 1
+				m.small[i] = m.small[last]
+				m.small[last] = ""
+				m.small = m.small[:last]
+				return true
+			}
 		}
+		return false
 	}
-	return false
 }
 
-// each calls fn for every member.
-func (m *memorySet) each(fn func(string)) {
-	if m == nil {
-		return
-	}
-	if m.big != nil {
+// setEach calls fn for every member.
+func (e *memoryEntry) setEach(fn func(string)) {
+	switch m := e.set; {
+	case m == nil:
+	case m == loneMember:
+		fn(e.val)
+	case m.big != nil:
 		for x := range m.big {
 			fn(x)
 		}
-		return
-	}
-	for _, x := range m.small {
-		fn(x)
+	default:
+		for _, x := range m.small {
+			fn(x)
+		}
 	}
 }
 
@@ -238,14 +266,14 @@ func (m *Memory) do(op, key string, fn func(s *memoryShard, now time.Duration) e
 	return nil
 }
 
-// set returns the set at key for reading; nil if the key is missing.
-func (m *Memory) set(op, key string, read func(set *memorySet)) error {
+// set passes the set at key to read; a missing key reads as an empty set.
+func (m *Memory) set(op, key string, read func(e *memoryEntry)) error {
 	return m.do(op, key, func(s *memoryShard, now time.Duration) error {
 		e, ok := s.lookup(key, now)
 		if ok && e.set == nil {
 			return errWrongType
 		}
-		read(e.set)
+		read(&e)
 		return nil
 	})
 }
@@ -258,17 +286,13 @@ func (m *Memory) SAdd(_ context.Context, key string, members ...string) (int64, 
 		if ok && e.set == nil {
 			return errWrongType
 		}
-		if len(members) == 0 {
-			return nil
-		}
-		if !ok {
-			e = memoryEntry{set: &memorySet{}}
-			s.put(key, e)
-		}
 		for _, mb := range members {
-			if e.set.add(mb) {
+			if e.setAdd(mb) {
 				added++
 			}
+		}
+		if added > 0 {
+			s.put(key, e)
 		}
 		return nil
 	})
@@ -287,12 +311,15 @@ func (m *Memory) SRem(_ context.Context, key string, members ...string) (int64, 
 			return errWrongType
 		}
 		for _, mb := range members {
-			if e.set.remove(mb) {
+			if e.setRemove(mb) {
 				removed++
 			}
 		}
-		if e.set.len() == 0 {
+		switch {
+		case e.setLen() == 0:
 			s.remove(key)
+		case removed > 0:
+			s.entries[key] = e
 		}
 		return nil
 	})
@@ -302,9 +329,9 @@ func (m *Memory) SRem(_ context.Context, key string, members ...string) (int64, 
 // SMembers implements Store.
 func (m *Memory) SMembers(_ context.Context, key string) ([]string, error) {
 	var out []string
-	err := m.set("smembers", key, func(set *memorySet) {
-		out = make([]string, 0, set.len())
-		set.each(func(mb string) {
+	err := m.set("smembers", key, func(e *memoryEntry) {
+		out = make([]string, 0, e.setLen())
+		e.setEach(func(mb string) {
 			out = append(out, mb)
 		})
 	})
@@ -314,14 +341,14 @@ func (m *Memory) SMembers(_ context.Context, key string) ([]string, error) {
 // SCard implements Store.
 func (m *Memory) SCard(_ context.Context, key string) (int64, error) {
 	var n int64
-	err := m.set("scard", key, func(set *memorySet) { n = int64(set.len()) })
+	err := m.set("scard", key, func(e *memoryEntry) { n = int64(e.setLen()) })
 	return n, err
 }
 
 // SIsMember implements Store.
 func (m *Memory) SIsMember(_ context.Context, key, member string) (bool, error) {
 	var in bool
-	err := m.set("sismember", key, func(set *memorySet) { in = set != nil && set.has(member) })
+	err := m.set("sismember", key, func(e *memoryEntry) { in = e.setHas(member) })
 	return in, err
 }
 
@@ -330,8 +357,8 @@ func (m *Memory) SIsMember(_ context.Context, key, member string) (bool, error) 
 func (m *Memory) union(op string, keys []string) (map[string]struct{}, error) {
 	all := make(map[string]struct{})
 	for _, key := range keys {
-		err := m.set(op, key, func(set *memorySet) {
-			set.each(func(mb string) {
+		err := m.set(op, key, func(e *memoryEntry) {
+			e.setEach(func(mb string) {
 				all[mb] = struct{}{}
 			})
 		})
@@ -344,6 +371,19 @@ func (m *Memory) union(op string, keys []string) (map[string]struct{}, error) {
 
 // SUnion implements Store.
 func (m *Memory) SUnion(_ context.Context, keys ...string) ([]string, error) {
+	if len(keys) == 1 {
+		// One set, the common case (a group on one node): members are
+		// distinct already, so no map is built to count them.
+		var out []string
+		err := m.set("sunion", keys[0], func(e *memoryEntry) {
+			out = make([]string, 0, e.setLen())
+			e.setEach(func(mb string) { out = append(out, mb) })
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	all, err := m.union("sunion", keys)
 	if err != nil {
 		return nil, err
@@ -357,6 +397,11 @@ func (m *Memory) SUnion(_ context.Context, keys ...string) ([]string, error) {
 
 // SUnionCard implements Store.
 func (m *Memory) SUnionCard(_ context.Context, keys ...string) (int64, error) {
+	if len(keys) == 1 {
+		var n int64
+		err := m.set("sunioncard", keys[0], func(e *memoryEntry) { n = int64(e.setLen()) })
+		return n, err
+	}
 	all, err := m.union("sunioncard", keys)
 	return int64(len(all)), err
 }

@@ -113,6 +113,7 @@ func testUnion(t *testing.T, s cache.Store) {
 	sameMembers(t, "SUnion none", must(s.SUnion(ctx))(t))
 	sameMembers(t, "SUnion missing", must(s.SUnion(ctx, "missing"))(t))
 
+	eq(t, "SUnionCard one", must(s.SUnionCard(ctx, "u2"))(t), 2)
 	eq(t, "SUnionCard overlapping", must(s.SUnionCard(ctx, "u1", "u2", "u3", "missing"))(t), 4)
 	eq(t, "SUnionCard same key twice", must(s.SUnionCard(ctx, "u1", "u1"))(t), 3)
 	eq(t, "SUnionCard none", must(s.SUnionCard(ctx))(t), 0)
