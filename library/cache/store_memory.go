@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,35 @@ type memoryShard struct {
 	mu       sync.Mutex
 	entries  map[string]memoryEntry
 	volatile map[string]struct{} // keys that carry a deadline, for the sweep
+
+	pairs        map[string]*memoryPair // pair keys, by the part after the prefix
+	pairVolatile map[*memoryPair]struct{}
+}
+
+// pairPrefixes are the prefixes of the keys msgo writes for every user, its
+// nodes set ("user:" + user) and its nickname ("nick:" + user). Keys with the
+// same rest after either prefix share one memoryPair: one map slot and one
+// copy of the rest instead of two slots and two full keys. Each key still
+// behaves as a key of its own.
+var pairPrefixes = [2]string{"user:", "nick:"}
+
+// memoryPair holds the two keys pairPrefixes[i] + key.
+type memoryPair struct {
+	key string
+	e   [2]memoryEntry // e[i].set == noEntry when that key does not exist
+}
+
+// noEntry marks the half of a memoryPair whose key does not exist.
+var noEntry = &memorySet{}
+
+// pairOf splits a pair key into its rest and its half.
+func pairOf(key string) (rest string, half int, ok bool) {
+	for i, p := range pairPrefixes {
+		if rest, ok := strings.CutPrefix(key, p); ok {
+			return rest, i, true
+		}
+	}
+	return "", 0, false
 }
 
 // memoryEntry is a set when set is non-nil, else a string value (counters are
@@ -203,6 +233,8 @@ func NewMemory() *Memory {
 	for i := range m.shards {
 		m.shards[i].entries = make(map[string]memoryEntry)
 		m.shards[i].volatile = make(map[string]struct{})
+		m.shards[i].pairs = make(map[string]*memoryPair)
+		m.shards[i].pairVolatile = make(map[*memoryPair]struct{})
 	}
 	go m.sweepLoop()
 	return m
@@ -214,8 +246,12 @@ func (m *Memory) Dropped() uint64 { return m.dropped.Load() }
 
 func (m *Memory) now() time.Duration { return time.Since(m.start) }
 
-// shard picks key's shard with FNV-1a, inline so it does not allocate.
+// shard picks key's shard with FNV-1a, inline so it does not allocate. Both
+// keys of a pair hash their common rest, so they meet in one shard.
 func (m *Memory) shard(key string) *memoryShard {
+	if rest, _, ok := pairOf(key); ok {
+		key = rest
+	}
 	h := uint32(2166136261)
 	for i := 0; i < len(key); i++ {
 		h ^= uint32(key[i])
@@ -227,6 +263,17 @@ func (m *Memory) shard(key string) *memoryShard {
 // lookup returns the live entry at key, deleting it first if it has expired.
 // The caller holds s.mu.
 func (s *memoryShard) lookup(key string, now time.Duration) (memoryEntry, bool) {
+	if rest, half, ok := pairOf(key); ok {
+		p := s.pairs[rest]
+		if p == nil || p.e[half].set == noEntry {
+			return memoryEntry{}, false
+		}
+		if d := p.e[half].deadline; d != 0 && d <= now {
+			s.removeHalf(p, half)
+			return memoryEntry{}, false
+		}
+		return p.e[half], true
+	}
 	e, ok := s.entries[key]
 	if ok && e.deadline != 0 && e.deadline <= now {
 		s.remove(key)
@@ -235,8 +282,19 @@ func (s *memoryShard) lookup(key string, now time.Duration) (memoryEntry, bool) 
 	return e, ok
 }
 
-// put stores e at key, keeping the volatile index in step. The caller holds s.mu.
+// put stores e at key, keeping the volatile indexes in step. The caller holds s.mu.
 func (s *memoryShard) put(key string, e memoryEntry) {
+	if rest, half, ok := pairOf(key); ok {
+		p := s.pairs[rest]
+		if p == nil {
+			// A copy: rest shares the caller's key, prefix and all.
+			p = &memoryPair{key: strings.Clone(rest), e: [2]memoryEntry{{set: noEntry}, {set: noEntry}}}
+			s.pairs[p.key] = p
+		}
+		p.e[half] = e
+		s.trackPair(p)
+		return
+	}
 	s.entries[key] = e
 	if e.deadline != 0 {
 		s.volatile[key] = struct{}{}
@@ -247,8 +305,35 @@ func (s *memoryShard) put(key string, e memoryEntry) {
 
 // remove deletes key. The caller holds s.mu.
 func (s *memoryShard) remove(key string) {
+	if rest, half, ok := pairOf(key); ok {
+		if p := s.pairs[rest]; p != nil {
+			s.removeHalf(p, half)
+		}
+		return
+	}
 	delete(s.entries, key)
 	delete(s.volatile, key)
+}
+
+// removeHalf deletes one key of p, and p once neither key exists. The
+// caller holds s.mu.
+func (s *memoryShard) removeHalf(p *memoryPair, half int) {
+	p.e[half] = memoryEntry{set: noEntry}
+	if p.e[0].set == noEntry && p.e[1].set == noEntry {
+		delete(s.pairs, p.key)
+		delete(s.pairVolatile, p)
+		return
+	}
+	s.trackPair(p)
+}
+
+// trackPair keeps p in pairVolatile while either of its keys has a deadline.
+func (s *memoryShard) trackPair(p *memoryPair) {
+	if p.e[0].deadline != 0 || p.e[1].deadline != 0 {
+		s.pairVolatile[p] = struct{}{}
+	} else {
+		delete(s.pairVolatile, p)
+	}
 }
 
 // do runs fn on key's shard under its lock, unless m is closed.
@@ -319,7 +404,7 @@ func (m *Memory) SRem(_ context.Context, key string, members ...string) (int64, 
 		case e.setLen() == 0:
 			s.remove(key)
 		case removed > 0:
-			s.entries[key] = e
+			s.put(key, e)
 		}
 		return nil
 	})
@@ -545,6 +630,8 @@ func (m *Memory) Close() error {
 		s.mu.Lock()
 		clear(s.entries)
 		clear(s.volatile)
+		clear(s.pairs)
+		clear(s.pairVolatile)
 		s.mu.Unlock()
 	}
 	return nil
@@ -573,6 +660,13 @@ func (m *Memory) sweep() {
 		now := m.now()
 		for key := range s.volatile {
 			s.lookup(key, now)
+		}
+		for p := range s.pairVolatile {
+			for half, e := range p.e {
+				if e.set != noEntry && e.deadline != 0 && e.deadline <= now {
+					s.removeHalf(p, half)
+				}
+			}
 		}
 		s.mu.Unlock()
 	}

@@ -65,3 +65,43 @@ func TestMemoryConcurrent(t *testing.T) {
 		t.Errorf("seq = %d, want %d", n, 8*500+1)
 	}
 }
+
+// TestMemoryPairs checks that the two keys of a pair stay independent and
+// that the sweep frees a pair once both have gone.
+func TestMemoryPairs(t *testing.T) {
+	m := NewMemory()
+	defer m.Close()
+	ctx := context.Background()
+	if _, err := m.SAdd(ctx, "user:a", "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(ctx, "nick:a", "Ann", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Get(ctx, "user:a"); err == nil {
+		t.Error("Get of the set half: want WRONGTYPE")
+	}
+	if n, err := m.SCard(ctx, "nick:a"); err == nil {
+		t.Errorf("SCard of the value half = %d: want WRONGTYPE", n)
+	}
+	time.Sleep(5 * time.Millisecond)
+	m.sweep()
+	if ms, _ := m.SMembers(ctx, "user:a"); len(ms) != 1 || ms[0] != "n1" {
+		t.Errorf("user:a after nick:a expired = %v, want [n1]", ms)
+	}
+	if _, ok, _ := m.Get(ctx, "nick:a"); ok {
+		t.Error("nick:a still there after its TTL")
+	}
+	_ = m.Set(ctx, "nick:a", "Ann", time.Millisecond)
+	_ = m.Del(ctx, "user:a")
+	if v, ok, _ := m.Get(ctx, "nick:a"); !ok || v != "Ann" {
+		t.Errorf("nick:a after Del user:a = %q, %v", v, ok)
+	}
+	time.Sleep(5 * time.Millisecond)
+	m.sweep()
+	for i := range m.shards {
+		if n := len(m.shards[i].pairs) + len(m.shards[i].pairVolatile); n != 0 {
+			t.Errorf("shard %d keeps %d pair records after both keys went", i, n)
+		}
+	}
+}

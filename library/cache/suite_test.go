@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -369,4 +370,83 @@ func testDrops(t *testing.T, s cache.Store, dropped func() uint64, buf int) {
 		receive(t, sub)
 	}
 	quiet(t, sub, 50*time.Millisecond)
+}
+
+// TestMemoryPairKeys runs the contract on the keys Memory keeps in pairs.
+func TestMemoryPairKeys(t *testing.T) {
+	for _, prefix := range []string{"user:", "nick:"} {
+		t.Run(prefix, func(t *testing.T) {
+			testStore(t, func(t *testing.T) cache.Store {
+				m := cache.NewMemory()
+				t.Cleanup(func() { _ = m.Close() })
+				return prefixed{m, prefix}
+			})
+		})
+	}
+}
+
+// prefixed puts prefix before every key of its Store.
+type prefixed struct {
+	cache.Store
+	prefix string
+}
+
+func (p prefixed) keys(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = p.prefix + k
+	}
+	return out
+}
+
+func (p prefixed) SAdd(ctx context.Context, key string, members ...string) (int64, error) {
+	return p.Store.SAdd(ctx, p.prefix+key, members...)
+}
+
+func (p prefixed) SRem(ctx context.Context, key string, members ...string) (int64, error) {
+	return p.Store.SRem(ctx, p.prefix+key, members...)
+}
+
+func (p prefixed) SMembers(ctx context.Context, key string) ([]string, error) {
+	return p.Store.SMembers(ctx, p.prefix+key)
+}
+
+func (p prefixed) SCard(ctx context.Context, key string) (int64, error) {
+	return p.Store.SCard(ctx, p.prefix+key)
+}
+
+func (p prefixed) SIsMember(ctx context.Context, key, member string) (bool, error) {
+	return p.Store.SIsMember(ctx, p.prefix+key, member)
+}
+
+func (p prefixed) SUnion(ctx context.Context, keys ...string) ([]string, error) {
+	return p.Store.SUnion(ctx, p.keys(keys)...)
+}
+
+func (p prefixed) SUnionCard(ctx context.Context, keys ...string) (int64, error) {
+	return p.Store.SUnionCard(ctx, p.keys(keys)...)
+}
+
+func (p prefixed) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	return p.Store.Set(ctx, p.prefix+key, value, ttl)
+}
+
+func (p prefixed) SetNX(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
+	return p.Store.SetNX(ctx, p.prefix+key, value, ttl)
+}
+
+func (p prefixed) Get(ctx context.Context, key string) (string, bool, error) {
+	return p.Store.Get(ctx, p.prefix+key)
+}
+
+func (p prefixed) MGet(ctx context.Context, keys ...string) ([]cache.Value, error) {
+	return p.Store.MGet(ctx, p.keys(keys)...)
+}
+
+func (p prefixed) Del(ctx context.Context, keys ...string) error {
+	return p.Store.Del(ctx, p.keys(keys)...)
+}
+
+func (p prefixed) Incr(ctx context.Context, key string) (int64, error) {
+	return p.Store.Incr(ctx, p.prefix+key)
 }
