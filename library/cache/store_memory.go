@@ -148,7 +148,11 @@ func (e *memoryEntry) setHas(s string) bool {
 }
 
 // setAdd adds s to the set e (a zero e is an empty set) and reports whether
-// it was new. It may change e itself: the caller stores e back.
+// it was new. It changes e itself only when e was empty or had one member:
+// then the caller stores e back. Otherwise it changes the *memorySet in place
+// and the caller does not store e: storing would also replace the map's key
+// with the caller's string, a fresh small object left live among the
+// garbage of every call.
 func (e *memoryEntry) setAdd(s string) bool {
 	if e.setHas(s) {
 		return false
@@ -175,8 +179,8 @@ func (e *memoryEntry) setAdd(s string) bool {
 }
 
 // setRemove removes s from the set e and reports whether it was there. A
-// lone member's removal leaves e with no set at all; either way the caller
-// deletes the key once setLen is 0.
+// lone member's removal leaves e with no set at all; a larger set changes in
+// place. The caller deletes the key once setLen is 0 and stores nothing back.
 func (e *memoryEntry) setRemove(s string) bool {
 	switch m := e.set; {
 	case m == nil:
@@ -371,12 +375,13 @@ func (m *Memory) SAdd(_ context.Context, key string, members ...string) (int64, 
 		if ok && e.set == nil {
 			return errWrongType
 		}
+		was := e.set
 		for _, mb := range members {
 			if e.setAdd(mb) {
 				added++
 			}
 		}
-		if added > 0 {
+		if e.set != was { // new, or grown out of its lone member
 			s.put(key, e)
 		}
 		return nil
@@ -400,11 +405,8 @@ func (m *Memory) SRem(_ context.Context, key string, members ...string) (int64, 
 				removed++
 			}
 		}
-		switch {
-		case e.setLen() == 0:
+		if e.setLen() == 0 {
 			s.remove(key)
-		case removed > 0:
-			s.put(key, e)
 		}
 		return nil
 	})
