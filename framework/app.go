@@ -28,7 +28,7 @@ type App struct {
 
 func newApp(s *Server, store cache.Store) *App {
 	a := &App{srv: s, store: store, node: s.cfg.NodeID}
-	a.cluster = &cluster{app: a, store: store, node: a.node}
+	a.cluster = newCluster(a, store, a.node)
 	a.bus = newBus(a, store, a.node)
 	return a
 }
@@ -240,11 +240,11 @@ func (a *App) connected(c *conn) {
 	}
 	// No timer per connection: every store bounds its own operations.
 	ctx := a.srv.ctx
-	if _, err := a.store.SAdd(ctx, userNodesKey(u), a.node); err != nil {
+	if _, err := a.store.SAdd(ctx, userNodesKey(u), a.cluster.self...); err != nil {
 		a.cluster.failed("presence", err)
 		return
 	}
-	_, err := a.store.SAdd(ctx, nodeUsersKey(a.node), u)
+	_, err := a.store.SAdd(ctx, a.cluster.usersKey, u)
 	a.cluster.failed("presence", err)
 }
 
@@ -299,11 +299,11 @@ func (a *App) disconnected(c *conn, h *hooks) {
 	}
 	u := c.userKey()
 	if a.srv.hub.removeUser(u, c) {
-		if _, err := a.store.SRem(ctx, userNodesKey(u), a.node); err != nil {
+		if _, err := a.store.SRem(ctx, userNodesKey(u), a.cluster.self...); err != nil {
 			a.cluster.failed("presence", err)
 			return
 		}
-		_, err := a.store.SRem(ctx, nodeUsersKey(a.node), u)
+		_, err := a.store.SRem(ctx, a.cluster.usersKey, u)
 		a.cluster.failed("presence", err)
 	}
 }
@@ -382,11 +382,11 @@ func (a *App) leave(ctx context.Context, c *conn, g string) error {
 		}
 	}
 	if last {
-		if _, err := a.store.SRem(ctx, groupNodesKey(g), a.node); err != nil {
+		if _, err := a.store.SRem(ctx, groupNodesKey(g), a.cluster.self...); err != nil {
 			a.cluster.failed("leave", err)
 			return err
 		}
-		if _, err := a.store.SRem(ctx, nodeGroupsKey(a.node), g); err != nil {
+		if _, err := a.store.SRem(ctx, a.cluster.groupsKey, g); err != nil {
 			a.cluster.failed("leave", err)
 			return err
 		}

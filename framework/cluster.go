@@ -69,6 +69,19 @@ type cluster struct {
 	store cache.Store
 	node  string
 	dirty atomic.Bool // a write failed: rebuild this node's keys at the next beat
+
+	// Built once, not per connect or join: self is node as the members of
+	// one SAdd or SRem, and the rest are this node's keys.
+	self                       []string
+	usersKey, groupsKey, ckKey string
+}
+
+func newCluster(a *App, store cache.Store, node string) *cluster {
+	return &cluster{
+		app: a, store: store, node: node,
+		self:     []string{node},
+		usersKey: nodeUsersKey(node), groupsKey: nodeGroupsKey(node), ckKey: nodeCKKey(node),
+	}
 }
 
 // failed records a store error from a background write.
@@ -163,10 +176,10 @@ func (cl *cluster) reassert(ctx context.Context) error {
 
 func (cl *cluster) groupAdded(ctx context.Context, g string, users []string) error {
 	s := cl.store
-	if _, err := s.SAdd(ctx, groupNodesKey(g), cl.node); err != nil {
+	if _, err := s.SAdd(ctx, groupNodesKey(g), cl.self...); err != nil {
 		return err
 	}
-	if _, err := s.SAdd(ctx, nodeGroupsKey(cl.node), g); err != nil {
+	if _, err := s.SAdd(ctx, cl.groupsKey, g); err != nil {
 		return err
 	}
 	if len(users) > 0 {
@@ -181,7 +194,7 @@ func (cl *cluster) closeKeyAdded(ctx context.Context, key, member string) error 
 	if _, err := cl.store.SAdd(ctx, key, member); err != nil {
 		return err
 	}
-	_, err := cl.store.SAdd(ctx, nodeCKKey(cl.node), key)
+	_, err := cl.store.SAdd(ctx, cl.ckKey, key)
 	return err
 }
 
