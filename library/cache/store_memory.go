@@ -39,7 +39,8 @@ var (
 //
 // Keys live in 32 shards, each a map under its own mutex. TTLs are enforced
 // when a key is touched and by a sweep once a second that only visits keys
-// with a TTL. Multi-key reads (SUnion, SUnionCard, MGet) lock one shard at a
+// with a TTL, and the "user:" and "nick:" keys of one shard (see
+// pairPrefixes). Multi-key reads (SUnion, SUnionCard, MGet) lock one shard at a
 // time, so unlike Redis they are not a snapshot across keys.
 //
 // Publish fans out in-process. Each Subscription has a buffer of
@@ -54,10 +55,11 @@ type Memory struct {
 	subMu sync.RWMutex
 	subs  map[string]map[*memorySub]struct{} // channel -> subscribers
 
-	dropped atomic.Uint64
-	closed  atomic.Bool
-	stop    chan struct{}
-	swept   chan struct{} // closed when the sweeper has returned
+	dropped   atomic.Uint64
+	closed    atomic.Bool
+	stop      chan struct{}
+	swept     chan struct{} // closed when the sweeper has returned
+	pairSweep atomic.Uint32 // sweeps so far: picks the shard whose pairs are visited
 }
 
 var _ Store = (*Memory)(nil)
@@ -67,8 +69,9 @@ type memoryShard struct {
 	entries  map[string]memoryEntry
 	volatile map[string]struct{} // keys that carry a deadline, for the sweep
 
-	pairs        map[string]*memoryPair // pair keys, by the part after the prefix
-	pairVolatile map[*memoryPair]struct{}
+	// pairs holds the pair keys by their rest. Their TTLs have no index:
+	// the sweep visits one shard's pairs a tick.
+	pairs map[string]*memoryPair
 }
 
 // pairPrefixes are the prefixes of the keys msgo writes for every user, its
@@ -78,10 +81,10 @@ type memoryShard struct {
 // behaves as a key of its own.
 var pairPrefixes = [2]string{"user:", "nick:"}
 
-// memoryPair holds the two keys pairPrefixes[i] + key.
+// memoryPair holds the two keys pairPrefixes[i] + rest; e[i].set ==
+// noEntry when that key does not exist.
 type memoryPair struct {
-	key string
-	e   [2]memoryEntry // e[i].set == noEntry when that key does not exist
+	e [2]memoryEntry
 }
 
 // noEntry marks the half of a memoryPair whose key does not exist.
@@ -238,7 +241,6 @@ func NewMemory() *Memory {
 		m.shards[i].entries = make(map[string]memoryEntry)
 		m.shards[i].volatile = make(map[string]struct{})
 		m.shards[i].pairs = make(map[string]*memoryPair)
-		m.shards[i].pairVolatile = make(map[*memoryPair]struct{})
 	}
 	go m.sweepLoop()
 	return m
@@ -273,7 +275,7 @@ func (s *memoryShard) lookup(key string, now time.Duration) (memoryEntry, bool) 
 			return memoryEntry{}, false
 		}
 		if d := p.e[half].deadline; d != 0 && d <= now {
-			s.removeHalf(p, half)
+			s.removeHalf(rest, p, half)
 			return memoryEntry{}, false
 		}
 		return p.e[half], true
@@ -291,12 +293,11 @@ func (s *memoryShard) put(key string, e memoryEntry) {
 	if rest, half, ok := pairOf(key); ok {
 		p := s.pairs[rest]
 		if p == nil {
+			p = &memoryPair{e: [2]memoryEntry{{set: noEntry}, {set: noEntry}}}
 			// A copy: rest shares the caller's key, prefix and all.
-			p = &memoryPair{key: strings.Clone(rest), e: [2]memoryEntry{{set: noEntry}, {set: noEntry}}}
-			s.pairs[p.key] = p
+			s.pairs[strings.Clone(rest)] = p
 		}
 		p.e[half] = e
-		s.trackPair(p)
 		return
 	}
 	s.entries[key] = e
@@ -311,7 +312,7 @@ func (s *memoryShard) put(key string, e memoryEntry) {
 func (s *memoryShard) remove(key string) {
 	if rest, half, ok := pairOf(key); ok {
 		if p := s.pairs[rest]; p != nil {
-			s.removeHalf(p, half)
+			s.removeHalf(rest, p, half)
 		}
 		return
 	}
@@ -319,24 +320,12 @@ func (s *memoryShard) remove(key string) {
 	delete(s.volatile, key)
 }
 
-// removeHalf deletes one key of p, and p once neither key exists. The
-// caller holds s.mu.
-func (s *memoryShard) removeHalf(p *memoryPair, half int) {
+// removeHalf deletes one key of the pair p at rest, and p once neither key
+// exists. The caller holds s.mu.
+func (s *memoryShard) removeHalf(rest string, p *memoryPair, half int) {
 	p.e[half] = memoryEntry{set: noEntry}
 	if p.e[0].set == noEntry && p.e[1].set == noEntry {
-		delete(s.pairs, p.key)
-		delete(s.pairVolatile, p)
-		return
-	}
-	s.trackPair(p)
-}
-
-// trackPair keeps p in pairVolatile while either of its keys has a deadline.
-func (s *memoryShard) trackPair(p *memoryPair) {
-	if p.e[0].deadline != 0 || p.e[1].deadline != 0 {
-		s.pairVolatile[p] = struct{}{}
-	} else {
-		delete(s.pairVolatile, p)
+		delete(s.pairs, rest)
 	}
 }
 
@@ -633,7 +622,6 @@ func (m *Memory) Close() error {
 		clear(s.entries)
 		clear(s.volatile)
 		clear(s.pairs)
-		clear(s.pairVolatile)
 		s.mu.Unlock()
 	}
 	return nil
@@ -654,8 +642,11 @@ func (m *Memory) sweepLoop() {
 }
 
 // sweep deletes expired keys, visiting only keys that have a TTL and holding
-// one shard lock at a time.
+// one shard lock at a time. Pair keys have no TTL index, which would cost a
+// map slot per user: it visits every pair of one shard, so an expired pair
+// key nobody reads is freed within memoryShards sweeps.
 func (m *Memory) sweep() {
+	pairs := int((m.pairSweep.Add(1) - 1) % memoryShards)
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
@@ -663,10 +654,12 @@ func (m *Memory) sweep() {
 		for key := range s.volatile {
 			s.lookup(key, now)
 		}
-		for p := range s.pairVolatile {
-			for half, e := range p.e {
-				if e.set != noEntry && e.deadline != 0 && e.deadline <= now {
-					s.removeHalf(p, half)
+		if i == pairs {
+			for rest, p := range s.pairs {
+				for half := range p.e {
+					if e := p.e[half]; e.set != noEntry && e.deadline != 0 && e.deadline <= now {
+						s.removeHalf(rest, p, half)
+					}
 				}
 			}
 		}
