@@ -93,24 +93,23 @@
 // 200 members sending live.message.send in a closed loop, one request in
 // flight each; deliveries/s counts pushes read by members, latency is from
 // a send to its push being read (sampled on every 50th member). On a shared
-// 2-CPU AMD EPYC VM with other work running (load average 3 to 8, so the
-// figures move by half between runs; read them as a floor), Go 1.26,
-// MariaDB 10.11 on the same host:
+// 2-CPU VM at load average about 2, Go 1.26, MariaDB 10.11 on the same host,
+// with the framework's flusher lanes (a room push is queued on each member and
+// written by one lane per core):
 //
 //	go test -run '^$' -bench BenchmarkSendFanout -benchtime 20000x ./app/live/
 //
 //	                      deliveries/s   msgs/s   p50      p99
-//	sqlite, 20 senders      617,000       123     114 ms   295 ms
-//	sqlite, 200 senders   7,199,000     1,440      96 ms   209 ms
-//	mysql,  20 senders      807,000       161      91 ms   162 ms
-//	mysql,  200 senders   6,381,000     1,276     113 ms   213 ms
+//	sqlite, 20 senders    1,129,000       226     102 ms   177 ms
+//	sqlite, 200 senders   6,861,000     1,372     175 ms   292 ms
+//	mysql,  20 senders      923,000       185     125 ms   192 ms
+//	mysql,  200 senders   6,730,000     1,346     169 ms   261 ms
 //
-// A run at load average 8 gave 497,000 / 3,606,000 / 474,000 / 2,671,000
-// deliveries/s with p99 up to 830 ms. The cost is the fan-out, not the
-// database: a turn's run of messages goes to each member as one write
-// (framework.Concat), so a turn costs about one write per member whatever
-// its length, throughput grows with the load, and latency is mostly the
-// wait for the turn in progress; storing a run is one INSERT of a few
-// milliseconds. The framework writes a group's members from one goroutine,
-// so one room's fan-out uses one CPU at a time.
+// (Before the lanes, when one goroutine wrote a whole room, the same run at
+// load 3 to 8 gave 617,000 / 7,199,000 / 807,000 / 6,381,000.) The cost is
+// the fan-out, not the database: a turn's run of messages goes to each member
+// as one write (framework.Concat), so a turn costs about one write per member
+// whatever its length, throughput grows with the load, and latency is mostly
+// the wait for the turn in progress; storing a run is one INSERT of a few
+// milliseconds.
 package live
