@@ -126,7 +126,7 @@ func TestRepliesQueuedBehindFullSocket(t *testing.T) {
 			`{"method":"test.echo.echo","id":%d,"pad":"%d-%s"}`, i, i, strings.Repeat("p", 16000)))))
 	}
 	go c.Write(slices.Concat(reqs...)) // 6.4 MB: more than the socket buffers hold
-	time.Sleep(500 * time.Millisecond)  // let the replies back up in the queue
+	time.Sleep(500 * time.Millisecond) // let the replies back up in the queue
 	for i := range n {
 		var r struct {
 			ID    int
