@@ -141,17 +141,17 @@ func (s *Server) Connections() int { return int(s.hub.count.Load()) }
 
 func (s *Server) now() int64 { return s.clock.Load() }
 
-// worker runs queued connections until the server stops. The run queue is
-// never closed (anything may still schedule a connection while stopping), so
-// workers end with the server's context.
+// worker runs queued connections until Stop sends it a nil. The run queue is
+// never closed (anything may still schedule a connection while stopping), and
+// the wait is a plain receive, not a select with the context, because it is
+// on every message's path and a select costs several times a receive.
 func (s *Server) worker() {
 	for {
-		select {
-		case c := <-s.runq:
-			s.run(c)
-		case <-s.ctx.Done():
+		c := <-s.runq
+		if c == nil {
 			return
 		}
+		s.run(c)
 	}
 }
 
@@ -332,6 +332,11 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 		}
 		s.StopAccepting()
 		s.cancel()
+		go func() { // one nil per worker, behind what is queued
+			for range s.cfg.Workers {
+				s.runq <- nil
+			}
+		}()
 		if s.http != nil {
 			s.http.close()
 		}
