@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -112,10 +111,7 @@ func (e *encoder) textFrame(m Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs := wsframe.ServerHeaderSize(len(p))
-	e.frame = slices.Grow(e.frame[:0], hs+len(p))[:hs+len(p)]
-	wsframe.PutServerHeader(e.frame, wsframe.OpText, len(p))
-	copy(e.frame[hs:], p)
+	e.frame = wsframe.Append(e.frame[:0], wsframe.OpText, p)
 	return e.frame, nil
 }
 

@@ -2,6 +2,7 @@ package wsframe
 
 import (
 	"encoding/binary"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -39,11 +40,17 @@ func PutServerHeader(dst []byte, op byte, n int) []byte {
 
 // Build returns a whole server frame (final, unmasked) carrying payload.
 func Build(op byte, payload []byte) []byte {
+	return Append(make([]byte, 0, ServerHeaderSize(len(payload))+len(payload)), op, payload)
+}
+
+// Append appends a whole server frame (final, unmasked) carrying payload to
+// dst, so a caller can build frames in a buffer it reuses.
+func Append(dst []byte, op byte, payload []byte) []byte {
 	hs := ServerHeaderSize(len(payload))
-	f := make([]byte, hs+len(payload))
-	PutServerHeader(f, op, len(payload))
-	copy(f[hs:], payload)
-	return f
+	n := len(dst)
+	dst = slices.Grow(dst, hs+len(payload))[:n+hs]
+	PutServerHeader(dst[n:], op, len(payload))
+	return append(dst, payload...)
 }
 
 // Close codes msgo sends or accepts (RFC 6455 section 7.4 and the msgo protocol).

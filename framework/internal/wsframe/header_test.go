@@ -120,3 +120,20 @@ func BenchmarkParseHeader(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendMatchesGobwas builds frames of each header length after some
+// bytes already in the buffer: the prefix is kept and the frame is what
+// gobwas writes for the same payload.
+func TestAppendMatchesGobwas(t *testing.T) {
+	for _, n := range []int{0, 125, 126, 65535, 65536} {
+		payload := bytes.Repeat([]byte{'x'}, n)
+		var want bytes.Buffer
+		if err := ws.WriteFrame(&want, ws.NewTextFrame(payload)); err != nil {
+			t.Fatal(err)
+		}
+		got := Append([]byte("prefix"), OpText, payload)
+		if !bytes.HasPrefix(got, []byte("prefix")) || !bytes.Equal(got[6:], want.Bytes()) {
+			t.Fatalf("len %d: frame differs from gobwas's", n)
+		}
+	}
+}
