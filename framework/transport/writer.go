@@ -1,4 +1,4 @@
-package framework
+package transport
 
 import (
 	"bytes"
