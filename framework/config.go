@@ -2,26 +2,27 @@ package framework
 
 import (
 	"net/netip"
-	"runtime"
 	"time"
+
+	"msgo/framework/transport"
 )
 
-// Defaults applied by New to zero fields of Config.
+// Defaults applied by New to zero fields of Config; most are the transport's.
 const (
-	DefaultIdleTimeout      = 60 * time.Second
-	DefaultMaxFrameSize     = 64 << 10
-	DefaultMaxMessageSize   = 256 << 10
+	DefaultIdleTimeout      = transport.DefaultIdleTimeout
+	DefaultMaxFrameSize     = transport.DefaultMaxFrameSize
+	DefaultMaxMessageSize   = transport.DefaultMaxMessageSize
 	DefaultRateLimit        = 100
-	DefaultMaxConnections   = 100000
-	DefaultWriteQueueBytes  = 1 << 20
-	DefaultHandshakeTimeout = 5 * time.Second
-	DefaultStopTimeout      = 10 * time.Second
-	DefaultCloseTimeout     = 3 * time.Second
+	DefaultMaxConnections   = transport.DefaultMaxConnections
+	DefaultWriteQueueBytes  = transport.DefaultWriteQueueBytes
+	DefaultHandshakeTimeout = transport.DefaultHandshakeTimeout
+	DefaultStopTimeout      = transport.DefaultStopTimeout
+	DefaultCloseTimeout     = transport.DefaultCloseTimeout
 	// MaxHandshakeBytes bounds the HTTP upgrade request.
-	MaxHandshakeBytes = 16 << 10
+	MaxHandshakeBytes = transport.MaxHandshakeBytes
 )
 
-// Config is the connection layer's settings.
+// Config is a node's settings: its id and rate limit, and the transport's.
 type Config struct {
 	NodeID           string
 	Paths            []string // accepted WebSocket paths; default "/" and "/ws"
@@ -41,39 +42,30 @@ type Config struct {
 	DrainWindow      time.Duration // a reload spreads its 1012 closes over this window
 }
 
+// withDefaults applies the defaults of what the transport does not own; the
+// transport applies its own.
 func (c Config) withDefaults() Config {
-	if len(c.Paths) == 0 {
-		c.Paths = []string{"/", "/ws"}
-	}
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.MaxFrameSize <= 0 {
-		c.MaxFrameSize = DefaultMaxFrameSize
-	}
-	if c.MaxMessageSize <= 0 {
-		c.MaxMessageSize = DefaultMaxMessageSize
-	}
 	if c.RateLimit == 0 {
 		c.RateLimit = DefaultRateLimit
 	}
-	if c.MaxConnections <= 0 {
-		c.MaxConnections = DefaultMaxConnections
-	}
-	if c.WriteQueueBytes <= 0 {
-		c.WriteQueueBytes = DefaultWriteQueueBytes
-	}
-	if c.Workers <= 0 {
-		c.Workers = 64 * runtime.GOMAXPROCS(0)
-	}
-	if c.HandshakeTimeout <= 0 {
-		c.HandshakeTimeout = DefaultHandshakeTimeout
-	}
-	if c.StopTimeout <= 0 {
-		c.StopTimeout = DefaultStopTimeout
-	}
-	if c.CloseTimeout <= 0 {
-		c.CloseTimeout = DefaultCloseTimeout
-	}
 	return c
+}
+
+// transport returns the transport's part of c.
+func (c Config) transport() transport.Config {
+	return transport.Config{
+		Paths:            c.Paths,
+		IdleTimeout:      c.IdleTimeout,
+		MaxFrameSize:     c.MaxFrameSize,
+		MaxMessageSize:   c.MaxMessageSize,
+		MaxConnections:   c.MaxConnections,
+		MaxConnsPerIP:    c.MaxConnsPerIP,
+		AllowedOrigins:   c.AllowedOrigins,
+		TrustedProxies:   c.TrustedProxies,
+		WriteQueueBytes:  c.WriteQueueBytes,
+		Workers:          c.Workers,
+		HandshakeTimeout: c.HandshakeTimeout,
+		StopTimeout:      c.StopTimeout,
+		CloseTimeout:     c.CloseTimeout,
+	}
 }

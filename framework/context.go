@@ -16,6 +16,7 @@ import (
 // working after it returns (a stream) copies what it needs first.
 type Context struct {
 	ctx     context.Context
+	srv     *Server
 	app     *App
 	conn    *conn
 	method  string
@@ -39,7 +40,7 @@ func (c *Context) Context() context.Context { return c.ctx }
 func (c *Context) App() *App { return c.app }
 
 // Client returns the connection that sent the request.
-func (c *Context) Client() Client { return c.conn.client() }
+func (c *Context) Client() Client { return Client{c: c.conn} }
 
 // Method returns the lower-cased method.
 func (c *Context) Method() string { return c.method }
@@ -113,8 +114,8 @@ func (c *Context) Reply(status int, info string, param any) error {
 	if err != nil {
 		return err
 	}
-	c.conn.srv.metrics.status(status)
-	c.conn.sendBorrowed(b)
+	c.srv.metrics.status(status)
+	c.conn.SendBorrowed(b)
 	return nil
 }
 

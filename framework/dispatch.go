@@ -75,7 +75,7 @@ func (s *Server) dispatch(c *conn, msg []byte) {
 	var buf [64]byte
 	lower := lowerMethod(raw, buf[:])
 	rt := s.router.routes[string(lower)]
-	if !c.bucket.allow(s.cfg.RateLimit, s.nowMS()) {
+	if !c.Session().bucket.allow(s.cfg.RateLimit, s.nowMS()) {
 		s.metrics.rateLimited()
 		s.reply(c, StatusTooMany, "rate limit exceeded", eventOf(rt, lower), id)
 		return
@@ -83,7 +83,7 @@ func (s *Server) dispatch(c *conn, msg []byte) {
 	if string(lower) == "ping" {
 		s.metrics.status(StatusOK)
 		f, _ := NewFrame(Message{Status: StatusOK, Info: "pong", Param: pong{time.Now().UnixMilli()}, Event: "pong", ID: id})
-		c.send(f.b)
+		c.Send(f.b)
 		return
 	}
 	if rt == nil {
@@ -93,17 +93,17 @@ func (s *Server) dispatch(c *conn, msg []byte) {
 	}
 	method := rt.Method
 	ctx := contexts.Get().(*Context)
-	ctx.ctx, ctx.app, ctx.conn, ctx.method, ctx.id, ctx.raw = s.ctx, s.app, c, method, id, msg
+	ctx.ctx, ctx.srv, ctx.app, ctx.conn, ctx.method, ctx.id, ctx.raw = s.ctx, s, s.app, c, method, id, msg
 	err := rt.h(ctx)
 	switch {
 	case err != nil && !ctx.replied:
 		status, info := errorStatus(err, s.unavail)
 		if status >= StatusInternal {
-			s.log.Error("handler failed", "method", method, "conn", c.id, "err", err)
+			s.log.Error("handler failed", "method", method, "conn", c.ID(), "err", err)
 		}
 		s.reply(c, status, info, method, id)
 	case err != nil:
-		s.log.Error("handler failed after replying", "method", method, "conn", c.id, "err", err)
+		s.log.Error("handler failed after replying", "method", method, "conn", c.ID(), "err", err)
 	case !ctx.replied:
 		s.reply(c, StatusOK, "", method, id)
 	}
@@ -119,7 +119,7 @@ func (s *Server) reply(c *conn, status int, info, event string, id json.RawMessa
 	s.metrics.status(status)
 	f, err := NewFrame(Message{Status: status, Info: info, Event: event, ID: id})
 	if err == nil {
-		c.send(f.b)
+		c.Send(f.b)
 	}
 }
 

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"msgo/framework/transport"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -20,8 +21,10 @@ func BenchmarkDispatchEcho(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer unix.Close(fds[1])
-	c := &conn{id: 1, fd: int32(fds[0]), srv: s, ident: compact(Identity{ID: "u", Type: TypeWechatUser})}
-	c.flags.Store(flagQueued)
+	c, err := s.tr.Import(fds[0], transport.State{}, session{ident: compact(Identity{ID: "u", Type: TypeWechatUser})})
+	if err != nil {
+		b.Fatal(err)
+	}
 	msg := []byte(`{"method":"Index.Index.Index","id":17,"hello":"world","n":[1,2,3]}`)
 	buf := make([]byte, 1<<16)
 	work := make([]byte, len(msg))

@@ -3,6 +3,7 @@ package framework
 import (
 	"errors"
 	"fmt"
+	"msgo/framework/transport"
 )
 
 // Error is a reply status with its message: what a handler returns to answer
@@ -32,7 +33,7 @@ const (
 
 // ErrConnGone is returned by operations on a connection that has closed or
 // never existed on this node.
-var ErrConnGone = errors.New("framework: connection gone")
+var ErrConnGone = transport.ErrClosed
 
 // errorStatus maps a handler's error to a reply: an *Error keeps its status,
 // an error that wraps one of unavailable answers 503, anything else 500.

@@ -12,15 +12,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"msgo/framework/internal/wsframe"
+	"msgo/framework/transport"
 	"msgo/library/cache"
 )
 
-// The fuzz targets drive the read path of a real Server without a listener:
-// a connection is one end of a socketpair, and the target calls what a
-// worker calls (consume, dispatch, run) holding the connection's queued
-// mark, as a worker does, so nothing else runs it. The other end plays the
-// client and receives what the server writes. Seed corpora are in
-// testdata/fuzz; `go test` runs them, `go test -fuzz FuzzFrames` explores.
+// FuzzDispatchDecode drives dispatch of a real Server without a listener: a
+// connection is one end of a socketpair, imported into the server, and the
+// target calls what a worker calls. The other end plays the client and
+// receives what the server writes. Seed corpora are in testdata/fuzz; `go
+// test` runs them, `go test -fuzz FuzzDispatchDecode` explores. The frame
+// parser's target, FuzzFrames, is the transport's.
 
 func fuzzServer(f *testing.F, cfg Config) *Server {
 	r := NewRouter()
@@ -61,18 +62,14 @@ func fuzzConn(t *testing.T, s *Server) (*conn, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Closing the client end makes the server release its end.
 	t.Cleanup(func() { unix.Close(fds[1]) })
-	c := &conn{id: ConnID(s.nextID.Add(1)), fd: int32(fds[0]), srv: s, ident: compact(Identity{ID: "f", Type: TypeWechatUser})}
-	c.lastSeen.Store(s.now())
-	c.flags.Store(flagQueued)
+	c, err := s.tr.Import(fds[0], transport.State{}, session{ident: compact(Identity{ID: "f", Type: TypeWechatUser})})
+	if err != nil {
+		unix.Close(fds[0])
+		t.Fatal(err)
+	}
 	return c, fds[1]
-}
-
-// done runs the work c scheduled for itself (close hooks, abort) and
-// releases it, which closes its fd.
-func done(s *Server, c *conn) {
-	s.run(c)
-	s.release(c, 1006)
 }
 
 // readAll reads what fd holds, up to EAGAIN or the end.
@@ -86,38 +83,6 @@ func readAll(fd int) []byte {
 		}
 		out = append(out, buf[:n]...)
 	}
-}
-
-// received reads everything the server wrote to the client end fd and splits
-// it into frames, checking each is a whole, final, unmasked server frame.
-func received(t *testing.T, fd int) []wsframe.Header {
-	out := readAll(fd)
-	var hs []wsframe.Header
-	payloads := [][]byte{}
-	for len(out) > 0 {
-		h, hn, err := wsframe.ParseHeader(out)
-		if err != nil || h.Masked || !h.Fin || h.Rsv != 0 || int64(len(out)-hn) < h.Length {
-			t.Fatalf("server wrote a bad frame: %+v %v in %q", h, err, out)
-		}
-		hs = append(hs, h)
-		payloads = append(payloads, out[hn:hn+int(h.Length)])
-		out = out[hn+int(h.Length):]
-	}
-	for i, h := range hs {
-		switch h.Op {
-		case wsframe.OpText:
-			checkReply(t, payloads[i], nil)
-		case wsframe.OpPong:
-		case wsframe.OpClose:
-			code, ok, _ := wsframe.ParseClose(payloads[i])
-			if !ok || code == wsframe.CloseNoStatus || i != len(hs)-1 {
-				t.Fatalf("close frame %q at %d of %d frames", payloads[i], i, len(hs))
-			}
-		default:
-			t.Fatalf("server frame with opcode %d", h.Op)
-		}
-	}
-	return hs
 }
 
 var replyStatuses = []int{StatusOK, StatusBadRequest, StatusForbidden, StatusNotFound, StatusTooMany, StatusInternal, StatusUnavailable}
@@ -150,33 +115,6 @@ func checkReply(t *testing.T, payload, req []byte) {
 	}
 }
 
-// FuzzFrames feeds arbitrary bytes, in two reads split at cut, to a
-// connection's frame parser, as read does.
-func FuzzFrames(f *testing.F) {
-	s := fuzzServer(f, Config{MaxFrameSize: 4096, MaxMessageSize: 8192, RateLimit: -1})
-	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		c, client := fuzzConn(t, s)
-		k := 0
-		if len(data) > 0 {
-			k = int(cut) % (len(data) + 1)
-		}
-		var b []byte
-		for _, chunk := range [][]byte{data[:k], data[k:]} {
-			b = append(b, chunk...)
-			rest, need, stop := s.consume(c, b)
-			if stop {
-				break
-			}
-			if need > 0 && (need <= len(rest) || need > s.cfg.MaxFrameSize+wsframe.MaxHeaderSize) {
-				t.Fatalf("need %d with %d bytes left", need, len(rest))
-			}
-			b = rest
-		}
-		done(s, c)
-		received(t, client)
-	})
-}
-
 // FuzzDispatchDecode dispatches an arbitrary message: it gets exactly one
 // well-formed reply, whose id, if any, is the request's own.
 func FuzzDispatchDecode(f *testing.F) {
@@ -184,7 +122,6 @@ func FuzzDispatchDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		c, client := fuzzConn(t, s)
 		s.dispatch(c, bytes.Clone(msg))
-		done(s, c)
 		out := readAll(client)
 		h, hn, err := wsframe.ParseHeader(out)
 		if err != nil || h.Op != wsframe.OpText || int64(len(out)-hn) != h.Length {

@@ -1,6 +1,10 @@
 package framework
 
-import "unique"
+import (
+	"unique"
+
+	"msgo/framework/transport"
+)
 
 // User types of the msgo protocol.
 const (
@@ -55,26 +59,26 @@ func userKey(typ, id string) string { return typ + ":" + id }
 
 // ConnID identifies a connection inside one node. It is never reused while
 // the node runs, unlike the OS file descriptor.
-type ConnID uint64
+type ConnID = transport.ConnID
 
 // Client is what a handler sees of a connection: its id and identity, never
 // the socket.
 type Client struct{ c *conn }
 
 // ID returns the connection id (MSwoole's fd).
-func (cl Client) ID() ConnID { return cl.c.id }
+func (cl Client) ID() ConnID { return cl.c.ID() }
 
 // UserID returns the token's id.
-func (cl Client) UserID() string { return cl.c.ident.id() }
+func (cl Client) UserID() string { return cl.c.Session().ident.id() }
 
 // Type returns the token's user type.
-func (cl Client) Type() string { return cl.c.ident.typ() }
+func (cl Client) Type() string { return cl.c.Session().ident.typ() }
 
 // Code returns the token's room code.
-func (cl Client) Code() string { return cl.c.ident.code() }
+func (cl Client) Code() string { return cl.c.Session().ident.code() }
 
 // Nickname returns the token's display name.
-func (cl Client) Nickname() string { return cl.c.ident.nickname }
+func (cl Client) Nickname() string { return cl.c.Session().ident.nickname }
 
 // Identity returns the whole identity.
 func (cl Client) Identity() Identity {

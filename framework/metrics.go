@@ -1,33 +1,26 @@
 package framework
 
 import (
+	"msgo/framework/transport"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are a server's Prometheus collectors, in a registry of its own (no
+// Metrics are a server's Prometheus collectors (the transport's and its own), in a registry of its own (no
 // global registry: two servers in one process, as in tests, do not collide).
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	connections func() float64
-	handshakes  *prometheus.CounterVec
-	framesIn    prometheus.Counter
-	bytesIn     prometheus.Counter
-	framesOut   prometheus.Counter
-	bytesOut    prometheus.Counter
+	transport   *transport.Metrics // connections, handshakes, frames, closes
 	latency     *prometheus.HistogramVec
 	statuses    *prometheus.CounterVec
 	byStatus    map[int]prometheus.Counter // the protocol's statuses, resolved once
-	closes      *prometheus.CounterVec
-	slow        prometheus.Counter
 	limited     prometheus.Counter
 	busErrors   prometheus.Counter
 	storeErrors prometheus.Counter
 	depErrors   prometheus.Counter
-	opens       prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -42,28 +35,13 @@ func newMetrics() *Metrics {
 		m.Registry.MustRegister(c)
 		return c
 	}
-	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "msgo", Name: "connections", Help: "Open WebSocket connections on this node.",
-	}, func() float64 {
-		if m.connections == nil {
-			return 0
-		}
-		return m.connections()
-	}))
 	m.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	m.handshakes = vec("handshakes_total", "WebSocket handshakes by result.", "result")
-	m.opens = counter("connections_opened_total", "Connections accepted.")
-	m.framesIn = counter("frames_in_total", "Messages received from clients.")
-	m.bytesIn = counter("bytes_in_total", "Message bytes received from clients.")
-	m.framesOut = counter("frames_out_total", "Frames written to clients.")
-	m.bytesOut = counter("bytes_out_total", "Frame bytes written to clients.")
+	m.transport = transport.NewMetrics(m.Registry)
 	m.statuses = vec("replies_total", "Replies by status.", "status")
 	m.byStatus = make(map[int]prometheus.Counter)
 	for _, code := range []int{StatusOK, StatusBadRequest, StatusForbidden, StatusNotFound, StatusTooMany, StatusInternal, StatusUnavailable} {
 		m.byStatus[code] = m.statuses.WithLabelValues(strconv.Itoa(code))
 	}
-	m.closes = vec("closes_total", "Closed connections by close code (1006: no close frame).", "code")
-	m.slow = counter("slow_consumer_closes_total", "Connections closed with 1008 for not reading.")
 	m.limited = counter("rate_limited_total", "Messages refused with 429.")
 	m.busErrors = counter("bus_publish_errors_total", "Cross-node publishes that failed.")
 	m.storeErrors = counter("store_errors_total", "Shared store operations that failed.")
@@ -76,16 +54,6 @@ func newMetrics() *Metrics {
 	return m
 }
 
-func (m *Metrics) handshake(result string) { m.handshakes.WithLabelValues(result).Inc() }
-func (m *Metrics) opened()                 { m.opens.Inc() }
-func (m *Metrics) frameIn(n int)           { m.framesIn.Inc(); m.bytesIn.Add(float64(n)) }
-func (m *Metrics) frameOut(n int)          { m.framesOut.Inc(); m.bytesOut.Add(float64(n)) }
-
-// framesOut counts one frame of size bytes queued for n connections.
-func (m *Metrics) framesOutN(n, size int) {
-	m.framesOut.Add(float64(n))
-	m.bytesOut.Add(float64(n * size))
-}
 func (m *Metrics) status(code int) {
 	if c, ok := m.byStatus[code]; ok {
 		c.Inc() // no label formatting and hashing per reply
@@ -93,11 +61,9 @@ func (m *Metrics) status(code int) {
 	}
 	m.statuses.WithLabelValues(strconv.Itoa(code)).Inc()
 }
-func (m *Metrics) closed(code int) { m.closes.WithLabelValues(strconv.Itoa(code)).Inc() }
-func (m *Metrics) slowClose()      { m.slow.Inc() }
-func (m *Metrics) rateLimited()    { m.limited.Inc() }
-func (m *Metrics) busError()       { m.busErrors.Inc() }
-func (m *Metrics) storeError()     { m.storeErrors.Inc() }
+func (m *Metrics) rateLimited() { m.limited.Inc() }
+func (m *Metrics) busError()    { m.busErrors.Inc() }
+func (m *Metrics) storeError()  { m.storeErrors.Inc() }
 
 // DependencyError counts a request refused because a dependency was down.
 func (m *Metrics) DependencyError() { m.depErrors.Inc() }

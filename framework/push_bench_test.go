@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"msgo/framework/transport"
 	"os"
 	"runtime"
 	"testing"
@@ -26,10 +27,12 @@ func BenchmarkGroupPush10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c := &conn{id: ConnID(s.nextID.Add(1)), fd: int32(fd), srv: s, ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})}
-		s.inflight.Add(1) // as open does; Stop releases and closes them
-		s.hub.add(c)
-		s.hub.join("room", c)
+		// Stop releases and closes them.
+		c, err := s.tr.Import(fd, transport.State{}, session{ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.app.hub.Join("room", c)
 		cs[i] = c
 	}
 	ctx := context.Background()
@@ -43,17 +46,10 @@ func BenchmarkGroupPush10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, c := range cs {
-			for !c.flushed() {
+			for c.Buffered() > 0 {
 				runtime.Gosched()
 			}
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*members), "ns/delivery")
-}
-
-// flushed reports whether c's queue is empty.
-func (c *conn) flushed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.out == nil || len(c.out.wq) == 0
 }

@@ -1,7 +1,5 @@
 package framework
 
-import "time"
-
 // bucket is a token bucket of rate messages per second with a burst of rate,
 // kept in 8 bytes because every connection has one. It is touched only by the
 // connection's worker.
@@ -30,14 +28,21 @@ func (b *bucket) allow(rate int, nowMS uint32) bool {
 	return true
 }
 
-func (s *Server) nowMS() uint32 { return uint32(time.Since(s.started) / time.Millisecond) }
-
-// routeAllow applies a route's own limit; the limiters exist only on
-// connections that called such a route.
-func (c *conn) routeAllow(index, rate int) bool {
-	in := c.input()
-	if in.routeBuckets == nil {
-		in.routeBuckets = make([]bucket, c.srv.router.limited)
+// routeAllow applies a route's own limit to c; the limiters exist only on
+// connections that called such a route. A connection whose close began is
+// not limited: nothing it sends is answered any more.
+func (s *Server) routeAllow(c *conn, index, rate int) bool {
+	var h *hooks
+	c.Edit(func(ss *session, open bool) {
+		if open {
+			h = hooksOf(ss)
+		}
+	})
+	if h == nil {
+		return true
 	}
-	return in.routeBuckets[index].allow(rate, c.srv.nowMS())
+	if h.routes == nil {
+		h.routes = make([]bucket, s.router.limited)
+	}
+	return h.routes[index].allow(rate, s.nowMS())
 }

@@ -12,6 +12,7 @@ import (
 // the server stops, so the producer stops; Close releases it when done.
 // A Stream is safe for use by one goroutine at a time.
 type Stream struct {
+	srv    *Server
 	conn   *conn
 	id     json.RawMessage
 	event  string
@@ -25,7 +26,7 @@ type Stream struct {
 // already closing.
 func (c *Context) Stream(event string) (*Stream, error) {
 	ctx, cancel := context.WithCancel(c.ctx)
-	st := &Stream{conn: c.conn, id: bytes.Clone(c.id), event: event, ctx: ctx, cancel: cancel}
+	st := &Stream{srv: c.srv, conn: c.conn, id: bytes.Clone(c.id), event: event, ctx: ctx, cancel: cancel}
 	if !editHooks(c.conn, func(h *hooks) { st.next, h.streams = h.streams, st }) {
 		cancel()
 		return nil, ErrConnGone
@@ -48,7 +49,7 @@ func (st *Stream) Send(param any) error {
 	if err != nil {
 		return err
 	}
-	return st.conn.send(f.b)
+	return st.conn.Send(f.b)
 }
 
 // Reply writes a frame of the answer with any status and info, as
@@ -63,17 +64,16 @@ func (st *Stream) Reply(status int, info string, param any) error {
 	if err != nil {
 		return err
 	}
-	st.conn.srv.metrics.status(status)
-	return st.conn.send(f.b)
+	st.srv.metrics.status(status)
+	return st.conn.Send(f.b)
 }
 
 // Fail answers with the status a handler returning err would get: an
 // *Error's own, 503 for an unavailable dependency, else 500 (logged).
 func (st *Stream) Fail(err error) error {
-	srv := st.conn.srv
-	status, info := errorStatus(err, srv.unavail)
+	status, info := errorStatus(err, st.srv.unavail)
 	if status >= StatusInternal {
-		srv.log.Error("handler failed", "event", st.event, "conn", st.conn.id, "err", err)
+		st.srv.log.Error("handler failed", "event", st.event, "conn", st.conn.ID(), "err", err)
 	}
 	return st.Reply(status, info, nil)
 }
@@ -81,15 +81,15 @@ func (st *Stream) Fail(err error) error {
 // Close ends the stream.
 func (st *Stream) Close() {
 	st.cancel()
-	c := st.conn
-	c.mu.Lock()
-	if c.hooks != nil {
-		for p := &c.hooks.streams; *p != nil; p = &(*p).next {
+	st.conn.Edit(func(ss *session, _ bool) {
+		if ss.hooks == nil {
+			return
+		}
+		for p := &ss.hooks.streams; *p != nil; p = &(*p).next {
 			if *p == st {
 				*p = st.next
 				break
 			}
 		}
-	}
-	c.mu.Unlock()
+	})
 }

@@ -5,11 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"msgo/library/cache"
 )
 
 // Bus channels: one per node, one for every node.
@@ -17,30 +16,33 @@ func nodeChannel(node string) string { return "bus:" + node }
 
 const broadcastChannel = "bus:all"
 
+// Op is what an envelope asks of the node it reaches.
+type Op byte
+
 // Envelope kinds.
 const (
-	opUser       byte = iota + 1 // target: user key, or "*:" + id for every type
-	opGroup                      // target: group name
-	opAll                        // target: a user id to leave out, or ""
-	opConn                       // target: connection id
-	opDisconnect                 // target like opUser; code in the frame field
-	opReply                      // delivered count for request seq
+	OpUser       Op = iota + 1 // target: user key, or "*:" + id for every type
+	OpGroup                    // target: group name
+	OpAll                      // target: a user id to leave out, or ""
+	OpConn                     // target: connection id
+	OpDisconnect               // target like OpUser; close code in count
+	opReply                    // delivered count for request seq
 )
 
 // envelope is one bus message: a frame encoded once on the sending node and
 // carried to each target node once, never once per connection.
 type envelope struct {
-	op     byte
+	op     Op
 	from   string
 	seq    uint64 // non-zero: the sender waits for an opReply with the count
 	target string
-	count  uint64 // opReply: connections reached; opDisconnect: close code
+	count  uint64 // opReply: connections reached; OpDisconnect: close code
 	frame  []byte
 }
 
 func (e *envelope) marshal() []byte {
 	b := make([]byte, 0, 32+len(e.from)+len(e.target)+len(e.frame))
-	b = append(b, e.op)
+	b = append(b, byte(e.op))
 	b = binary.AppendUvarint(b, uint64(len(e.from)))
 	b = append(b, e.from...)
 	b = binary.AppendUvarint(b, e.seq)
@@ -50,13 +52,13 @@ func (e *envelope) marshal() []byte {
 	return append(b, e.frame...)
 }
 
-var errEnvelope = errors.New("framework: malformed bus envelope")
+var errEnvelope = errors.New("cluster: malformed bus envelope")
 
 func (e *envelope) unmarshal(b []byte) error {
 	if len(b) < 1 {
 		return errEnvelope
 	}
-	e.op, b = b[0], b[1:]
+	e.op, b = Op(b[0]), b[1:]
 	str := func() (string, bool) {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < n {
@@ -92,32 +94,41 @@ func (e *envelope) unmarshal(b []byte) error {
 	return nil
 }
 
-// bus carries pushes between nodes over the store's publish/subscribe.
-type bus struct {
-	app     *App
-	store   cache.Store
+// Deliver writes frame to this node's targets of one envelope and returns
+// how many connections it reached; code is OpDisconnect's close code.
+type Deliver func(op Op, target string, frame []byte, code uint64) int
+
+// Bus carries pushes between nodes over a Broker: each node subscribes to
+// its own channel and to the broadcast channel.
+type Bus struct {
+	broker  Broker
 	node    string
+	deliver Deliver
+	log     *slog.Logger
+	onError func()
 	seq     atomic.Uint64
 	mu      sync.Mutex
 	waiting map[uint64]chan uint64
 }
 
-func newBus(app *App, store cache.Store, node string) *bus {
-	return &bus{app: app, store: store, node: node, waiting: make(map[uint64]chan uint64)}
+// NewBus returns node's bus; deliver serves what other nodes send, onError
+// counts a failed publish or subscribe.
+func NewBus(broker Broker, node string, deliver Deliver, log *slog.Logger, onError func()) *Bus {
+	return &Bus{broker: broker, node: node, deliver: deliver, log: log, onError: onError, waiting: make(map[uint64]chan uint64)}
 }
 
-// run receives envelopes for this node until ctx ends. A store that is down
+// Run receives envelopes for this node until ctx ends. A store that is down
 // at start (or drops the subscription) is retried with backoff; once
 // subscribed, the subscription reconnects by itself. ready is closed at the
 // first successful subscription.
-func (b *bus) run(ctx context.Context, ready chan<- struct{}) {
+func (b *Bus) Run(ctx context.Context, ready chan<- struct{}) {
 	backoff := 100 * time.Millisecond
 	once := sync.OnceFunc(func() { close(ready) })
 	for ctx.Err() == nil {
-		sub, err := b.store.Subscribe(ctx, nodeChannel(b.node), broadcastChannel)
+		sub, err := b.broker.Subscribe(ctx, nodeChannel(b.node), broadcastChannel)
 		if err != nil {
-			b.app.srv.metrics.busError()
-			b.app.srv.log.Warn("bus subscribe failed; retrying", "err", err, "in", backoff)
+			b.onError()
+			b.log.Warn("bus subscribe failed; retrying", "err", err, "in", backoff)
 			select {
 			case <-ctx.Done():
 				return
@@ -133,18 +144,18 @@ func (b *bus) run(ctx context.Context, ready chan<- struct{}) {
 	}
 }
 
-func (b *bus) consume(ctx context.Context, sub cache.Subscription) {
+func (b *Bus) consume(ctx context.Context, sub Subscription) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case m, ok := <-sub.Messages():
+		case p, ok := <-sub.Payloads():
 			if !ok {
 				return
 			}
 			var e envelope
-			if err := e.unmarshal(m.Payload); err != nil {
-				b.app.srv.log.Warn("dropped bus message", "err", err)
+			if err := e.unmarshal(p); err != nil {
+				b.log.Warn("dropped bus message", "err", err)
 				continue
 			}
 			b.receive(ctx, &e)
@@ -152,7 +163,7 @@ func (b *bus) consume(ctx context.Context, sub cache.Subscription) {
 	}
 }
 
-func (b *bus) receive(ctx context.Context, e *envelope) {
+func (b *Bus) receive(ctx context.Context, e *envelope) {
 	if e.op == opReply {
 		b.mu.Lock()
 		ch := b.waiting[e.seq]
@@ -168,19 +179,21 @@ func (b *bus) receive(ctx context.Context, e *envelope) {
 	if e.from == b.node {
 		return // our own broadcast: local targets were served directly
 	}
-	n := b.app.deliverLocal(e.op, e.target, e.frame, e.count)
+	n := b.deliver(e.op, e.target, e.frame, e.count)
 	if e.seq != 0 {
 		r := envelope{op: opReply, from: b.node, seq: e.seq, count: uint64(n)}
-		if err := b.store.Publish(ctx, nodeChannel(e.from), r.marshal()); err != nil {
-			b.app.srv.metrics.busError()
+		if err := b.broker.Publish(ctx, nodeChannel(e.from), r.marshal()); err != nil {
+			b.onError()
 		}
 	}
 }
 
-// send publishes e to nodes (or to every node when all is set), and when wait
-// is set, collects their delivered counts until each answered or ctx ends.
-// expect is how many replies to wait for.
-func (b *bus) send(ctx context.Context, e envelope, nodes []string, all bool, expect int, wait bool) (int, error) {
+// Send publishes a frame for op's target to nodes (to every node when op is
+// OpAll), and with wait collects their delivered counts until each answered
+// (a second at most) or ctx ends. code is OpDisconnect's close code.
+func (b *Bus) Send(ctx context.Context, op Op, target string, code uint64, frame []byte, nodes []string, wait bool) (int, error) {
+	e := envelope{op: op, target: target, count: code, frame: frame}
+	all, expect := op == OpAll, len(nodes)
 	var ch chan uint64
 	if wait && expect > 0 {
 		e.seq = b.seq.Add(1)
@@ -198,20 +211,20 @@ func (b *bus) send(ctx context.Context, e envelope, nodes []string, all bool, ex
 	payload := e.marshal()
 	var errs []error
 	if all {
-		if err := b.store.Publish(ctx, broadcastChannel, payload); err != nil {
+		if err := b.broker.Publish(ctx, broadcastChannel, payload); err != nil {
 			errs = append(errs, err)
 		}
 	} else {
 		for _, n := range nodes {
-			if err := b.store.Publish(ctx, nodeChannel(n), payload); err != nil {
+			if err := b.broker.Publish(ctx, nodeChannel(n), payload); err != nil {
 				errs = append(errs, fmt.Errorf("node %s: %w", n, err))
 			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		b.app.srv.metrics.busError()
-		b.app.srv.log.Warn("cross-node send failed", "err", err)
-		return 0, fmt.Errorf("framework: bus publish: %w", err)
+		b.onError()
+		b.log.Warn("cross-node send failed", "err", err)
+		return 0, fmt.Errorf("cluster: bus publish: %w", err)
 	}
 	if ch == nil {
 		return 0, nil
@@ -230,4 +243,41 @@ func (b *bus) send(ctx context.Context, e envelope, nodes []string, all bool, ex
 		}
 	}
 	return total, nil
+}
+
+// Sync returns once every push that other nodes published to this node
+// before the call has been delivered here.
+//
+// A push is written to local connections at once and reaches other nodes'
+// connections through the bus, so two nodes pushing to one group in turn can
+// reach a third node's connections in turn, yet reach each other's own
+// connections out of turn: node B's local write can overtake node A's earlier
+// push still queued in B's subscription. A caller that needs one order for
+// pushes made on several nodes takes turns through the store and calls Sync
+// at the start of its turn, before its own local writes.
+//
+// Sync publishes a marker to this node's own channel and waits for it to come
+// back: the broker delivers a channel's messages in publish order, and the
+// bus handles them one at a time. It fails when the broker is unavailable or
+// ctx ends first.
+func (b *Bus) Sync(ctx context.Context) error {
+	e := envelope{op: opReply, from: b.node, seq: b.seq.Add(1)}
+	back := make(chan uint64, 1)
+	b.mu.Lock()
+	b.waiting[e.seq] = back
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.waiting, e.seq)
+		b.mu.Unlock()
+	}()
+	if err := b.broker.Publish(ctx, nodeChannel(b.node), e.marshal()); err != nil {
+		return fmt.Errorf("cluster: sync: %w", err)
+	}
+	select {
+	case <-back:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cluster: sync: %w", ctx.Err())
+	}
 }

@@ -4,130 +4,83 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 const hubShards = 64
 
-// hub is this node's index of its own connections: by id, by user and by
+// Hub is this node's index of its own members (connections) by user and by
 // group. It is sharded so that connects, joins and pushes on different keys
-// do not contend; locks are never held while calling out.
-type hub struct {
-	seed   maphash.Seed
-	shards [hubShards]hubShard
-	count  atomic.Int64
+// do not contend; locks are never held while calling out. M is the member
+// type (a connection pointer); the Hub learns a member's user from the key
+// function given to NewHub.
+type Hub[M comparable] struct {
+	seed    maphash.Seed
+	userKey func(M) string
+	shards  [hubShards]hubShard[M]
 }
 
-type hubShard struct {
-	mu    sync.RWMutex
-	conns map[ConnID]*conn
-	// users holds each user's first connection and more the others, if
-	// any: most users have one device, and a map entry per user of a
-	// pointer instead of a slice (and its array) saves some 40 bytes each.
-	users  map[string]*conn
-	more   map[string][]*conn
-	groups map[string]*group
+type hubShard[M comparable] struct {
+	mu sync.RWMutex
+	// users holds each user's first member and more the others, if any:
+	// most users have one device, and a map entry per user of a pointer
+	// instead of a slice (and its array) saves some 40 bytes each.
+	users  map[string]M
+	more   map[string][]M
+	groups map[string]*group[M]
 }
 
 // group is one group's local members. members is dense so a push walks a
 // slice. Once the group is large, index gives O(1) removal and users counts
-// connections per user, so the store learns only a user's first join and
-// last leave on this node; a small group has neither map (some 60 bytes per
+// members per user, so the store learns only a user's first join and last
+// leave on this node; a small group has neither map (some 60 bytes per
 // member) and searches members instead, which is as fast at that size.
-type group struct {
-	members []*conn
-	index   map[*conn]int  // nil below groupIndexMin members
-	users   map[string]int // user key -> connections; nil with index
+type group[M comparable] struct {
+	members []M
+	index   map[M]int      // nil below groupIndexMin members
+	users   map[string]int // user key -> members; nil with index
 }
 
 // A group gets its maps at groupIndexMin members and drops them below half
 // that, so a group near the bound does not rebuild them at every join.
 const groupIndexMin = 256
 
-// find returns c's position in members, or -1.
-func (gr *group) find(c *conn) int {
+// find returns m's position in members, or -1.
+func (gr *group[M]) find(m M) int {
 	if gr.index == nil {
-		return slices.Index(gr.members, c)
+		return slices.Index(gr.members, m)
 	}
-	if i, ok := gr.index[c]; ok {
+	if i, ok := gr.index[m]; ok {
 		return i
 	}
 	return -1
 }
 
-// hasUser reports whether a member is a connection of user.
-func (gr *group) hasUser(user string) bool {
+// hasUser reports whether a member is one of user's.
+func (gr *group[M]) hasUser(user string, userKey func(M) string) bool {
 	if gr.users != nil {
 		return gr.users[user] > 0
 	}
-	return slices.ContainsFunc(gr.members, func(m *conn) bool { return m.ident.key == user })
+	return slices.ContainsFunc(gr.members, func(m M) bool { return userKey(m) == user })
 }
 
-func newHub() *hub {
-	h := &hub{seed: maphash.MakeSeed()}
+// NewHub returns an empty hub; userKey names a member's user.
+func NewHub[M comparable](userKey func(M) string) *Hub[M] {
+	h := &Hub[M]{seed: maphash.MakeSeed(), userKey: userKey}
 	for i := range h.shards {
-		h.shards[i] = hubShard{
-			conns:  make(map[ConnID]*conn),
-			users:  make(map[string]*conn),
-			more:   make(map[string][]*conn),
-			groups: make(map[string]*group),
+		h.shards[i] = hubShard[M]{
+			users:  make(map[string]M),
+			more:   make(map[string][]M),
+			groups: make(map[string]*group[M]),
 		}
 	}
 	return h
 }
 
-func (h *hub) byID(id ConnID) *hubShard { return &h.shards[uint64(id)%hubShards] }
-func (h *hub) byKey(k string) *hubShard { return &h.shards[maphash.String(h.seed, k)%hubShards] }
+func (h *Hub[M]) byKey(k string) *hubShard[M] { return &h.shards[maphash.String(h.seed, k)%hubShards] }
 
-func (h *hub) add(c *conn) {
-	sh := h.byID(c.id)
-	sh.mu.Lock()
-	sh.conns[c.id] = c
-	sh.mu.Unlock()
-	h.count.Add(1)
-}
-
-// remove forgets c and reports whether it was there.
-func (h *hub) remove(c *conn) bool {
-	sh := h.byID(c.id)
-	sh.mu.Lock()
-	_, ok := sh.conns[c.id]
-	delete(sh.conns, c.id)
-	sh.mu.Unlock()
-	if ok {
-		h.count.Add(-1)
-	}
-	return ok
-}
-
-func (h *hub) get(id ConnID) *conn {
-	sh := h.byID(id)
-	sh.mu.RLock()
-	c := sh.conns[id]
-	sh.mu.RUnlock()
-	return c
-}
-
-// each calls fn for every connection; fn runs without any hub lock held.
-func (h *hub) each(fn func(*conn)) {
-	var batch []*conn
-	for i := range h.shards {
-		sh := &h.shards[i]
-		sh.mu.RLock()
-		batch = batch[:0]
-		for _, c := range sh.conns {
-			batch = append(batch, c)
-		}
-		sh.mu.RUnlock()
-		for _, c := range batch {
-			fn(c)
-		}
-	}
-}
-
-// addUser indexes c under its user and reports whether it is the user's
-// first connection on this node.
-func (h *hub) addUser(key string, c *conn) bool {
+// AddUser indexes c under user key and reports whether it is the user's
+// first member on this node.
+func (h *Hub[M]) AddUser(key string, c M) bool {
 	sh := h.byKey(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -139,8 +92,9 @@ func (h *hub) addUser(key string, c *conn) bool {
 	return false
 }
 
-// removeUser reports whether c was the user's last connection on this node.
-func (h *hub) removeUser(key string, c *conn) bool {
+// RemoveUser forgets c under user key and reports whether it was the
+// user's last member on this node.
+func (h *Hub[M]) RemoveUser(key string, c M) bool {
 	sh := h.byKey(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -160,7 +114,8 @@ func (h *hub) removeUser(key string, c *conn) bool {
 	for i, x := range cs {
 		if x == c {
 			cs[i] = cs[len(cs)-1]
-			cs[len(cs)-1] = nil
+			var zero M
+			cs[len(cs)-1] = zero
 			cs = cs[:len(cs)-1]
 			break
 		}
@@ -173,8 +128,8 @@ func (h *hub) removeUser(key string, c *conn) bool {
 	return false
 }
 
-// userConns appends the user's connections on this node to dst.
-func (h *hub) userConns(dst []*conn, key string) []*conn {
+// UserMembers appends the user's members on this node to dst.
+func (h *Hub[M]) UserMembers(dst []M, key string) []M {
 	sh := h.byKey(key)
 	sh.mu.RLock()
 	if c, ok := sh.users[key]; ok {
@@ -185,8 +140,8 @@ func (h *hub) userConns(dst []*conn, key string) []*conn {
 	return dst
 }
 
-// users calls fn for every user key on this node.
-func (h *hub) users(fn func(key string, conns int)) {
+// Users calls fn for every user key on this node with its member count.
+func (h *Hub[M]) Users(fn func(key string, members int)) {
 	for i := range h.shards {
 		sh := &h.shards[i]
 		sh.mu.RLock()
@@ -197,41 +152,41 @@ func (h *hub) users(fn func(key string, conns int)) {
 	}
 }
 
-// join adds c to group g. It reports whether c was new to the group, whether
+// Join adds c to group g. It reports whether c was new to the group, whether
 // it is the group's first member on this node, and whether it is the first
-// connection of its user in the group on this node.
-func (h *hub) join(g string, c *conn) (added, firstMember, firstOfUser bool) {
+// member of its user in the group on this node.
+func (h *Hub[M]) Join(g string, c M) (added, firstMember, firstOfUser bool) {
 	sh := h.byKey(g)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	gr := sh.groups[g]
 	if gr == nil {
-		gr = &group{}
+		gr = &group[M]{}
 		sh.groups[g] = gr
 	}
 	if gr.find(c) >= 0 {
 		return false, false, false
 	}
-	user := c.ident.key
-	firstOfUser = !gr.hasUser(user)
+	user := h.userKey(c)
+	firstOfUser = !gr.hasUser(user, h.userKey)
 	gr.members = append(gr.members, c)
 	switch {
 	case gr.index != nil:
 		gr.index[c] = len(gr.members) - 1
 		gr.users[user]++
 	case len(gr.members) >= groupIndexMin:
-		gr.index = make(map[*conn]int, len(gr.members))
+		gr.index = make(map[M]int, len(gr.members))
 		gr.users = make(map[string]int)
 		for i, m := range gr.members {
 			gr.index[m] = i
-			gr.users[m.ident.key]++
+			gr.users[h.userKey(m)]++
 		}
 	}
 	return true, len(gr.members) == 1, firstOfUser
 }
 
-// leave removes c from group g, reporting like join in reverse.
-func (h *hub) leave(g string, c *conn) (removed, lastMember, lastOfUser bool) {
+// Leave removes c from group g, reporting like Join in reverse.
+func (h *Hub[M]) Leave(g string, c M) (removed, lastMember, lastOfUser bool) {
 	sh := h.byKey(g)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -245,9 +200,10 @@ func (h *hub) leave(g string, c *conn) (removed, lastMember, lastOfUser bool) {
 	}
 	last := len(gr.members) - 1
 	gr.members[i] = gr.members[last]
-	gr.members[last] = nil
+	var zero M
+	gr.members[last] = zero
 	gr.members = gr.members[:last]
-	user := c.ident.key
+	user := h.userKey(c)
 	switch {
 	case gr.index == nil:
 	case len(gr.members) < groupIndexMin/2:
@@ -261,7 +217,7 @@ func (h *hub) leave(g string, c *conn) (removed, lastMember, lastOfUser bool) {
 			delete(gr.users, user)
 		}
 	}
-	lastOfUser = !gr.hasUser(user)
+	lastOfUser = !gr.hasUser(user, h.userKey)
 	if len(gr.members) == 0 {
 		delete(sh.groups, g)
 		lastMember = true
@@ -269,9 +225,9 @@ func (h *hub) leave(g string, c *conn) (removed, lastMember, lastOfUser bool) {
 	return true, lastMember, lastOfUser
 }
 
-// groupConns appends the group's members on this node to dst: a copy taken
-// under the lock, so a push to thousands writes without holding it.
-func (h *hub) groupConns(dst []*conn, g string) []*conn {
+// GroupMembers appends the group's members on this node to dst: a copy
+// taken under the lock, so a push to thousands writes without holding it.
+func (h *Hub[M]) GroupMembers(dst []M, g string) []M {
 	sh := h.byKey(g)
 	sh.mu.RLock()
 	if gr := sh.groups[g]; gr != nil {
@@ -281,30 +237,28 @@ func (h *hub) groupConns(dst []*conn, g string) []*conn {
 	return dst
 }
 
-type groupUsers struct {
-	name  string
-	users []string
+// GroupUsers is a group and the users of its members on this node.
+type GroupUsers struct {
+	Name  string
+	Users []string
 }
 
-// groupSnapshot lists every group with members on this node and its users.
-func (h *hub) groupSnapshot() []groupUsers {
-	var out []groupUsers
+// Groups lists every group with members on this node and its users.
+func (h *Hub[M]) Groups() []GroupUsers {
+	var out []GroupUsers
 	for i := range h.shards {
 		sh := &h.shards[i]
 		sh.mu.RLock()
 		for name, gr := range sh.groups {
-			g := groupUsers{name: name}
+			g := GroupUsers{Name: name}
 			for _, m := range gr.members {
-				g.users = append(g.users, m.ident.key)
+				g.Users = append(g.Users, h.userKey(m))
 			}
-			slices.Sort(g.users)
-			g.users = slices.Compact(g.users)
+			slices.Sort(g.Users)
+			g.Users = slices.Compact(g.Users)
 			out = append(out, g)
 		}
 		sh.mu.RUnlock()
 	}
 	return out
 }
-
-// conns lists are borrowed from a pool for pushes.
-var connLists = sync.Pool{New: func() any { s := make([]*conn, 0, 64); return &s }}

@@ -3,21 +3,11 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"strconv"
+	"errors"
+	"slices"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"msgo/library/cache"
-)
-
-// Liveness: a node refreshes its key every heartbeat; a node whose key has
-// expired is dead, and any live node purges what it left in the store.
-const (
-	heartbeat = 2 * time.Second
-	aliveTTL  = 6 * time.Second
-	nickTTL   = 24 * time.Hour
-	storeOp   = 2 * time.Second // bound on one background store operation
 )
 
 // Store keys. A node owns every key that names it and can rebuild them from
@@ -35,40 +25,12 @@ func groupUsersKey(g, node string) string {
 }
 func nickKey(user string) string { return "nick:" + user }
 
-// Addr addresses a connection cluster-wide: node id and connection id.
-type Addr struct {
-	Node string
-	ID   ConnID
-}
-
-func (a Addr) String() string { return a.Node + ":" + strconv.FormatUint(uint64(a.ID), 10) }
-
-// ParseAddr reads an Addr from its String form.
-func ParseAddr(s string) (Addr, bool) {
-	i := strings.LastIndexByte(s, ':')
-	if i <= 0 {
-		return Addr{}, false
-	}
-	id, err := strconv.ParseUint(s[i+1:], 10, 64)
-	if err != nil {
-		return Addr{}, false
-	}
-	return Addr{Node: s[:i], ID: ConnID(id)}, true
-}
-
-// nodeInfo is what a node publishes in its liveness key.
-type nodeInfo struct {
-	Conns   int   `json:"conns"`
-	Started int64 `json:"started"`
-}
-
-// cluster keeps this node's part of the shared store true: liveness, presence
-// and groups, re-asserted from local state whenever the store lost them.
-type cluster struct {
-	app   *App
+// Store keeps one node's part of the cluster in a cache.Store (memory for
+// one node, Redis for many): presence, groups, close keys and, through the
+// store's publish/subscribe, the bus.
+type Store struct {
 	store cache.Store
 	node  string
-	dirty atomic.Bool // a write failed: rebuild this node's keys at the next beat
 
 	// Built once, not per connect or join: self is node as the members of
 	// one SAdd or SRem, and the rest are this node's keys.
@@ -76,227 +38,316 @@ type cluster struct {
 	usersKey, groupsKey, ckKey string
 }
 
-func newCluster(a *App, store cache.Store, node string) *cluster {
-	return &cluster{
-		app: a, store: store, node: node,
+var (
+	_ Presence  = (*Store)(nil)
+	_ Groups    = (*Store)(nil)
+	_ CloseKeys = (*Store)(nil)
+	_ Broker    = (*Store)(nil)
+)
+
+// NewStore returns node's view of the cluster kept in store.
+func NewStore(store cache.Store, node string) *Store {
+	return &Store{
+		store: store, node: node,
 		self:     []string{node},
 		usersKey: nodeUsersKey(node), groupsKey: nodeGroupsKey(node), ckKey: nodeCKKey(node),
 	}
 }
 
-// failed records a store error from a background write.
-func (cl *cluster) failed(op string, err error) {
-	if err == nil {
-		return
-	}
-	cl.dirty.Store(true)
-	cl.app.srv.metrics.storeError()
-	cl.app.srv.log.Warn("store write failed; will re-assert", "op", op, "err", err)
-}
-
-func (cl *cluster) run(ctx context.Context) {
-	t := time.NewTicker(heartbeat)
-	defer t.Stop()
-	first := true
-	for {
-		cl.beat(ctx, first)
-		first = false
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// beat refreshes liveness, rebuilds this node's keys if the store lost them
-// (a Redis restarted empty) or a write failed, and purges dead nodes.
-func (cl *cluster) beat(ctx context.Context, first bool) {
-	ctx, cancel := context.WithTimeout(ctx, storeOp)
-	defer cancel()
-	info, _ := json.Marshal(nodeInfo{Conns: cl.app.srv.Connections(), Started: cl.app.srv.started.Unix()})
-	if err := cl.store.Set(ctx, aliveKey(cl.node), string(info), aliveTTL); err != nil {
-		cl.failed("heartbeat", err)
-		return
-	}
-	added, err := cl.store.SAdd(ctx, nodesKey(), cl.node)
-	if err != nil {
-		cl.failed("heartbeat", err)
-		return
-	}
-	if (added == 1 && !first) || cl.dirty.Load() {
-		cl.dirty.Store(false)
-		if err := cl.reassert(ctx); err != nil {
-			cl.failed("reassert", err)
-			return
-		}
-		cl.app.srv.log.Info("re-asserted this node's presence, groups and close keys in the store")
-	}
-	cl.purgeDead(ctx)
-}
-
-// reassert writes every key this node owns from its local connections.
-func (cl *cluster) reassert(ctx context.Context) error {
-	s := cl.store
-	h := cl.app.srv.hub
-	var users []string
-	h.users(func(k string, _ int) { users = append(users, k) })
-	for _, u := range users {
-		if _, err := s.SAdd(ctx, userNodesKey(u), cl.node); err != nil {
-			return err
-		}
-	}
-	if len(users) > 0 {
-		if _, err := s.SAdd(ctx, nodeUsersKey(cl.node), users...); err != nil {
-			return err
-		}
-	}
-	for _, g := range h.groupSnapshot() {
-		if err := cl.groupAdded(ctx, g.name, g.users); err != nil {
-			return err
-		}
-	}
-	var keys []struct{ key, member string }
-	h.each(func(c *conn) {
-		c.mu.Lock()
-		if c.hooks != nil && c.state == stateOpen {
-			for k := range c.hooks.list.names(hookCloseKey) {
-				keys = append(keys, struct{ key, member string }{k, Addr{cl.node, c.id}.String()})
-			}
-		}
-		c.mu.Unlock()
-	})
-	for _, k := range keys {
-		if err := cl.closeKeyAdded(ctx, k.key, k.member); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (cl *cluster) groupAdded(ctx context.Context, g string, users []string) error {
-	s := cl.store
-	if _, err := s.SAdd(ctx, groupNodesKey(g), cl.self...); err != nil {
+// UserOnline implements Presence.
+func (s *Store) UserOnline(ctx context.Context, user string) error {
+	if _, err := s.store.SAdd(ctx, userNodesKey(user), s.self...); err != nil {
 		return err
 	}
-	if _, err := s.SAdd(ctx, cl.groupsKey, g); err != nil {
-		return err
-	}
-	if len(users) > 0 {
-		if _, err := s.SAdd(ctx, groupUsersKey(g, cl.node), users...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (cl *cluster) closeKeyAdded(ctx context.Context, key, member string) error {
-	if _, err := cl.store.SAdd(ctx, key, member); err != nil {
-		return err
-	}
-	_, err := cl.store.SAdd(ctx, cl.ckKey, key)
+	_, err := s.store.SAdd(ctx, s.usersKey, user)
 	return err
 }
 
-// liveNodes returns the nodes whose liveness key exists, this one included.
-func (cl *cluster) liveNodes(ctx context.Context) ([]string, []nodeInfo, error) {
-	nodes, err := cl.store.SMembers(ctx, nodesKey())
+// UserOffline implements Presence.
+func (s *Store) UserOffline(ctx context.Context, user string) error {
+	if _, err := s.store.SRem(ctx, userNodesKey(user), s.self...); err != nil {
+		return err
+	}
+	_, err := s.store.SRem(ctx, s.usersKey, user)
+	return err
+}
+
+// UserNodes implements Presence.
+func (s *Store) UserNodes(ctx context.Context, users ...string) ([]string, error) {
+	if len(users) == 1 {
+		return s.store.SMembers(ctx, userNodesKey(users[0]))
+	}
+	keys := make([]string, len(users))
+	for i, u := range users {
+		keys[i] = userNodesKey(u)
+	}
+	return s.store.SUnion(ctx, keys...)
+}
+
+func usersKeys(nodes []string) []string {
+	keys := make([]string, len(nodes))
+	for i, n := range nodes {
+		keys[i] = nodeUsersKey(n)
+	}
+	return keys
+}
+
+// OnlineUsers implements Presence.
+func (s *Store) OnlineUsers(ctx context.Context, nodes []string) ([]string, error) {
+	return s.store.SUnion(ctx, usersKeys(nodes)...)
+}
+
+// CountOnlineUsers implements Presence.
+func (s *Store) CountOnlineUsers(ctx context.Context, nodes []string) (int, error) {
+	n, err := s.store.SUnionCard(ctx, usersKeys(nodes)...)
+	return int(n), err
+}
+
+// Heartbeat implements Presence.
+func (s *Store) Heartbeat(ctx context.Context, info NodeInfo) (bool, error) {
+	b, _ := json.Marshal(info)
+	if err := s.store.Set(ctx, aliveKey(s.node), string(b), aliveTTL); err != nil {
+		return false, err
+	}
+	added, err := s.store.SAdd(ctx, nodesKey(), s.node)
+	return added == 1, err
+}
+
+// LiveNodes implements Presence.
+func (s *Store) LiveNodes(ctx context.Context) ([]NodeInfo, error) {
+	nodes, err := s.store.SMembers(ctx, nodesKey())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	keys := make([]string, len(nodes))
 	for i, n := range nodes {
 		keys[i] = aliveKey(n)
 	}
-	vals, err := cl.store.MGet(ctx, keys...)
+	vals, err := s.store.MGet(ctx, keys...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var live []string
-	var infos []nodeInfo
+	var live []NodeInfo
 	for i, v := range vals {
-		if v.OK || nodes[i] == cl.node {
-			var ni nodeInfo
+		if v.OK || nodes[i] == s.node {
+			var ni NodeInfo
 			json.Unmarshal([]byte(v.Value), &ni)
-			if nodes[i] == cl.node {
-				ni.Conns = cl.app.srv.Connections()
-			}
-			live = append(live, nodes[i])
-			infos = append(infos, ni)
+			ni.ID = nodes[i]
+			live = append(live, ni)
 		}
 	}
-	return live, infos, nil
+	return live, nil
 }
 
-// purgeDead removes every trace of nodes whose liveness key expired. Several
-// live nodes may purge the same dead node at once; every step is idempotent.
-func (cl *cluster) purgeDead(ctx context.Context) {
-	nodes, err := cl.store.SMembers(ctx, nodesKey())
+// Reassert implements Presence.
+func (s *Store) Reassert(ctx context.Context, l Local) error {
+	for _, u := range l.Users {
+		if _, err := s.store.SAdd(ctx, userNodesKey(u), s.node); err != nil {
+			return err
+		}
+	}
+	if len(l.Users) > 0 {
+		if _, err := s.store.SAdd(ctx, s.usersKey, l.Users...); err != nil {
+			return err
+		}
+	}
+	for _, g := range l.Groups {
+		if err := s.GroupJoined(ctx, g.Name, g.Users); err != nil {
+			return err
+		}
+	}
+	for _, k := range l.CloseKeys {
+		if err := s.AddCloseKey(ctx, k.Key, k.Member); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PurgeDead implements Presence. Several live nodes may purge the same dead
+// node at once; every step is idempotent.
+func (s *Store) PurgeDead(ctx context.Context, done func(node string, err error)) {
+	nodes, err := s.store.SMembers(ctx, nodesKey())
 	if err != nil {
 		return
 	}
 	for _, n := range nodes {
-		if n == cl.node {
+		if n == s.node {
 			continue
 		}
-		if _, ok, err := cl.store.Get(ctx, aliveKey(n)); err != nil || ok {
+		if _, ok, err := s.store.Get(ctx, aliveKey(n)); err != nil || ok {
 			continue
 		}
-		if err := cl.purge(ctx, n); err != nil {
-			cl.failed("purge "+n, err)
-			continue
-		}
-		cl.app.srv.log.Info("purged dead node", "node", n)
+		done(n, s.purge(ctx, n))
 	}
 }
 
-func (cl *cluster) purge(ctx context.Context, n string) error {
-	s := cl.store
-	users, err := s.SMembers(ctx, nodeUsersKey(n))
+// Leave implements Presence.
+func (s *Store) Leave(ctx context.Context) error {
+	return errors.Join(s.purge(ctx, s.node), s.store.Del(ctx, aliveKey(s.node)))
+}
+
+func (s *Store) purge(ctx context.Context, n string) error {
+	st := s.store
+	users, err := st.SMembers(ctx, nodeUsersKey(n))
 	if err != nil {
 		return err
 	}
 	for _, u := range users {
-		if _, err := s.SRem(ctx, userNodesKey(u), n); err != nil {
+		if _, err := st.SRem(ctx, userNodesKey(u), n); err != nil {
 			return err
 		}
 	}
-	groups, err := s.SMembers(ctx, nodeGroupsKey(n))
+	groups, err := st.SMembers(ctx, nodeGroupsKey(n))
 	if err != nil {
 		return err
 	}
 	for _, g := range groups {
-		if _, err := s.SRem(ctx, groupNodesKey(g), n); err != nil {
+		if _, err := st.SRem(ctx, groupNodesKey(g), n); err != nil {
 			return err
 		}
-		if err := s.Del(ctx, groupUsersKey(g, n)); err != nil {
+		if err := st.Del(ctx, groupUsersKey(g, n)); err != nil {
 			return err
 		}
 	}
-	cks, err := s.SMembers(ctx, nodeCKKey(n))
+	cks, err := st.SMembers(ctx, nodeCKKey(n))
 	if err != nil {
 		return err
 	}
 	for _, k := range cks {
-		members, err := s.SMembers(ctx, k)
+		members, err := st.SMembers(ctx, k)
 		if err != nil {
 			return err
 		}
 		var gone []string
 		for _, m := range members {
-			if a, ok := ParseAddr(m); ok && a.Node == n {
+			if i := strings.LastIndexByte(m, ':'); i > 0 && m[:i] == n {
 				gone = append(gone, m)
 			}
 		}
 		if len(gone) > 0 {
-			if _, err := s.SRem(ctx, k, gone...); err != nil {
+			if _, err := st.SRem(ctx, k, gone...); err != nil {
 				return err
 			}
 		}
 	}
-	if err := s.Del(ctx, nodeUsersKey(n), nodeGroupsKey(n), nodeCKKey(n)); err != nil {
+	if err := st.Del(ctx, nodeUsersKey(n), nodeGroupsKey(n), nodeCKKey(n)); err != nil {
 		return err
 	}
-	_, err = s.SRem(ctx, nodesKey(), n)
+	_, err = st.SRem(ctx, nodesKey(), n)
 	return err
+}
+
+// GroupJoined implements Groups.
+func (s *Store) GroupJoined(ctx context.Context, g string, users []string) error {
+	if _, err := s.store.SAdd(ctx, groupNodesKey(g), s.self...); err != nil {
+		return err
+	}
+	if _, err := s.store.SAdd(ctx, s.groupsKey, g); err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		if _, err := s.store.SAdd(ctx, groupUsersKey(g, s.node), users...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GroupLeft implements Groups.
+func (s *Store) GroupLeft(ctx context.Context, g, user string, last bool) error {
+	if user != "" {
+		if _, err := s.store.SRem(ctx, groupUsersKey(g, s.node), user); err != nil {
+			return err
+		}
+	}
+	if !last {
+		return nil
+	}
+	if _, err := s.store.SRem(ctx, groupNodesKey(g), s.self...); err != nil {
+		return err
+	}
+	_, err := s.store.SRem(ctx, s.groupsKey, g)
+	return err
+}
+
+// GroupNodes implements Groups.
+func (s *Store) GroupNodes(ctx context.Context, g string) ([]string, error) {
+	return s.store.SMembers(ctx, groupNodesKey(g))
+}
+
+func (s *Store) groupUserKeys(ctx context.Context, g string) ([]string, error) {
+	nodes, err := s.store.SMembers(ctx, groupNodesKey(g))
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(nodes))
+	for i, n := range nodes {
+		keys[i] = groupUsersKey(g, n)
+	}
+	return keys, nil
+}
+
+// CountGroupUsers implements Groups.
+func (s *Store) CountGroupUsers(ctx context.Context, g string) (int, error) {
+	keys, err := s.groupUserKeys(ctx, g)
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	n, err := s.store.SUnionCard(ctx, keys...)
+	return int(n), err
+}
+
+// GroupUsers implements Groups.
+func (s *Store) GroupUsers(ctx context.Context, g string, limit int) ([]User, error) {
+	keys, err := s.groupUserKeys(ctx, g)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	users, err := s.store.SUnion(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(users)
+	if limit > 0 && len(users) > limit {
+		users = users[:limit]
+	}
+	nk := make([]string, len(users))
+	for i, u := range users {
+		nk[i] = nickKey(u)
+	}
+	nicks, err := s.store.MGet(ctx, nk...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]User, len(users))
+	for i, u := range users {
+		out[i] = User{Key: u, Nickname: nicks[i].Value}
+	}
+	return out, nil
+}
+
+// SetNickname implements Groups.
+func (s *Store) SetNickname(ctx context.Context, user, nickname string) error {
+	return s.store.Set(ctx, nickKey(user), nickname, nickTTL)
+}
+
+// AddCloseKey implements CloseKeys.
+func (s *Store) AddCloseKey(ctx context.Context, key, member string) error {
+	if _, err := s.store.SAdd(ctx, key, member); err != nil {
+		return err
+	}
+	_, err := s.store.SAdd(ctx, s.ckKey, key)
+	return err
+}
+
+// RemoveCloseKey implements CloseKeys.
+func (s *Store) RemoveCloseKey(ctx context.Context, key, member string) error {
+	_, err := s.store.SRem(ctx, key, member)
+	return err
+}
+
+// CloseKeyMembers implements CloseKeys.
+func (s *Store) CloseKeyMembers(ctx context.Context, key string) ([]string, error) {
+	return s.store.SMembers(ctx, key)
 }

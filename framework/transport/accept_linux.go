@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/mailru/easygo/netpoll"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,7 +31,7 @@ type listener struct {
 }
 
 // acceptor owns the listeners and the connections still handshaking.
-type acceptor struct {
+type acceptor[S any] struct {
 	mu        sync.Mutex
 	stopped   bool
 	listeners []*listener
@@ -40,25 +39,25 @@ type acceptor struct {
 	spare     int           // an fd kept for shedding a connection at EMFILE
 
 	shakeMu sync.Mutex
-	shaking map[*conn]struct{}
+	shaking map[*Conn[S]]struct{}
 }
 
 // Serve accepts connections on ln until StopAccepting or Stop; it returns
 // nil then. The server accepts on its own duplicate of ln's socket, so the
 // caller may close ln at any time; accepting goes on until Stop.
-func (s *Server) Serve(ln net.Listener) error {
+func (s *Server[S]) Serve(ln net.Listener) error {
 	sc, ok := ln.(syscall.Conn)
 	if !ok {
-		return errors.New("framework: listener has no file descriptor")
+		return errors.New("transport: listener has no file descriptor")
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return fmt.Errorf("framework: listener: %w", err)
+		return fmt.Errorf("transport: listener: %w", err)
 	}
 	fd := -1
 	var dupErr error
 	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || dupErr != nil {
-		return fmt.Errorf("framework: duplicate listener fd: %w", errors.Join(err, dupErr))
+		return fmt.Errorf("transport: duplicate listener fd: %w", errors.Join(err, dupErr))
 	}
 	l := &listener{fd: fd}
 	a := &s.acceptor
@@ -69,14 +68,10 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	a.listeners = append(a.listeners, l)
-	err = s.poller.ep.Add(fd, netpoll.EPOLLIN, func(ev netpoll.EpollEvent) {
-		if ev != epollClosed {
-			s.accept(l)
-		}
-	})
+	err = s.poller.addListener(fd, func() { s.accept(l) })
 	a.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("framework: poll listener: %w", err)
+		return fmt.Errorf("transport: poll listener: %w", err)
 	}
 	<-a.done
 	return nil
@@ -85,7 +80,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // StopAccepting stops every Serve: no connection is accepted after it
 // returns, and the listeners' duplicates are closed. Connections already
 // accepted finish their handshake. Stop calls it.
-func (s *Server) StopAccepting() {
+func (s *Server[S]) StopAccepting() {
 	a := &s.acceptor
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -102,7 +97,7 @@ func (s *Server) StopAccepting() {
 }
 
 // accept takes pending connections from l; it runs on the poller goroutine.
-func (s *Server) accept(l *listener) {
+func (s *Server[S]) accept(l *listener) {
 	a := &s.acceptor
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -131,7 +126,7 @@ func (s *Server) accept(l *listener) {
 		}
 		// Replies are small and written whole: Nagle would only add latency.
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		c := &conn{
+		c := &Conn[S]{
 			id:       ConnID(s.nextID.Add(1)),
 			fd:       int32(fd),
 			srv:      s,
@@ -143,7 +138,7 @@ func (s *Server) accept(l *listener) {
 		a.shakeMu.Lock()
 		a.shaking[c] = struct{}{}
 		a.shakeMu.Unlock()
-		if err := s.poller.add(c); err != nil {
+		if err := s.poller.add(fd, c.onEvent); err != nil {
 			s.log.Warn("poll accepted socket", "err", err)
 			s.forget(c)
 			unix.Close(fd)
@@ -151,10 +146,19 @@ func (s *Server) accept(l *listener) {
 	}
 }
 
+// spareFD opens the fd kept for shedding; -1 if it cannot.
+func spareFD() int {
+	fd, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return fd
+}
+
 // shed is the answer to running out of fds while connections wait: the
 // spare fd is given up to accept one and close it, so clients are refused
 // at once instead of the listener firing in a loop.
-func (s *Server) shed(l *listener) {
+func (s *Server[S]) shed(l *listener) {
 	a := &s.acceptor
 	s.log.Warn("out of file descriptors: refusing connections")
 	if a.spare > 0 {
@@ -163,7 +167,7 @@ func (s *Server) shed(l *listener) {
 			unix.Close(fd)
 		}
 	}
-	a.spare, _ = unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	a.spare = spareFD()
 }
 
 func sockaddrIP(sa unix.Sockaddr) netip.Addr {
@@ -178,14 +182,14 @@ func sockaddrIP(sa unix.Sockaddr) netip.Addr {
 
 // handshaking returns how many accepted connections have not finished their
 // handshake.
-func (s *Server) handshaking() int {
+func (s *Server[S]) handshaking() int {
 	a := &s.acceptor
 	a.shakeMu.Lock()
 	defer a.shakeMu.Unlock()
 	return len(a.shaking)
 }
 
-func (s *Server) forget(c *conn) {
+func (s *Server[S]) forget(c *Conn[S]) {
 	a := &s.acceptor
 	a.shakeMu.Lock()
 	delete(a.shaking, c)
@@ -193,10 +197,10 @@ func (s *Server) forget(c *conn) {
 }
 
 // eachShaking calls fn for every handshaking connection, without the lock.
-func (s *Server) eachShaking(fn func(*conn)) {
+func (s *Server[S]) eachShaking(fn func(*Conn[S])) {
 	a := &s.acceptor
 	a.shakeMu.Lock()
-	cs := make([]*conn, 0, len(a.shaking))
+	cs := make([]*Conn[S], 0, len(a.shaking))
 	for c := range a.shaking {
 		cs = append(cs, c)
 	}
@@ -209,21 +213,22 @@ func (s *Server) eachShaking(fn func(*conn)) {
 // open registers a connection whose upgrade succeeded, then writes its 101:
 // frames pushed to it meanwhile wait in its queue, so a push sent the moment
 // the client sees its 101 reaches it, after the 101. It runs on the
-// connection's worker, so its connect functions run before its first message.
-func (s *Server) open(c *conn, resp []byte) {
+// connection's worker, so Options.Open runs before its first message.
+func (s *Server[S]) open(c *Conn[S], resp []byte) {
 	s.forget(c)
 	c.mu.Lock()
 	c.shakeAt = 0
 	c.mu.Unlock()
 	s.inflight.Add(1)
-	s.hub.add(c)
-	s.app.connected(c)
-	s.app.runConnects(c)
+	s.conns.add(c)
+	if s.onOpen != nil {
+		s.onOpen(c)
+	}
 	s.metrics.opened()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state == stateReleased {
-		return // gone while registering: its hooks run on this worker next
+		return // gone while registering: Closed runs on this worker next
 	}
 	// Written even if a connect function closed it: the client then reads
 	// its 101 and the close frame queued behind it.
@@ -238,7 +243,7 @@ func (s *Server) open(c *conn, resp []byte) {
 }
 
 // drop closes a connection that never opened: no hooks, nothing registered.
-func (s *Server) drop(c *conn) {
+func (s *Server[S]) drop(c *Conn[S]) {
 	s.forget(c)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -252,7 +257,7 @@ func (s *Server) drop(c *conn) {
 }
 
 // handOff gives a plain HTTP request to net/http with what was read of it.
-func (s *Server) handOff(c *conn) {
+func (s *Server[S]) handOff(c *Conn[S]) {
 	read := c.pending()
 	s.forget(c)
 	c.mu.Lock()

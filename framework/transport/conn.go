@@ -26,48 +26,68 @@ const (
 	stateReleased
 )
 
-// conn is one WebSocket connection. It is kept small (144 bytes) because an
-// idle node holds many: what only some connections need at some moments is
-// behind a pointer that is nil otherwise. An idle conn holds no buffers: in
-// exists only during the handshake and while a frame or a fragmented message
-// is incomplete (or once it called a route with its own limit), out only
-// while output waits for the socket.
-type conn struct {
-	id    ConnID
-	srv   *Server
-	ident identity
-	ip    *ipCount // nil when connections per address are not limited
+// ConnID identifies a connection inside one process. It is never reused while
+// the process runs, unlike the OS file descriptor.
+type ConnID uint64
+
+// Conn is one WebSocket connection and everything known about it: the
+// transport's own state (socket, partial input, queued output, close
+// progress) and the layer above's session S (who it is, what to undo at
+// close), in one value so that it can be exported whole (see State). It is
+// kept small because an idle node holds many: what only some connections need
+// at some moments is behind a pointer that is nil otherwise. An idle Conn
+// holds no buffers: in exists only during the handshake and while a frame or
+// a fragmented message is incomplete, out only while output waits for the
+// socket.
+type Conn[S any] struct {
+	id  ConnID
+	srv *Server[S]
+	ip  *ipCount // nil when connections per address are not limited
 
 	lastSeen atomic.Int64 // server clock seconds
 	flags    atomic.Uint32
 	fd       int32
 
 	// Read side: touched only by the worker that holds flagQueued.
-	bucket bucket
-	in     *inbound
+	in *inbound
 
 	// Write side and lifecycle, under mu.
 	mu        sync.Mutex
 	state     uint8
-	hooksRan  bool
+	closedRan bool
 	starting  bool // 101 not yet written: output waits in out
 	closeCode uint16
 	shakeAt   int64 // server clock when accepted; 0 once the handshake succeeded
 	closingAt int64
 	out       *outbox
-	hooks     *hooks
+	session   S
 }
 
-// inbound is a connection's read state beyond its own rate limit.
+// inbound is a connection's read state.
 type inbound struct {
-	peer         netip.Addr // while handshaking: the socket's peer
-	pend         []byte     // an incomplete frame or request head
-	frag         *fragment
-	routeBuckets []bucket
+	peer netip.Addr // while handshaking: the socket's peer
+	pend []byte     // an incomplete frame or request head
+	frag *fragment
+}
+
+// ID returns the connection's id.
+func (c *Conn[S]) ID() ConnID { return c.id }
+
+// Session returns the layer above's state of c. What it holds is the
+// caller's to guard: fields set before the connection opened and never
+// changed are safe to read anywhere; others are changed under Edit.
+func (c *Conn[S]) Session() *S { return &c.session }
+
+// Edit calls fn with c's session under c's lock; open is false once c's
+// close began. fn must not call back into c.
+func (c *Conn[S]) Edit(fn func(s *S, open bool)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn(&c.session, c.state == stateOpen)
 }
 
 // input returns c's read state, creating it; only c's worker calls it.
-func (c *conn) input() *inbound {
+func (c *Conn[S]) input() *inbound {
 	if c.in == nil {
 		c.in = &inbound{}
 	}
@@ -75,7 +95,7 @@ func (c *conn) input() *inbound {
 }
 
 // pending returns the incomplete input kept for c.
-func (c *conn) pending() []byte {
+func (c *Conn[S]) pending() []byte {
 	if c.in == nil {
 		return nil
 	}
@@ -83,7 +103,7 @@ func (c *conn) pending() []byte {
 }
 
 // fragment returns the fragmented message being reassembled, if any.
-func (c *conn) fragment() *fragment {
+func (c *Conn[S]) fragment() *fragment {
 	if c.in == nil {
 		return nil
 	}
@@ -91,7 +111,7 @@ func (c *conn) fragment() *fragment {
 }
 
 // setPending keeps b (nil for none) as c's incomplete input.
-func (c *conn) setPending(b []byte) {
+func (c *Conn[S]) setPending(b []byte) {
 	if c.in == nil && b == nil {
 		return
 	}
@@ -100,7 +120,7 @@ func (c *conn) setPending(b []byte) {
 }
 
 // setFragment keeps f (nil for none) as the message being reassembled.
-func (c *conn) setFragment(f *fragment) {
+func (c *Conn[S]) setFragment(f *fragment) {
 	if c.in == nil && f == nil {
 		return
 	}
@@ -109,8 +129,8 @@ func (c *conn) setFragment(f *fragment) {
 }
 
 // trimInput drops c's read state once it holds nothing.
-func (c *conn) trimInput() {
-	if in := c.in; in != nil && in.pend == nil && in.frag == nil && in.routeBuckets == nil {
+func (c *Conn[S]) trimInput() {
+	if in := c.in; in != nil && in.pend == nil && in.frag == nil {
 		c.in = nil
 	}
 }
@@ -121,10 +141,8 @@ type fragment struct {
 	buf []byte
 }
 
-func (c *conn) client() Client { return Client{c: c} }
-
 // schedule marks work for c and queues it unless it is already queued.
-func (s *Server) schedule(c *conn, bits uint32) {
+func (s *Server[S]) schedule(c *Conn[S], bits uint32) {
 	for {
 		old := c.flags.Load()
 		if c.flags.CompareAndSwap(old, old|bits|flagQueued) {
@@ -138,7 +156,7 @@ func (s *Server) schedule(c *conn, bits uint32) {
 
 // take returns the work bits set since the last take, or 0 after releasing
 // the queued mark when there is none.
-func (c *conn) take() uint32 {
+func (c *Conn[S]) take() uint32 {
 	for {
 		old := c.flags.Load()
 		if work := old &^ flagQueued; work != 0 {
@@ -155,7 +173,7 @@ func (c *conn) take() uint32 {
 
 // run does everything scheduled for c, then releases it. Close hooks run
 // before reading, so no handler of c runs after its close began.
-func (s *Server) run(c *conn) {
+func (s *Server[S]) run(c *Conn[S]) {
 	for {
 		work := c.take()
 		if work == 0 {

@@ -16,8 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Handshake rejections (PROTOCOL.md section 2). No connection is registered
-// when one is returned.
+// Handshake rejections. No connection is registered when one is returned.
 var (
 	rejectAuth     = reject(http.StatusForbidden, "invalid or missing auth token")
 	rejectOrigin   = reject(http.StatusForbidden, "origin not allowed")
@@ -34,8 +33,8 @@ func reject(status int, reason string) error {
 // handshake is reusable handshake state; the Upgrader callbacks are bound to
 // it once, so a handshake allocates nothing for them. Workers borrow one
 // from the server's pool for each request head.
-type handshake struct {
-	s        *Server
+type handshake[S any] struct {
+	s        *Server[S]
 	up       ws.Upgrader
 	head     bytes.Reader
 	resp     bytes.Buffer // the Upgrader's answer: the 101 or a rejection
@@ -46,12 +45,12 @@ type handshake struct {
 	fwdFor   []byte
 	pathOK   bool
 	protocol bool
-	ident    identity
+	session  S
 	ip       *ipCount
 }
 
-func newHandshake(s *Server) *handshake {
-	h := &handshake{s: s}
+func newHandshake[S any](s *Server[S]) *handshake[S] {
+	h := &handshake[S]{s: s}
 	h.up = ws.Upgrader{
 		OnRequest:       h.onRequest,
 		OnHeader:        h.onHeader,
@@ -61,10 +60,10 @@ func newHandshake(s *Server) *handshake {
 	return h
 }
 
-func (h *handshake) reset(peer netip.Addr) {
+func (h *handshake[S]) reset(peer netip.Addr) {
 	h.token, h.origin, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.realIP[:0], h.fwdFor[:0]
 	h.pathOK, h.protocol = false, false
-	h.ident, h.ip = identity{}, nil
+	h.session, h.ip = *new(S), nil
 	h.peer = peer
 	h.resp.Reset()
 }
@@ -73,7 +72,7 @@ func (h *handshake) reset(peer netip.Addr) {
 // blocking: a client that sends half a head and stalls holds no goroutine,
 // only its bytes, until the sweep drops it after the handshake timeout. It
 // reports whether the socket may hold more.
-func (s *Server) readHead(c *conn) (more bool) {
+func (s *Server[S]) readHead(c *Conn[S]) (more bool) {
 	in := c.input()
 	for range maxReadsPerWake {
 		if len(in.pend) == cap(in.pend) {
@@ -107,7 +106,7 @@ func (s *Server) readHead(c *conn) (more bool) {
 // shake answers a complete request head: plain HTTP goes to net/http, a
 // valid upgrade becomes an open connection, anything else gets its HTTP
 // rejection and is dropped.
-func (s *Server) shake(c *conn, end int) {
+func (s *Server[S]) shake(c *Conn[S], end int) {
 	head := c.in.pend[:end]
 	if s.http != nil && !isUpgrade(head) && !slices.Contains(s.cfg.Paths, requestPath(head)) {
 		s.handOff(c)
@@ -118,7 +117,7 @@ func (s *Server) shake(c *conn, end int) {
 		s.refuse(c, http.StatusBadRequest, "not a valid WebSocket upgrade")
 		return
 	}
-	h := s.shakes.Get().(*handshake)
+	h := s.shakes.Get().(*handshake[S])
 	defer s.shakes.Put(h)
 	h.reset(c.in.peer)
 	h.head.Reset(head)
@@ -141,7 +140,7 @@ func (s *Server) shake(c *conn, end int) {
 	}
 	rest := c.in.pend[end:]
 	c.setPending(nil)
-	c.ident, c.ip = h.ident, h.ip
+	c.session, c.ip = h.session, h.ip
 	s.open(c, h.resp.Bytes())
 	if len(rest) > 0 {
 		// Frames the client sent right behind its request head.
@@ -152,7 +151,7 @@ func (s *Server) shake(c *conn, end int) {
 }
 
 // refuse answers a request msgo never hands to gobwas/ws, and drops it.
-func (s *Server) refuse(c *conn, status int, reason string) {
+func (s *Server[S]) refuse(c *Conn[S], status int, reason string) {
 	s.metrics.handshake("bad")
 	c.mu.Lock()
 	unix.Write(int(c.fd), fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
@@ -161,7 +160,7 @@ func (s *Server) refuse(c *conn, status int, reason string) {
 	s.drop(c)
 }
 
-func (h *handshake) onRequest(uri []byte) error {
+func (h *handshake[S]) onRequest(uri []byte) error {
 	path, query, _ := bytes.Cut(uri, []byte("?"))
 	for _, p := range h.s.cfg.Paths {
 		if string(path) == p {
@@ -188,7 +187,7 @@ func (h *handshake) onRequest(uri []byte) error {
 	return nil
 }
 
-func (h *handshake) onHeader(key, value []byte) error {
+func (h *handshake[S]) onHeader(key, value []byte) error {
 	switch {
 	case equalFold(key, "Origin"):
 		h.origin = append(h.origin[:0], value...)
@@ -205,7 +204,7 @@ func (h *handshake) onHeader(key, value []byte) error {
 
 // onProtocol selects "msgo" and takes the token from an offered "auth.<token>",
 // which keeps the token out of URLs and access logs.
-func (h *handshake) onProtocol(v []byte) (string, bool) {
+func (h *handshake[S]) onProtocol(v []byte) (string, bool) {
 	offered := false
 	httphead.ScanTokens(v, func(p []byte) bool {
 		switch {
@@ -224,7 +223,7 @@ func (h *handshake) onProtocol(v []byte) (string, bool) {
 	return "", true
 }
 
-func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
+func (h *handshake[S]) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	s := h.s
 	if !h.originAllowed() {
 		return nil, rejectOrigin
@@ -232,14 +231,13 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	if s.draining.Load() {
 		return nil, rejectDraining
 	}
-	if int(s.hub.count.Load()) >= s.cfg.MaxConnections {
+	if int(s.conns.count.Load()) >= s.cfg.MaxConnections {
 		return nil, rejectFull
 	}
 	if len(h.token) == 0 {
 		return nil, rejectAuth
 	}
-	id, err := s.auth(h.token)
-	if err != nil {
+	if err := s.auth(h.token, &h.session); err != nil {
 		return nil, rejectAuth
 	}
 	ic, ok := s.ips.acquire(h.clientIP())
@@ -247,11 +245,10 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 		return nil, rejectPerIP
 	}
 	h.ip = ic
-	h.ident = compact(id)
 	return nil, nil
 }
 
-func (h *handshake) originAllowed() bool {
+func (h *handshake[S]) originAllowed() bool {
 	allowed := h.s.cfg.AllowedOrigins
 	if len(allowed) == 0 || len(h.origin) == 0 {
 		return true // no allow-list, or not a browser
@@ -267,7 +264,7 @@ func (h *handshake) originAllowed() bool {
 // clientIP is the peer, or, when the peer is a trusted proxy, what it says the
 // client is: X-Real-IP, else the right-most X-Forwarded-For hop that is not
 // itself a trusted proxy.
-func (h *handshake) clientIP() netip.Addr {
+func (h *handshake[S]) clientIP() netip.Addr {
 	if !h.s.trusted(h.peer) {
 		return h.peer
 	}
@@ -287,7 +284,7 @@ func (h *handshake) clientIP() netip.Addr {
 	return h.peer
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
+func (s *Server[S]) trusted(a netip.Addr) bool {
 	for _, p := range s.cfg.TrustedProxies {
 		if p.Contains(a) {
 			return true

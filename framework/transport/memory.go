@@ -23,7 +23,7 @@ const (
 
 // releaser runs once a second: a burst has settled when a whole tick
 // accepted nothing.
-func (s *Server) releaser() {
+func (s *Server[S]) releaser() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	last := s.nextID.Load() // accepted when the tick before ran
@@ -38,7 +38,7 @@ func (s *Server) releaser() {
 		burst := n - last
 		last = n
 		since += burst
-		if burst == 0 && since >= releaseMin && since >= uint64(s.hub.count.Load())/releaseShare {
+		if burst == 0 && since >= releaseMin && since >= uint64(s.conns.count.Load())/releaseShare {
 			debug.FreeOSMemory()
 			since = 0
 		}

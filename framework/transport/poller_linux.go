@@ -28,11 +28,40 @@ func newPoller(onError func(error)) (*poller, error) {
 	return &poller{ep: ep}, nil
 }
 
-// add registers c; its events go to c.onEvent on the poller goroutine. The
-// method value is the one allocation per connection here (16 bytes; a
-// closure over the server and c took 24).
-func (p *poller) add(c *conn) error {
-	return p.ep.Add(int(c.fd), connEvents, c.onEvent)
+// add registers fd; its events go to onEvent on the poller goroutine. The
+// method value a caller passes (c.onEvent) is the one allocation per
+// connection here (16 bytes; a closure over the server and c took 24).
+func (p *poller) add(fd int, onEvent func(netpoll.EpollEvent)) error {
+	return p.ep.Add(fd, connEvents, onEvent)
+}
+
+// addListener registers a listening socket, level-triggered for accepts.
+func (p *poller) addListener(fd int, onReady func()) error {
+	return p.ep.Add(fd, netpoll.EPOLLIN, func(ev netpoll.EpollEvent) {
+		if ev != epollClosed {
+			onReady()
+		}
+	})
+}
+
+// onEvent turns c's readiness into work for a worker.
+func (c *Conn[S]) onEvent(ev netpoll.EpollEvent) {
+	if ev == epollClosed {
+		return
+	}
+	var bits uint32
+	if ev&netpoll.EPOLLIN != 0 {
+		bits |= flagRead
+	}
+	if ev&(netpoll.EPOLLRDHUP|netpoll.EPOLLHUP|netpoll.EPOLLERR) != 0 {
+		bits |= flagRead | flagHup
+	}
+	if ev&netpoll.EPOLLOUT != 0 {
+		bits |= flagWrite
+	}
+	if bits != 0 {
+		c.srv.schedule(c, bits)
+	}
 }
 
 // del unregisters fd; it must run before the fd is closed, since fds are reused.

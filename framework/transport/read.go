@@ -26,7 +26,7 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); retu
 // moment, and data arriving later raises a new edge, so the read that would
 // only say EAGAIN is skipped (one syscall less per message). After a hang-up
 // (hup) it reads on to the end, since no edge follows the last one.
-func (s *Server) read(c *conn, hup bool) (more bool) {
+func (s *Server[S]) read(c *Conn[S], hup bool) (more bool) {
 	if c.isReleased() {
 		return false
 	}
@@ -87,7 +87,7 @@ func (s *Server) read(c *conn, hup bool) (more bool) {
 
 // consume handles the complete frames at the start of b and returns the
 // bytes left, moved to the start of b, with frames' need and stop.
-func (s *Server) consume(c *conn, b []byte) (rest []byte, need int, stop bool) {
+func (s *Server[S]) consume(c *Conn[S], b []byte) (rest []byte, need int, stop bool) {
 	used, need, stop := s.frames(c, b)
 	if stop {
 		return b[:0], 0, true
@@ -98,7 +98,7 @@ func (s *Server) consume(c *conn, b []byte) (rest []byte, need int, stop bool) {
 // frames handles the complete frames at the start of b. It returns how many
 // bytes they used, how many bytes the next frame needs when known (0 if not),
 // and stop when the connection stopped reading.
-func (s *Server) frames(c *conn, b []byte) (used, need int, stop bool) {
+func (s *Server[S]) frames(c *Conn[S], b []byte) (used, need int, stop bool) {
 	for {
 		if c.isClosing() {
 			return s.drainClosing(c, b[used:]) + used, 0, false
@@ -134,7 +134,7 @@ func (s *Server) frames(c *conn, b []byte) (used, need int, stop bool) {
 
 // checkHeader judges a header before its payload arrives, so an oversized
 // frame is refused from its header alone.
-func (s *Server) checkHeader(c *conn, h wsframe.Header) (int, string) {
+func (s *Server[S]) checkHeader(c *Conn[S], h wsframe.Header) (int, string) {
 	switch {
 	case h.Rsv != 0:
 		return wsframe.CloseProtocolError, "RSV bits set without an extension"
@@ -156,7 +156,7 @@ func (s *Server) checkHeader(c *conn, h wsframe.Header) (int, string) {
 }
 
 // data handles a text, binary or continuation frame; payload is borrowed.
-func (s *Server) data(c *conn, h wsframe.Header, payload []byte) (int, string) {
+func (s *Server[S]) data(c *Conn[S], h wsframe.Header, payload []byte) (int, string) {
 	if h.Op != wsframe.OpContinuation {
 		if !h.Fin {
 			c.setFragment(&fragment{op: h.Op, buf: append([]byte(nil), payload...)})
@@ -173,20 +173,20 @@ func (s *Server) data(c *conn, h wsframe.Header, payload []byte) (int, string) {
 	return s.message(c, f.op, f.buf)
 }
 
-func (s *Server) message(c *conn, op byte, msg []byte) (int, string) {
+func (s *Server[S]) message(c *Conn[S], op byte, msg []byte) (int, string) {
 	if op == wsframe.OpText && !utf8.Valid(msg) {
 		return wsframe.CloseInvalidPayload, "invalid UTF-8 in a text frame"
 	}
 	s.metrics.frameIn(len(msg))
-	s.dispatch(c, msg)
+	s.onMsg(c, msg)
 	return 0, ""
 }
 
 // control handles ping, pong and close; it reports whether reading stops.
-func (s *Server) control(c *conn, op byte, payload []byte) bool {
+func (s *Server[S]) control(c *Conn[S], op byte, payload []byte) bool {
 	switch op {
 	case wsframe.OpPing:
-		c.send(wsframe.Build(wsframe.OpPong, payload))
+		c.Send(wsframe.Build(wsframe.OpPong, payload))
 	case wsframe.OpClose:
 		code, ok, badUTF8 := wsframe.ParseClose(payload)
 		switch {
@@ -198,21 +198,21 @@ func (s *Server) control(c *conn, op byte, payload []byte) bool {
 			code = wsframe.CloseNormal
 		}
 		// Echo the peer's code, as RFC 6455 section 5.5.1 asks.
-		c.closeWith(code, "")
+		c.Close(code, "")
 	}
 	return false
 }
 
 // fail closes c for a protocol violation and stops reading.
-func (s *Server) fail(c *conn, code int, reason string) bool {
+func (s *Server[S]) fail(c *Conn[S], code int, reason string) bool {
 	c.setFragment(nil)
-	c.closeWith(code, reason)
+	c.Close(code, reason)
 	return true
 }
 
 // drainClosing reads what a closing peer still sends, looking only for its
 // close frame (or its FIN, seen by read as EOF), and reports the bytes used.
-func (s *Server) drainClosing(c *conn, b []byte) int {
+func (s *Server[S]) drainClosing(c *Conn[S], b []byte) int {
 	used := 0
 	for {
 		h, hn, err := wsframe.ParseHeader(b[used:])
@@ -232,13 +232,13 @@ func (s *Server) drainClosing(c *conn, b []byte) int {
 	}
 }
 
-func (c *conn) isClosing() bool {
+func (c *Conn[S]) isClosing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state != stateOpen
 }
 
-func (c *conn) isReleased() bool {
+func (c *Conn[S]) isReleased() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state == stateReleased

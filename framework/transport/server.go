@@ -6,99 +6,104 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/mailru/easygo/netpoll"
-	"golang.org/x/sys/unix"
-
 	"msgo/framework/internal/wsframe"
-	"msgo/library/cache"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sys/unix"
 )
 
-// Options wires a Server. Router, Store and Authenticate are required.
-type Options struct {
-	Config       Config
-	Router       *Router
-	Store        cache.Store
-	Authenticate Authenticator
-	Logger       *slog.Logger
+// Options wires a Server. Authenticate, Message and Closed are required.
+type Options[S any] struct {
+	Config  Config
+	Logger  *slog.Logger
+	Metrics *Metrics // nil: a Metrics of its own, in no registry
+	// Authenticate checks the token offered at the handshake and fills the
+	// new connection's session; an error refuses the upgrade with 403. It
+	// runs on the handshake path for every connection, so it must be fast and
+	// must not keep the token.
+	Authenticate func(token []byte, s *S) error
+	// Open runs once a connection is registered, on its worker, before its
+	// 101 is written: frames sent to it meanwhile wait behind the 101.
+	Open func(c *Conn[S])
+	// Message runs for each complete message, on the connection's worker, one
+	// message at a time in arrival order. msg is borrowed until it returns.
+	Message func(c *Conn[S], msg []byte)
+	// Closed runs once per connection after its close began, whatever began
+	// it, on its worker after its last Message.
+	Closed func(c *Conn[S])
 	// HTTP, when set, serves plain (non-upgrade) HTTP requests that arrive on
-	// the WebSocket port for paths other than the WebSocket paths: the SDK
-	// and the pages.
+	// the WebSocket port for paths other than the WebSocket paths.
 	HTTP http.Handler
-	// Unavailable lists errors (matched with errors.Is) that mean a dependency
-	// is down: a handler returning one answers 503. cache.ErrUnavailable is
-	// always in the list.
-	Unavailable []error
 }
 
 // Server accepts WebSocket connections, drives them from one epoll poller and
-// a bounded pool of workers, and dispatches their messages through a Router.
-type Server struct {
+// a bounded pool of workers, and hands their messages to Options.Message.
+type Server[S any] struct {
 	cfg      Config
 	log      *slog.Logger
-	router   *Router
-	app      *App
-	hub      *hub
+	conns    *table[S]
 	poller   *poller
 	metrics  *Metrics
-	auth     Authenticator
-	unavail  []error
-	runq     chan *conn
-	flush    *flushers
+	auth     func(token []byte, s *S) error
+	onOpen   func(*Conn[S])
+	onMsg    func(*Conn[S], []byte)
+	onClosed func(*Conn[S])
+	runq     chan *Conn[S]
+	flush    *flushers[S]
 	nextID   atomic.Uint64
 	clock    atomic.Int64 // unix seconds, ticked by the sweeper
-	started  time.Time
 	draining atomic.Bool
 	ips      ipLimiter
-	acceptor acceptor
-	shakes   sync.Pool // *handshake
+	acceptor acceptor[S]
+	shakes   sync.Pool // *handshake[S]
 	http     *httpSide
 
-	ctx      context.Context // handlers' lifetime; cancelled after stop
+	ctx      context.Context // cancelled after stop
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // workers and sweeper
 	inflight sync.WaitGroup // connections not yet released
 	stopOnce sync.Once
 }
 
-// New builds a Server. The router is frozen: no route can be added after.
-func New(o Options) (*Server, error) {
-	if o.Router == nil || o.Store == nil || o.Authenticate == nil {
-		return nil, errors.New("framework: Router, Store and Authenticate are required")
+// New builds a Server and starts its workers.
+func New[S any](o Options[S]) (*Server[S], error) {
+	if o.Authenticate == nil || o.Message == nil || o.Closed == nil {
+		return nil, errors.New("transport: Authenticate, Message and Closed are required")
 	}
 	cfg := o.Config.withDefaults()
-	if cfg.NodeID == "" {
-		return nil, errors.New("framework: Config.NodeID is required")
-	}
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	m := o.Metrics
+	if m == nil {
+		m = NewMetrics(prometheus.NewRegistry())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{
-		cfg:     cfg,
-		log:     log,
-		router:  o.Router,
-		hub:     newHub(),
-		metrics: newMetrics(),
-		auth:    o.Authenticate,
-		unavail: append([]error{cache.ErrUnavailable}, o.Unavailable...),
-		runq:    make(chan *conn, 1<<16),
-		flush:   newFlushers(runtime.GOMAXPROCS(0)),
-		started: time.Now(),
-		ctx:     ctx,
-		cancel:  cancel,
+	s := &Server[S]{
+		cfg:      cfg,
+		log:      log,
+		conns:    newTable[S](),
+		metrics:  m,
+		auth:     o.Authenticate,
+		onOpen:   o.Open,
+		onMsg:    o.Message,
+		onClosed: o.Closed,
+		runq:     make(chan *Conn[S], 1<<16),
+		flush:    newFlushers[S](runtime.GOMAXPROCS(0)),
+		ctx:      ctx,
+		cancel:   cancel,
 	}
 	s.ips.max = cfg.MaxConnsPerIP
 	s.shakes.New = func() any { return newHandshake(s) }
 	s.acceptor.done = make(chan struct{})
-	s.acceptor.shaking = make(map[*conn]struct{})
-	s.acceptor.spare, _ = unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	s.acceptor.shaking = make(map[*Conn[S]]struct{})
+	s.acceptor.spare = spareFD()
 	if o.HTTP != nil {
 		s.http = newHTTPSide(o.HTTP)
 	}
@@ -106,12 +111,10 @@ func New(o Options) (*Server, error) {
 	p, err := newPoller(func(err error) { log.Error("epoll wait failed", "err", err) })
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("framework: create poller: %w", err)
+		return nil, fmt.Errorf("transport: create poller: %w", err)
 	}
 	s.poller = p
-	s.app = newApp(s, o.Store)
-	s.router.freeze(s.log, s.metrics)
-	s.metrics.connections = func() float64 { return float64(s.hub.count.Load()) }
+	m.connections = func() float64 { return float64(s.conns.count.Load()) }
 	for range cfg.Workers {
 		s.wg.Go(s.worker)
 	}
@@ -120,32 +123,28 @@ func New(o Options) (*Server, error) {
 	}
 	s.wg.Go(s.sweeper)
 	s.wg.Go(s.releaser)
-	s.app.start(ctx)
 	return s, nil
 }
 
-// App returns the handle controllers and the manager port use.
-func (s *Server) App() *App { return s.app }
+// Metrics returns the server's transport metrics.
+func (s *Server[S]) Metrics() *Metrics { return s.metrics }
 
-// Metrics returns the server's metrics.
-func (s *Server) Metrics() *Metrics { return s.metrics }
+// Conn returns the open or closing connection id, or nil.
+func (s *Server[S]) Conn(id ConnID) *Conn[S] { return s.conns.get(id) }
 
-// Started returns when the server was built.
-func (s *Server) Started() time.Time { return s.started }
+// Each calls fn for every registered connection, holding no lock.
+func (s *Server[S]) Each(fn func(*Conn[S])) { s.conns.each(fn) }
 
-// NodeID returns this node's id.
-func (s *Server) NodeID() string { return s.cfg.NodeID }
+// Connections returns how many connections the server holds.
+func (s *Server[S]) Connections() int { return int(s.conns.count.Load()) }
 
-// Connections returns how many connections this node holds.
-func (s *Server) Connections() int { return int(s.hub.count.Load()) }
-
-func (s *Server) now() int64 { return s.clock.Load() }
+func (s *Server[S]) now() int64 { return s.clock.Load() }
 
 // worker runs queued connections until Stop sends it a nil. The run queue is
 // never closed (anything may still schedule a connection while stopping), and
 // the wait is a plain receive, not a select with the context, because it is
 // on every message's path and a select costs several times a receive.
-func (s *Server) worker() {
+func (s *Server[S]) worker() {
 	for {
 		c := <-s.runq
 		if c == nil {
@@ -155,41 +154,21 @@ func (s *Server) worker() {
 	}
 }
 
-func (c *conn) onEvent(ev netpoll.EpollEvent) {
-	if ev == epollClosed {
-		return
-	}
-	var bits uint32
-	if ev&netpoll.EPOLLIN != 0 {
-		bits |= flagRead
-	}
-	if ev&(netpoll.EPOLLRDHUP|netpoll.EPOLLHUP|netpoll.EPOLLERR) != 0 {
-		bits |= flagRead | flagHup
-	}
-	if ev&netpoll.EPOLLOUT != 0 {
-		bits |= flagWrite
-	}
-	if bits != 0 {
-		c.srv.schedule(c, bits)
-	}
-}
-
 // closed runs once per connection after its close began, whatever began it
-// (client, idle, kick, stop, overflow, a dead socket): the close controllers
-// run, then groups, close keys and presence are undone. It runs on the
-// connection's worker, so after every handler of it.
-func (s *Server) closed(c *conn) {
+// (client, idle, kick, stop, overflow, a dead socket): Options.Closed undoes
+// what the layer above did. It runs on the connection's worker, so after every
+// message of it.
+func (s *Server[S]) closed(c *Conn[S]) {
 	c.mu.Lock()
-	if c.hooksRan {
+	if c.closedRan {
 		c.mu.Unlock()
 		return
 	}
-	c.hooksRan = true
-	h, code := c.hooks, int(c.closeCode)
-	c.hooks = nil
+	c.closedRan = true
+	code := int(c.closeCode)
 	released := c.state == stateReleased
 	c.mu.Unlock()
-	s.app.disconnected(c, h)
+	s.onClosed(c)
 	s.metrics.closed(code)
 	if released {
 		s.finish(c)
@@ -198,10 +177,10 @@ func (s *Server) closed(c *conn) {
 
 // abort gives up on the socket now: the peer is gone, answered our close, or
 // never answered it in time. 1006 is recorded when no close frame was seen.
-func (s *Server) abort(c *conn) { s.release(c, 1006) }
+func (s *Server[S]) abort(c *Conn[S]) { s.release(c, 1006) }
 
-// release closes the fd, then runs the close hooks if they have not run.
-func (s *Server) release(c *conn, code int) {
+// release closes the fd, then runs Closed if it has not run.
+func (s *Server[S]) release(c *Conn[S], code int) {
 	c.mu.Lock()
 	if c.state == stateReleased {
 		c.mu.Unlock()
@@ -219,10 +198,10 @@ func (s *Server) release(c *conn, code int) {
 	s.poller.del(int(c.fd))
 	unix.Close(int(c.fd))
 	c.out = nil
-	hooksRan := c.hooksRan
+	closedRan := c.closedRan
 	c.mu.Unlock()
 	c.in = nil
-	if !hooksRan {
+	if !closedRan {
 		s.closed(c) // it calls finish
 		return
 	}
@@ -230,8 +209,8 @@ func (s *Server) release(c *conn, code int) {
 }
 
 // finish forgets a released connection whose hooks have run.
-func (s *Server) finish(c *conn) {
-	if s.hub.remove(c) {
+func (s *Server[S]) finish(c *Conn[S]) {
+	if s.conns.remove(c) {
 		s.ips.release(c.ip)
 		s.inflight.Done()
 	}
@@ -239,7 +218,7 @@ func (s *Server) finish(c *conn) {
 
 // sweeper ticks the clock and closes idle connections (4000) and closing
 // connections whose peer never answered, without a timer per connection.
-func (s *Server) sweeper() {
+func (s *Server[S]) sweeper() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -253,14 +232,14 @@ func (s *Server) sweeper() {
 	}
 }
 
-func (s *Server) sweep(now int64) {
+func (s *Server[S]) sweep(now int64) {
 	idle := int64(s.cfg.IdleTimeout / time.Second)
 	if idle < 1 {
 		idle = 1
 	}
 	grace := int64(s.cfg.CloseTimeout / time.Second)
 	shake := int64(s.cfg.HandshakeTimeout / time.Second)
-	s.eachShaking(func(c *conn) {
+	s.eachShaking(func(c *Conn[S]) {
 		c.mu.Lock()
 		at := c.shakeAt
 		c.mu.Unlock()
@@ -269,7 +248,7 @@ func (s *Server) sweep(now int64) {
 			s.schedule(c, flagAbort)
 		}
 	})
-	s.hub.each(func(c *conn) {
+	s.conns.each(func(c *Conn[S]) {
 		c.mu.Lock()
 		state, closingAt := c.state, c.closingAt
 		c.mu.Unlock()
@@ -278,7 +257,7 @@ func (s *Server) sweep(now int64) {
 		// idle ticks is a silence anywhere in (idle-1, idle] seconds, so a
 		// silence of idle seconds is certain only past idle ticks.
 		case state == stateOpen && now-c.lastSeen.Load() > idle:
-			c.closeWith(wsframe.CloseIdle, "")
+			c.Close(wsframe.CloseIdle, "")
 		case state == stateClosing && now-closingAt >= grace:
 			s.schedule(c, flagAbort)
 		}
@@ -286,15 +265,15 @@ func (s *Server) sweep(now int64) {
 }
 
 // Stop closes every connection with code (1001 for a stop, 1012 for a
-// reload), spread over spread, waits for in-flight handlers and close hooks up
+// reload), spread over spread, waits for in-flight messages and Closed up
 // to the stop timeout, releases what is left and stops accepting; Serve
 // returns then. On a stop, handshakes meanwhile are refused with 503. On a
 // reload, accepting stops first and handshakes in progress complete (another
 // process now serves the listener, so refusing them would refuse a client)
 // and are closed with 1012 like the rest.
-func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
+func (s *Server[S]) Stop(ctx context.Context, code int, spread time.Duration) {
 	s.stopOnce.Do(func() {
-		if code == CloseServiceRestart {
+		if code == wsframe.CloseServiceRestart {
 			s.StopAccepting()
 			deadline := time.Now().Add(s.cfg.HandshakeTimeout + time.Second)
 			for s.handshaking() > 0 && time.Now().Before(deadline) {
@@ -302,14 +281,14 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 			}
 		}
 		s.draining.Store(true)
-		var all []*conn
-		s.hub.each(func(c *conn) { all = append(all, c) })
+		var all []*Conn[S]
+		s.conns.each(func(c *Conn[S]) { all = append(all, c) })
 		var gap time.Duration
 		if spread > 0 && len(all) > 1 {
 			gap = spread / time.Duration(len(all))
 		}
 		for _, c := range all {
-			c.closeWith(code, "")
+			c.Close(code, "")
 			if gap > 0 {
 				time.Sleep(gap)
 			}
@@ -324,8 +303,8 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 			s.log.Warn("stop timeout: releasing connections still open")
 		case <-ctx.Done():
 		}
-		s.hub.each(func(c *conn) { s.schedule(c, flagAbort) })
-		s.eachShaking(func(c *conn) { s.schedule(c, flagAbort) })
+		s.conns.each(func(c *Conn[S]) { s.schedule(c, flagAbort) })
+		s.eachShaking(func(c *Conn[S]) { s.schedule(c, flagAbort) })
 		select {
 		case <-done:
 		case <-time.After(time.Second):
@@ -344,12 +323,11 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 		if s.acceptor.spare > 0 {
 			unix.Close(s.acceptor.spare)
 		}
-		s.app.stop()
 	})
 }
 
 // Drain refuses new handshakes with 503 from now on, without closing anything.
-func (s *Server) Drain() { s.draining.Store(true) }
+func (s *Server[S]) Drain() { s.draining.Store(true) }
 
 // Draining reports whether the server stopped accepting.
-func (s *Server) Draining() bool { return s.draining.Load() }
+func (s *Server[S]) Draining() bool { return s.draining.Load() }

@@ -11,27 +11,28 @@ import (
 )
 
 // errSlow is the write error of a connection whose queue overflowed.
-var errSlow = errors.New("framework: connection too slow to read its messages")
+var errSlow = errors.New("transport: connection too slow to read its messages")
 
 // iovMax bounds one writev (Linux IOV_MAX is 1024).
 const iovMax = 1024
 
-// send queues one encoded frame for c. The frame is shared, never copied or
-// modified, so one Frame can be sent to any number of connections. It writes
-// straight to the socket when nothing is queued and never blocks: a socket that
-// cannot take more is served by the poller's next write readiness. Output past
-// WriteQueueBytes closes the connection with 1008.
-func (c *conn) send(b []byte) error { return c.write(b, false) }
+// Send writes one encoded WebSocket frame (or several back to back) to c.
+// The bytes are shared, never copied or modified, so one frame can be sent
+// to any number of connections. It writes straight to the socket when
+// nothing is queued and never blocks: a socket that cannot take more is
+// served by the poller's next write readiness. Output past WriteQueueBytes
+// closes the connection with 1008. It returns ErrClosed once c's close began.
+func (c *Conn[S]) Send(b []byte) error { return c.write(b, false) }
 
-// sendBorrowed is send for a frame in a buffer the caller reuses: what the
+// SendBorrowed is Send for a frame in a buffer the caller reuses: what the
 // socket does not take at once is copied into the queue.
-func (c *conn) sendBorrowed(b []byte) error { return c.write(b, true) }
+func (c *Conn[S]) SendBorrowed(b []byte) error { return c.write(b, true) }
 
-func (c *conn) write(b []byte, borrowed bool) error {
+func (c *Conn[S]) write(b []byte, borrowed bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != stateOpen {
-		return ErrConnGone
+		return ErrClosed
 	}
 	c.srv.metrics.frameOut(len(b))
 	if c.out == nil && !c.starting {
@@ -54,14 +55,14 @@ func (c *conn) write(b []byte, borrowed bool) error {
 	return c.enqueueLocked(b)
 }
 
-// queue adds b to c's output without writing it, for a flusher to write
-// (see flushers). It reports whether c needs that flush: its queue was empty
-// and nothing else (the handshake, a write readiness) will write it.
-func (c *conn) queue(b []byte) (needFlush bool, err error) {
+// Queue adds b to c's output without writing it, for a flusher to write
+// (see Server.Fanout). It reports whether c needs that flush: its queue was
+// empty and nothing else (the handshake, a write readiness) will write it.
+func (c *Conn[S]) Queue(b []byte) (needFlush bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != stateOpen {
-		return false, ErrConnGone
+		return false, ErrClosed
 	}
 	if err := c.enqueueLocked(b); err != nil {
 		return false, err
@@ -71,7 +72,7 @@ func (c *conn) queue(b []byte) (needFlush bool, err error) {
 
 // enqueueLocked appends b to the queue, or closes c with 1008 when the queue
 // would pass WriteQueueBytes.
-func (c *conn) enqueueLocked(b []byte) error {
+func (c *Conn[S]) enqueueLocked(b []byte) error {
 	if c.queued()+len(b) > c.srv.cfg.WriteQueueBytes {
 		// The queue may be long only because the flushers are behind, which
 		// is no fault of the client: write what waits, and judge the client
@@ -105,7 +106,7 @@ var outboxes = sync.Pool{New: func() any { return new(outbox) }}
 
 // outbox returns c's output queue, taking one if c has none; the caller
 // holds c.mu.
-func (c *conn) outbox() *outbox {
+func (c *Conn[S]) outbox() *outbox {
 	if c.out == nil {
 		o := outboxes.Get().(*outbox)
 		o.wq = o.arr[:0]
@@ -115,7 +116,7 @@ func (c *conn) outbox() *outbox {
 }
 
 // queued returns how many bytes wait for the socket; the caller holds c.mu.
-func (c *conn) queued() int {
+func (c *Conn[S]) queued() int {
 	if c.out == nil {
 		return 0
 	}
@@ -123,7 +124,7 @@ func (c *conn) queued() int {
 }
 
 // releaseQueueLocked drops c's empty queue, recycling its outbox.
-func (c *conn) releaseQueueLocked() {
+func (c *Conn[S]) releaseQueueLocked() {
 	if o := c.out; o != nil {
 		clear(o.arr[:])
 		*o = outbox{}
@@ -134,13 +135,13 @@ func (c *conn) releaseQueueLocked() {
 
 // flush writes what is queued, as much as the socket takes, in one writev per
 // call where it can.
-func (c *conn) flush() {
+func (c *Conn[S]) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.flushLocked()
 }
 
-func (c *conn) flushLocked() {
+func (c *Conn[S]) flushLocked() {
 	if c.starting {
 		return
 	}
@@ -200,7 +201,7 @@ func (o *outbox) consume(n int) {
 // beginCloseLocked queues a close frame and moves c to closing. When drop is
 // set (the peer is not reading), queued frames are dropped, except the rest of
 // one already partly on the wire, so the close frame is next.
-func (c *conn) beginCloseLocked(code int, reason string, drop bool) {
+func (c *Conn[S]) beginCloseLocked(code int, reason string, drop bool) {
 	if c.state != stateOpen {
 		return
 	}
@@ -226,9 +227,9 @@ func (c *conn) beginCloseLocked(code int, reason string, drop bool) {
 	c.srv.schedule(c, flagClose)
 }
 
-// closeWith starts the close handshake with code; safe from any goroutine and
-// idempotent: the first close wins.
-func (c *conn) closeWith(code int, reason string) {
+// Close starts the close handshake with code and reason; safe from any
+// goroutine and idempotent: the first close wins. Options.Closed runs after.
+func (c *Conn[S]) Close(code int, reason string) {
 	c.mu.Lock()
 	c.beginCloseLocked(code, reason, code == wsframe.ClosePolicy)
 	c.mu.Unlock()
@@ -247,4 +248,11 @@ func closeFrame(code int, reason string) []byte {
 		return f
 	}
 	return wsframe.BuildClose(code, reason)
+}
+
+// Buffered returns how many bytes of c's output wait for the socket.
+func (c *Conn[S]) Buffered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queued()
 }

@@ -6,13 +6,46 @@ import (
 	"unique"
 )
 
+// session is what this package keeps on each connection, inside the
+// transport's Conn: who it is, its rate limit, and what to undo when it
+// closes. ident is set at the handshake and never changes; bucket is
+// touched only by the connection's worker; hooks change under Conn.Edit.
+type session struct {
+	ident  identity
+	bucket bucket
+	hooks  *hooks
+}
+
 // hooks are what MSwoole calls an fd's close keys and close controllers, and
 // the groups it joined: everything to undo when it closes, and the streams
 // to cancel then (linked through Stream.next: 16 bytes for a joined
-// connection, which rarely has a stream open).
+// connection, which rarely has a stream open). routes are the per-route rate
+// limiters of a connection that called a route with its own limit; only its
+// worker touches them.
 type hooks struct {
 	list    hookList
 	streams *Stream
+	routes  []bucket
+}
+
+// hooksOf returns ss's hooks, creating them; the caller is inside Conn.Edit.
+func hooksOf(ss *session) *hooks {
+	if ss.hooks == nil {
+		ss.hooks = &hooks{}
+	}
+	return ss.hooks
+}
+
+// editHooks applies fn to c's hooks; false once c is closing.
+func editHooks(c *conn, fn func(h *hooks)) bool {
+	ok := false
+	c.Edit(func(ss *session, open bool) {
+		if open {
+			fn(hooksOf(ss))
+			ok = true
+		}
+	})
+	return ok
 }
 
 // Kinds of entries in a hookList.

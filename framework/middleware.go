@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"time"
 )
 
 // guard enforces what a route declared: who may call it and its own rate.
@@ -18,8 +19,8 @@ func guard(rt *route, next Handler) Handler {
 		if len(rt.Allow) > 0 && !slices.Contains(rt.Allow, c.Client().Type()) {
 			return Errorf(StatusForbidden, "%s may not call %s", c.Client().Type(), rt.Method)
 		}
-		if rt.Limit > 0 && !c.conn.routeAllow(rt.index, rt.Limit) {
-			c.conn.srv.metrics.rateLimited()
+		if rt.Limit > 0 && !c.srv.routeAllow(c.conn, rt.index, rt.Limit) {
+			c.srv.metrics.rateLimited()
 			return Errorf(StatusTooMany, "over the rate limit of %s (%d/s)", rt.Method, rt.Limit)
 		}
 		return next(c)
@@ -37,5 +38,29 @@ func Recoverer(log *slog.Logger, next Handler) Handler {
 			}
 		}()
 		return next(c)
+	}
+}
+
+// AccessLog is middleware that logs each request at debug level (method,
+// connection, user, duration) and each failed one at warn level. It costs a
+// level check when debug logging is off. Tokens and parameters are never
+// logged.
+func AccessLog(log *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(c *Context) error {
+			if !log.Enabled(c.ctx, slog.LevelWarn) {
+				return next(c)
+			}
+			start := time.Now()
+			err := next(c)
+			switch {
+			case err != nil:
+				log.Warn("request failed", "method", c.method, "conn", c.conn.ID(), "user", c.conn.Session().ident.id(),
+					"took", time.Since(start), "err", err)
+			case log.Enabled(c.ctx, slog.LevelDebug):
+				log.Debug("request", "method", c.method, "conn", c.conn.ID(), "user", c.conn.Session().ident.id(), "took", time.Since(start))
+			}
+			return err
+		}
 	}
 }

@@ -1,0 +1,207 @@
+package framework
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"msgo/framework/transport"
+)
+
+// ConnState is a connection's whole state as one value: who it is, the rooms
+// it joined, its close keys and close controllers, what is left of its rate
+// limit, and the transport's part (idle deadline, partial frame and message,
+// queued output). ExportConn takes it from a connection and ImportConn puts
+// it on a socket in this or another process, so a connection can be handed
+// to a new process on reload or moved between nodes; MarshalBinary and
+// UnmarshalBinary carry it between them in a versioned encoding.
+type ConnState struct {
+	Identity    Identity
+	Groups      []string
+	CloseKeys   []string
+	Controllers []string
+	RateTokens  float32 // messages the connection may still send at once
+	Transport   transport.State
+}
+
+// ExportConn returns the state of local connection id. Call it while the
+// connection's input is not being read (see transport.Conn.Export).
+func (s *Server) ExportConn(id ConnID) (ConnState, error) {
+	c := s.tr.Conn(id)
+	if c == nil {
+		return ConnState{}, ErrConnGone
+	}
+	st := ConnState{Identity: Client{c: c}.Identity(), Transport: c.Export()}
+	c.Edit(func(ss *session, _ bool) {
+		st.RateTokens = ss.bucket.tokens
+		if ss.bucket.last == 0 {
+			st.RateTokens = float32(s.cfg.RateLimit)
+		}
+		if h := ss.hooks; h != nil {
+			st.Groups = collect(h.list, hookGroup)
+			st.CloseKeys = collect(h.list, hookCloseKey)
+			st.Controllers = collect(h.list, hookController)
+		}
+	})
+	return st, nil
+}
+
+func collect(l hookList, kind byte) []string {
+	var out []string
+	for name := range l.names(kind) {
+		out = append(out, name)
+	}
+	return out
+}
+
+// ImportConn registers a connection on fd, a socket whose WebSocket
+// handshake is done, with state st: it is online, in its rooms, with its
+// close keys and close controllers, as it was where st was exported. Once
+// it succeeded, fd is the server's.
+func (s *Server) ImportConn(ctx context.Context, fd int, st ConnState) (ConnID, error) {
+	ss := session{ident: compact(st.Identity)}
+	if s.cfg.RateLimit > 0 {
+		ss.bucket = bucket{tokens: min(st.RateTokens, float32(s.cfg.RateLimit)), last: max(s.nowMS(), 1)}
+	}
+	c, err := s.tr.Import(fd, st.Transport, ss)
+	if err != nil {
+		return 0, fmt.Errorf("framework: import connection: %w", err)
+	}
+	a, id := s.app, c.ID()
+	a.connected(c)
+	var errs []error
+	for _, g := range st.Groups {
+		errs = append(errs, a.JoinGroup(ctx, id, g))
+	}
+	for _, k := range st.CloseKeys {
+		errs = append(errs, a.FdAddCloseKey(ctx, id, k))
+	}
+	for _, name := range st.Controllers {
+		errs = append(errs, a.FdAddController(id, name))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return id, fmt.Errorf("framework: import connection %d: %w", id, err)
+	}
+	return id, nil
+}
+
+// connStateVersion is the first byte of an encoded ConnState; a decoder
+// refuses versions it does not know.
+const connStateVersion = 1
+
+var errConnState = errors.New("framework: malformed connection state")
+
+// MarshalBinary encodes st: a version byte, then every field in order,
+// strings and byte slices with a uvarint length, lists with a uvarint count.
+func (st ConnState) MarshalBinary() ([]byte, error) {
+	b := []byte{connStateVersion}
+	for _, s := range []string{st.Identity.ID, st.Identity.Type, st.Identity.Code, st.Identity.Nickname} {
+		b = appendBytes(b, []byte(s))
+	}
+	for _, l := range [][]string{st.Groups, st.CloseKeys, st.Controllers} {
+		b = binary.AppendUvarint(b, uint64(len(l)))
+		for _, s := range l {
+			b = appendBytes(b, []byte(s))
+		}
+	}
+	b = binary.BigEndian.AppendUint32(b, math.Float32bits(st.RateTokens))
+	t := st.Transport
+	b = binary.AppendVarint(b, t.LastSeen)
+	b = appendBytes(b, t.Pending)
+	b = append(b, t.MessageOp)
+	b = appendBytes(b, t.Message)
+	return appendBytes(b, t.Output), nil
+}
+
+func appendBytes(b, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded.
+func (st *ConnState) UnmarshalBinary(data []byte) error {
+	if len(data) == 0 {
+		return errConnState
+	}
+	if data[0] != connStateVersion {
+		return fmt.Errorf("framework: connection state version %d, want %d", data[0], connStateVersion)
+	}
+	d := decoder{b: data[1:]}
+	var out ConnState
+	id := &out.Identity
+	for _, p := range []*string{&id.ID, &id.Type, &id.Code, &id.Nickname} {
+		*p = string(d.bytes())
+	}
+	for _, p := range []*[]string{&out.Groups, &out.CloseKeys, &out.Controllers} {
+		n := d.uvarint()
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			*p = append(*p, string(d.bytes()))
+		}
+	}
+	out.RateTokens = math.Float32frombits(binary.BigEndian.Uint32(d.take(4)))
+	t := &out.Transport
+	t.LastSeen = d.varint()
+	t.Pending = d.bytes()
+	if op := d.take(1); len(op) == 1 {
+		t.MessageOp = op[0]
+	}
+	t.Message = d.bytes()
+	t.Output = d.bytes()
+	if d.err != nil || len(d.b) > 0 {
+		return errConnState
+	}
+	*st = out
+	return nil
+}
+
+// decoder reads the encoding of MarshalBinary; after the first error every
+// read returns zero values and err stays set.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) take(n int) []byte {
+	if d.err != nil || n < 0 || len(d.b) < n {
+		d.err = errConnState
+		return make([]byte, max(n, 4))
+	}
+	out := d.b[:n:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, k := binary.Uvarint(d.b)
+	if k <= 0 {
+		d.err = errConnState
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, k := binary.Varint(d.b)
+	if k <= 0 {
+		d.err = errConnState
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+// bytes reads a length-prefixed byte string; nil when empty.
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = errConnState
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	return append([]byte(nil), d.take(int(n))...)
+}

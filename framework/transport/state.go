@@ -1,0 +1,88 @@
+package transport
+
+import (
+	"bytes"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// State is a connection's transport state as a plain value: what it was
+// reading and what it still had to write. With the layer above's session it
+// is everything a process holds of a connection besides the socket, so a
+// connection can leave one process (Export) and enter another (Import) with
+// its socket: a reload hands connections over this way.
+type State struct {
+	LastSeen int64  // unix seconds of the last input: the idle deadline counts from it
+	Pending  []byte // an incomplete frame, as read
+	// A fragmented message being reassembled: its opcode and bytes so far.
+	MessageOp byte
+	Message   []byte
+	Output    []byte // frames queued for the socket, back to back
+}
+
+// Export returns c's transport state, copied. Call it while c's input is
+// not being read (from c's own Message or Closed, or once reading stopped),
+// since the partial input belongs to c's worker.
+func (c *Conn[S]) Export() State {
+	st := State{LastSeen: c.lastSeen.Load()}
+	if in := c.in; in != nil {
+		st.Pending = bytes.Clone(in.pend)
+		if in.frag != nil {
+			st.MessageOp, st.Message = in.frag.op, bytes.Clone(in.frag.buf)
+		}
+	}
+	c.mu.Lock()
+	if o := c.out; o != nil {
+		st.Output = bytes.Join(o.wq, nil)
+	}
+	c.mu.Unlock()
+	return st
+}
+
+// Import registers an open connection on fd, a socket whose WebSocket
+// handshake is already done (by this process or one before it), with the
+// given state and session; once it succeeded, fd is the Server's.
+// Options.Open does not run: the caller restores what its session stands
+// for. Queued output is written and pending input is read at once.
+//
+// An fd that epoll refuses (a regular file such as /dev/null, which tests
+// and benchmarks use as a sink) is only written to, never read.
+func (s *Server[S]) Import(fd int, st State, session S) (*Conn[S], error) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, fmt.Errorf("transport: import: %w", err)
+	}
+	c := &Conn[S]{id: ConnID(s.nextID.Add(1)), fd: int32(fd), srv: s, session: session}
+	last := st.LastSeen
+	if last == 0 {
+		last = s.now()
+	}
+	c.lastSeen.Store(last)
+	if len(st.Pending) > 0 {
+		c.input().pend = bytes.Clone(st.Pending)
+	}
+	if len(st.Message) > 0 || st.MessageOp != 0 {
+		c.input().frag = &fragment{op: st.MessageOp, buf: bytes.Clone(st.Message)}
+	}
+	if len(st.Output) > 0 {
+		o := c.outbox()
+		o.wq = append(o.wq, bytes.Clone(st.Output))
+		o.bytes = len(st.Output)
+	}
+	s.inflight.Add(1)
+	s.conns.add(c)
+	if err := s.poller.add(fd, c.onEvent); err != nil && err != unix.EPERM {
+		s.conns.remove(c)
+		s.inflight.Done()
+		return nil, fmt.Errorf("transport: import: poll: %w", err)
+	}
+	// Registering raises the socket's current readiness; pending input and
+	// a file that is not polled need a nudge.
+	if len(st.Pending) > 0 {
+		s.schedule(c, flagRead)
+	}
+	if len(st.Output) > 0 {
+		c.flush()
+	}
+	return c, nil
+}
