@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"msgo/app/index"
 	"msgo/framework"
 	"msgo/framework/manager"
 	"msgo/framework/msgotest"
@@ -167,14 +166,20 @@ func joinModule(r *framework.Router) {
 	})
 }
 
-// startNode starts a node with the index and test modules on store.
+// echoModule answers index.index.index with its parameters, as the index
+// module does, so the tests need no module of the application.
+func echoModule(r *framework.Router) {
+	r.Handle("index.index.index", func(c *framework.Context) error { return c.Success("执行完成", c.RawParams()) })
+}
+
+// startNode starts a node with the echo and join test modules on store.
 func startNode(t testing.TB, id string, store cache.Store) *msgotest.Server {
 	t.Helper()
 	return msgotest.Start(t, msgotest.Options{
 		NodeID:  id,
 		Store:   store,
 		Secret:  "manager-test-secret",
-		Modules: []msgotest.Module{index.Register, joinModule},
+		Modules: []msgotest.Module{echoModule, joinModule},
 	})
 }
 

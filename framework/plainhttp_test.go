@@ -5,10 +5,14 @@ import (
 	"net/http"
 	"testing"
 
-	"msgo/app/index"
 	"msgo/framework"
 	"msgo/framework/msgotest"
 )
+
+// whoamiModule is a test module with one route that answers 200.
+func whoamiModule(r *framework.Router) {
+	r.Handle("test.whoami.whoami", func(c *framework.Context) error { return c.Success("", c.Client().Identity()) })
+}
 
 func TestPlainHTTPOnWebSocketPort(t *testing.T) {
 	mux := http.NewServeMux()
@@ -16,7 +20,7 @@ func TestPlainHTTPOnWebSocketPort(t *testing.T) {
 		w.Header().Set("Content-Type", "text/javascript")
 		io.WriteString(w, "export {}")
 	})
-	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}, HTTP: mux})
+	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{whoamiModule}, HTTP: mux})
 
 	resp, err := http.Get("http://" + srv.Addr + "/sdk/msgo.js")
 	if err != nil {
@@ -46,7 +50,7 @@ func TestPlainHTTPOnWebSocketPort(t *testing.T) {
 		t.Fatalf("plain GET /ws: %d", resp.StatusCode)
 	}
 	cl := srv.Dial(t, framework.Identity{ID: "u", Type: framework.TypeWall})
-	if r := cl.Request(t, "index.index.whoami", nil); r.Status != 200 {
+	if r := cl.Request(t, "test.whoami.whoami", nil); r.Status != 200 {
 		t.Fatalf("whoami: %+v", r)
 	}
 }
