@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// FdAddCloseKey adds the connection to the store set key (member node:fd) and
-// removes it again when the connection closes, however it closes.
-func (a *App) FdAddCloseKey(ctx context.Context, id ConnID, key string) error {
+// AddCloseKey adds the connection to the cluster-wide set key (member
+// node:id) and removes it again when the connection closes, however it
+// closes.
+func (a *App) AddCloseKey(ctx context.Context, id ConnID, key string) error {
 	c, err := a.conn(id)
 	if err != nil {
 		return err
@@ -32,8 +33,8 @@ func (a *App) FdAddCloseKey(ctx context.Context, id ConnID, key string) error {
 	return nil
 }
 
-// FdRemoveCloseKey undoes FdAddCloseKey now.
-func (a *App) FdRemoveCloseKey(ctx context.Context, id ConnID, key string) error {
+// RemoveCloseKey undoes AddCloseKey now.
+func (a *App) RemoveCloseKey(ctx context.Context, id ConnID, key string) error {
 	c, err := a.conn(id)
 	if err != nil {
 		return err
@@ -57,9 +58,9 @@ func (a *App) CloseKeyMembers(ctx context.Context, key string) ([]Addr, error) {
 	return out, nil
 }
 
-// FdAddController names a close controller (registered with Router.OnClose)
+// AddCloseController names a close controller (registered with Router.OnClose)
 // to run once when the connection closes.
-func (a *App) FdAddController(id ConnID, name string) error {
+func (a *App) AddCloseController(id ConnID, name string) error {
 	if a.srv.router.closer(name) == nil {
 		return fmt.Errorf("framework: no close controller %q", name)
 	}
@@ -77,8 +78,8 @@ func (a *App) FdAddController(id ConnID, name string) error {
 	return nil
 }
 
-// FdRemoveController undoes FdAddController.
-func (a *App) FdRemoveController(id ConnID, name string) error {
+// RemoveCloseController undoes AddCloseController.
+func (a *App) RemoveCloseController(id ConnID, name string) error {
 	c, err := a.conn(id)
 	if err != nil {
 		return err
@@ -87,4 +88,25 @@ func (a *App) FdRemoveController(id ConnID, name string) error {
 		h.list = h.list.without(hookController, func(n string) bool { return strings.EqualFold(n, name) })
 	})
 	return nil
+}
+
+// The names MSwoole gave these calls, for code ported from PHP, where a
+// connection is an fd. They do what the methods they call do.
+
+// FdAddCloseKey is MSwoole's name for AddCloseKey.
+func (a *App) FdAddCloseKey(ctx context.Context, id ConnID, key string) error {
+	return a.AddCloseKey(ctx, id, key)
+}
+
+// FdRemoveCloseKey is MSwoole's name for RemoveCloseKey.
+func (a *App) FdRemoveCloseKey(ctx context.Context, id ConnID, key string) error {
+	return a.RemoveCloseKey(ctx, id, key)
+}
+
+// FdAddController is MSwoole's name for AddCloseController.
+func (a *App) FdAddController(id ConnID, name string) error { return a.AddCloseController(id, name) }
+
+// FdRemoveController is MSwoole's name for RemoveCloseController.
+func (a *App) FdRemoveController(id ConnID, name string) error {
+	return a.RemoveCloseController(id, name)
 }

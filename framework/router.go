@@ -22,7 +22,7 @@ type Handler func(c *Context) error
 type Middleware func(Handler) Handler
 
 // CloseFunc is a close controller: it runs once when a connection that named
-// it with App.FdAddController closes, after the connection's last handler.
+// it with App.AddCloseController closes, after the connection's last handler.
 // The connection can no longer be written to; cl tells who it was.
 type CloseFunc func(ctx context.Context, app *App, cl Client)
 

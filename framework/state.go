@@ -76,10 +76,10 @@ func (s *Server) ImportConn(ctx context.Context, fd int, st ConnState) (ConnID, 
 		errs = append(errs, a.JoinGroup(ctx, id, g))
 	}
 	for _, k := range st.CloseKeys {
-		errs = append(errs, a.FdAddCloseKey(ctx, id, k))
+		errs = append(errs, a.AddCloseKey(ctx, id, k))
 	}
 	for _, name := range st.Controllers {
-		errs = append(errs, a.FdAddController(id, name))
+		errs = append(errs, a.AddCloseController(id, name))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return id, fmt.Errorf("framework: import connection %d: %w", id, err)
