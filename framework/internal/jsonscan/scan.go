@@ -1,13 +1,3 @@
-// Package jsonscan walks the top-level members of a JSON object without
-// decoding it, so a request's envelope (method, id) is found and its
-// parameters passed through without reflection or allocation.
-//
-// Members assumes its input is valid JSON (check with json.Valid first): it
-// trusts the syntax and only finds boundaries. It is pure and safe for
-// concurrent use.
-//
-//	if !json.Valid(msg) { ... }
-//	jsonscan.Members(msg, func(key, value []byte) bool { ...; return true })
 package jsonscan
 
 import "errors"
