@@ -44,9 +44,6 @@ type Options struct {
 	// Pprof mounts net/http/pprof under /debug/pprof/, behind the token.
 	Pprof  bool
 	Logger *slog.Logger
-	// RoomGroup maps a room named in /api/send/room and /api/data-update to
-	// the framework group holding its members. Nil: the room is the group.
-	RoomGroup func(room string) string
 }
 
 // Manager serves the manager port (PROTOCOL.md section 6). It is an
@@ -59,7 +56,6 @@ type Manager struct {
 	version string
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
-	group   func(room string) string
 	routes  map[string]route
 	pprof   http.Handler // nil unless enabled
 }
@@ -84,16 +80,12 @@ func New(o Options) *Manager {
 		version: o.Version,
 		ready:   o.Ready,
 		log:     o.Logger,
-		group:   o.RoomGroup,
 	}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	if m.ready == nil {
 		m.ready = m.app.Store().Ping
-	}
-	if m.group == nil {
-		m.group = func(room string) string { return room }
 	}
 	if o.Pprof {
 		m.pprof = pprofHandler()

@@ -163,7 +163,7 @@ func joinModule(r *framework.Router) {
 		if err := c.Bind(&p); err != nil {
 			return err
 		}
-		return c.App().JoinGroup(c.Context(), c.Client().ID(), p.Room)
+		return c.App().JoinGroup(c.Context(), c.Client().ID(), framework.Room(p.Room))
 	})
 }
 

@@ -61,7 +61,7 @@ func toAllBut(in *form) []framework.Target {
 
 // POST /api/send/room {room, event, param, info?}
 func (m *Manager) toRoom(in *form) []framework.Target {
-	return []framework.Target{{Group: m.group(in.id("room", true))}}
+	return []framework.Target{{Group: framework.Room(in.id("room", true))}}
 }
 
 // POST /api/notify {title, message, level, ids?} goes to ids, or everyone;
