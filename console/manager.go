@@ -19,5 +19,8 @@ func managerHandler(srv *framework.Server, cfg *config.Config, ready func(contex
 		Ready:   ready,
 		Pprof:   cfg.Manager.Pprof,
 		Logger:  log,
+
+		AllowedOrigins: cfg.Manager.AllowedOrigins,
+		AllowedHosts:   cfg.Manager.AllowedHosts,
 	})
 }

@@ -44,6 +44,13 @@ type Options struct {
 	// Pprof mounts net/http/pprof under /debug/pprof/, behind the token.
 	Pprof  bool
 	Logger *slog.Logger
+	// AllowedOrigins lists the Origin values whose requests are served;
+	// any other request carrying an Origin header answers 403.
+	AllowedOrigins []string
+	// AllowedHosts lists host names or addresses (no port) that the Host
+	// header may name besides loopback addresses and localhost; any other
+	// answers 421.
+	AllowedHosts []string
 }
 
 // Manager serves the manager port (PROTOCOL.md section 6). It is an
@@ -53,6 +60,7 @@ type Manager struct {
 	node    Node
 	app     *framework.App
 	auth    authenticator
+	browser browserGuard
 	version string
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
@@ -77,6 +85,7 @@ func New(o Options) *Manager {
 		node:    o.Server,
 		app:     o.Server.App(),
 		auth:    newAuthenticator(o.Token),
+		browser: newBrowserGuard(o.AllowedOrigins, o.AllowedHosts),
 		version: o.Version,
 		ready:   o.Ready,
 		log:     o.Logger,
@@ -110,12 +119,19 @@ func New(o Options) *Manager {
 	return m
 }
 
-// ServeHTTP checks the token (before anything else, so that an outsider
-// learns nothing about which paths exist), then the path, then the method.
+// ServeHTTP refuses web pages (browserGuard), then checks the token (before
+// the path, so that an outsider learns nothing about which paths exist),
+// then the path, then the method.
 func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := m.routes[r.URL.Path]
 	if !ok && m.pprof != nil && strings.HasPrefix(r.URL.Path, pprofPrefix) {
 		rt, ok = route{h: m.pprof}, true // pprof's symbol lookup also takes POST
+	}
+	if !rt.open {
+		if err := m.browser.check(r); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	if !rt.open && !m.auth.allow(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="msgo manager"`)
@@ -134,6 +150,12 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 		writeError(w, errorf(http.StatusMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, rt.method, r.Method))
 		return
+	}
+	if rt.method == http.MethodPost {
+		if err := jsonBody(r); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	if r.ContentLength > MaxBodyBytes {
 		writeError(w, errTooLarge)

@@ -37,8 +37,8 @@ func (m *Manager) sendCall(to func(*form) []framework.Target, frame func(*form) 
 		in := readBody(r)
 		ts := to(in)
 		f := frame(in)
-		if in.err != nil {
-			return nil, in.err
+		if err := in.done(); err != nil {
+			return nil, err
 		}
 		return m.push(r.Context(), f, ts...)
 	}
@@ -180,8 +180,8 @@ type disconnected struct {
 func (m *Manager) disconnectUser(r *http.Request) (any, error) {
 	in := readBody(r)
 	id, typ := in.id("id", true), in.userType("type")
-	if in.err != nil {
-		return nil, in.err
+	if err := in.done(); err != nil {
+		return nil, err
 	}
 	n, err := m.app.DisconnectUser(r.Context(), typ, id, CloseKicked)
 	if err != nil {
