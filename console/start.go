@@ -137,6 +137,11 @@ func run(configDir string) error {
 	log.Info("msgo started", "node", cfg.NodeID, "listen", n.ws.Addr().String(), "manager", n.mgr.Addr().String(),
 		"cache", cfg.Cache.Driver, "db", cfg.DB.Driver, "pid", os.Getpid(), "version", version)
 
+	// systemd learns the new main pid before the reloading parent starts
+	// to drain and exit.
+	if err := systemdReady(); err != nil {
+		log.Warn("could not tell systemd this process is ready", "err", err)
+	}
 	if n.inherited {
 		notifyReady()
 	}
