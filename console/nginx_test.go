@@ -49,10 +49,10 @@ func TestNginxSample(t *testing.T) {
 	pool := selfSigned(t, dir, "msgo.example.com")
 	https, plain := freePort(t), freePort(t)
 	conf := nginxConf(t, dir, map[string]string{
-		"server 10.0.0.11:9501":                "server " + a.ws,
-		"server 10.0.0.12:9501":                "server " + b.ws,
-		"listen 443 ssl;":                      "listen " + https + " ssl;",
-		"listen 80;":                           "listen " + plain + ";",
+		"server 10.0.0.11:9501":               "server " + a.ws,
+		"server 10.0.0.12:9501":               "server " + b.ws,
+		"listen 443 ssl;":                     "listen " + https + " ssl;",
+		"listen 80;":                          "listen " + plain + ";",
 		"/etc/nginx/tls/msgo.example.com.crt": filepath.Join(dir, "cert.pem"),
 		"/etc/nginx/tls/msgo.example.com.key": filepath.Join(dir, "key.pem"),
 	})
