@@ -129,3 +129,47 @@ func TestMetricsOfTheBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestOperationsDocListsEveryMetric: every metric family the real binary
+// exposes at /metrics, once it has seen a handshake, a close and manager
+// calls, is named in docs/operations.md.
+func TestOperationsDocListsEveryMetric(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInstance(t)
+	in.must("start", "-d")
+	c, err := in.dial(framework.Identity{ID: "u1", Type: framework.TypeWechatUser, Code: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Request(t, "index.index.whoami", nil); r.Status != 200 {
+		t.Fatalf("whoami: %+v", r)
+	}
+	c.Close()
+	in.must("status")
+	var body []byte
+	for range 2 { // the second scrape also sees the first one counted
+		res, err := http.Get("http://" + in.mgr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	families := regexp.MustCompile(`(?m)^# TYPE (\S+) `).FindAllStringSubmatch(string(body), -1)
+	if len(families) < 20 {
+		t.Fatalf("only %d metric families:\n%s", len(families), body)
+	}
+	for _, f := range families {
+		if !strings.Contains(string(doc), "`"+f[1]+"`") {
+			t.Errorf("docs/operations.md does not name the metric %s: add it to the Metrics section", f[1])
+		}
+	}
+	for _, want := range []string{"msgo_handshakes_total", "msgo_closes_total", "msgo_manager_requests_total", "msgo_manager_request_seconds"} {
+		if !strings.Contains(string(body), "# TYPE "+want+" ") {
+			t.Errorf("/metrics has no %s yet: the test's traffic should have made it", want)
+		}
+	}
+}
