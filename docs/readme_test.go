@@ -80,6 +80,9 @@ func TestChineseReadmeInStep(t *testing.T) {
 	enH, enC := outline(t, en)
 	zhH, zhC := outline(t, zh)
 
+	if len(enH) != len(zhH) {
+		t.Errorf("README.md has %d headings, README.zh-CN.md %d: a section was added or removed on one side", len(enH), len(zhH))
+	}
 	for i := range max(len(enH), len(zhH)) {
 		switch {
 		case i >= len(zhH):
@@ -91,11 +94,12 @@ func TestChineseReadmeInStep(t *testing.T) {
 			t.Errorf("README.zh-CN.md's %s %q (line %d) has no counterpart in README.md: remove it, or add the English section",
 				strings.Repeat("#", z.level), z.text, z.line)
 		case enH[i].level != zhH[i].level:
-			t.Errorf("heading number %d: README.md has %s %q (line %d), README.zh-CN.md has %s %q (line %d): a section is missing or at another level; the first difference is here",
+			t.Errorf("heading number %d: README.md has %s %q (line %d), README.zh-CN.md has %s %q (line %d): the first difference in levels is here; a heading at or before it is missing or at another level (the outlines side by side follow)",
 				i+1, strings.Repeat("#", enH[i].level), enH[i].text, enH[i].line, strings.Repeat("#", zhH[i].level), zhH[i].text, zhH[i].line)
 		default:
 			continue
 		}
+		t.Log(sideBySide(enH, zhH))
 		break // after the first difference every later pair is off
 	}
 
@@ -126,6 +130,24 @@ func TestChineseReadmeInStep(t *testing.T) {
 			t.Errorf("%s does not link to %s in its first lines", filepath.Base(l.file), strings.Trim(l.link, "()"))
 		}
 	}
+}
+
+// sideBySide lists both outlines, one heading per line, for finding the
+// section that is missing on one side.
+func sideBySide(en, zh []heading) string {
+	var b strings.Builder
+	b.WriteString("README.md | README.zh-CN.md\n")
+	for i := range max(len(en), len(zh)) {
+		var l, r string
+		if i < len(en) {
+			l = strings.Repeat("#", en[i].level) + " " + en[i].text
+		}
+		if i < len(zh) {
+			r = strings.Repeat("#", zh[i].level) + " " + zh[i].text
+		}
+		fmt.Fprintf(&b, "%2d  %-45s | %s\n", i+1, l, r)
+	}
+	return b.String()
 }
 
 func after(hs []heading, i int) string {
