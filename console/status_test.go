@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"msgo/framework"
+	"msgo/framework/msgotest"
 )
 
 // TestStatusSaysWhatToDo: with no msgo running, status, stop and reload say
@@ -50,14 +51,7 @@ func TestStatusTable(t *testing.T) {
 	if b, err := os.ReadFile(logFile); err != nil || !strings.Contains(string(b), "msgo started") {
 		t.Fatalf("the log file it named: %v\n%s", err, b)
 	}
-	c, err := in.dial(framework.Identity{ID: "u1", Type: framework.TypeWechatUser, Code: "r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
-		t.Fatalf("join: %+v", r)
-	}
+	defer joined(t, in, "u1", "r1").Close()
 
 	st := in.must("status")
 	for _, re := range []string{
@@ -103,21 +97,9 @@ func TestStatusTable(t *testing.T) {
 func TestMetricsOfTheBinary(t *testing.T) {
 	in := newInstance(t)
 	in.must("start", "-d")
-	c, err := in.dial(framework.Identity{ID: "u1", Type: framework.TypeWechatUser, Code: "r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
-		t.Fatalf("join: %+v", r)
-	}
+	defer joined(t, in, "u1", "r1").Close()
 	in.must("status")
-	res, err := http.Get("http://" + in.mgr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	b := scrapeText(t, in)
 	for _, want := range []string{
 		`msgo_build_info{goversion="` + runtime.Version() + `",version="dev"} 1`,
 		"msgo_users 1",
@@ -140,24 +122,10 @@ func TestOperationsDocListsEveryMetric(t *testing.T) {
 	}
 	in := newInstance(t)
 	in.must("start", "-d")
-	c, err := in.dial(framework.Identity{ID: "u1", Type: framework.TypeWechatUser, Code: "r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := c.Request(t, "index.index.whoami", nil); r.Status != 200 {
-		t.Fatalf("whoami: %+v", r)
-	}
-	c.Close()
+	joined(t, in, "u1", "r1").Close()
 	in.must("status")
-	var body []byte
-	for range 2 { // the second scrape also sees the first one counted
-		res, err := http.Get("http://" + in.mgr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ = io.ReadAll(res.Body)
-		res.Body.Close()
-	}
+	scrapeText(t, in)
+	body := scrapeText(t, in) // the second scrape sees the first one counted
 	families := regexp.MustCompile(`(?m)^# TYPE (\S+) `).FindAllStringSubmatch(string(body), -1)
 	if len(families) < 20 {
 		t.Fatalf("only %d metric families:\n%s", len(families), body)
@@ -172,4 +140,34 @@ func TestOperationsDocListsEveryMetric(t *testing.T) {
 			t.Errorf("/metrics has no %s yet: the test's traffic should have made it", want)
 		}
 	}
+}
+
+// joined dials the instance as a wechatUser with the room code and joins
+// the live room.
+func joined(t *testing.T, in *instance, id, room string) *msgotest.Client {
+	t.Helper()
+	c, err := in.dial(framework.Identity{ID: id, Type: framework.TypeWechatUser, Code: room})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
+		c.Close()
+		t.Fatalf("join: %+v", r)
+	}
+	return c
+}
+
+// scrapeText reads the instance's /metrics (no token configured).
+func scrapeText(t *testing.T, in *instance) []byte {
+	t.Helper()
+	res, err := http.Get("http://" + in.mgr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d %v", res.StatusCode, err)
+	}
+	return b
 }
