@@ -17,8 +17,10 @@ import (
 //   - a Host that is not a loopback address, localhost or an allowed host
 //     answers 421: a rebinding page's requests carry its own host name;
 //   - a request with an Origin header answers 403 unless the origin is
-//     allowed: browsers send Origin with every cross-origin request and
-//     every POST, the backends this port serves send none;
+//     allowed or is the port itself ("http://" + Host, the /admin page's
+//     own calls; Host has passed the check above, so a rebinding page
+//     cannot claim it): browsers send Origin with every cross-origin
+//     request and every POST, the backends this port serves send none;
 //   - a POST call whose Content-Type is not application/json answers 415
 //     (jsonBody, once the call is known): it is the one body type a page
 //     cannot send cross-origin without a CORS preflight, which this port
@@ -52,7 +54,7 @@ func (g browserGuard) check(r *http.Request) *Error {
 	if !isLoopbackHost(host) && !g.hosts[host] {
 		return errorf(http.StatusMisdirectedRequest, "host %q is not served here (list it in manager.allowed_hosts)", r.Host)
 	}
-	if o, ok := r.Header["Origin"]; ok && (len(o) != 1 || !g.origins[o[0]]) {
+	if o, ok := r.Header["Origin"]; ok && (len(o) != 1 || !g.origins[o[0]] && o[0] != "http://"+r.Host) {
 		return errorf(http.StatusForbidden, "requests from web pages are refused (origin %q; list it in manager.allowed_origins)", strings.Join(o, ", "))
 	}
 	return nil

@@ -86,6 +86,7 @@ func TestManagerRefusesWebPages(t *testing.T) {
 		t.Fatalf("the client was kicked: %+v", r)
 	}
 
+	self := strings.TrimPrefix(m.url, "http://") // the port's own host:port
 	for _, c := range []struct {
 		name, host string
 		hdr        map[string]string
@@ -95,12 +96,30 @@ func TestManagerRefusesWebPages(t *testing.T) {
 		{"localhost", "localhost:9502", jsonCT},
 		{"ipv6 loopback", "[::1]:9502", jsonCT},
 		{"127.0.0.2", "127.0.0.2", jsonCT},
+		{"same origin (the admin page)", "", map[string]string{"Origin": "http://" + self, "Content-Type": "application/json"}},
+		{"same origin by name", "localhost:9502", map[string]string{"Origin": "http://localhost:9502", "Content-Type": "application/json"}},
 	} {
 		if status, body := raw(t, "POST", m.url+"/api/broadcast", c.host, c.hdr, push); status != 200 {
 			t.Errorf("%s: %d %s, want 200", c.name, status, body)
 		}
 		cl.AwaitPush(t, "csrf")
 	}
+	// Only the port's own origin is exempt: another port, scheme or name
+	// of the same machine is another page.
+	_, port, _ := strings.Cut(self, ":")
+	for _, c := range []struct{ name, host, origin string }{
+		{"another port", "", "http://127.0.0.1:1"},
+		{"another scheme", "", "https://" + self},
+		{"another name", "", "http://localhost:" + port},
+		{"origin with a path", "", "http://" + self + "/"},
+		{"rebinding host naming itself", "evil.example:9502", "http://evil.example:9502"},
+	} {
+		hdr := map[string]string{"Origin": c.origin, "Content-Type": "application/json"}
+		if status, body := raw(t, "POST", m.url+"/api/broadcast", c.host, hdr, push); status != 403 && status != 421 {
+			t.Errorf("%s: %d %s, want 403 or 421", c.name, status, body)
+		}
+	}
+	msgotest.NoPush(t, 200*time.Millisecond, "csrf", "the client", cl)
 	// Health probes address the port by whatever name reaches it.
 	if status, body := raw(t, "GET", m.url+"/healthz", "10.1.2.3:9502", nil, ""); status != 200 {
 		t.Errorf("healthz by another host: %d %s", status, body)

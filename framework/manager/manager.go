@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -44,16 +45,20 @@ type Options struct {
 	// Pprof mounts net/http/pprof under /debug/pprof/, behind the token.
 	Pprof  bool
 	Logger *slog.Logger
-	// AllowedOrigins lists the Origin values whose requests are served;
-	// any other request carrying an Origin header answers 403.
+	// AllowedOrigins lists the Origin values whose requests are served
+	// besides the port's own pages (an Origin of "http://" + Host); any
+	// other request carrying an Origin header answers 403.
 	AllowedOrigins []string
 	// AllowedHosts lists host names or addresses (no port) that the Host
 	// header may name besides loopback addresses and localhost; any other
 	// answers 421.
 	AllowedHosts []string
+	// Assets are the shared page scripts (i18n.js), served at /assets/ for
+	// the admin page. Nil: the admin page is in English only.
+	Assets fs.FS
 }
 
-// Manager serves the manager port (PROTOCOL.md section 6). It is an
+// Manager serves the manager port (docs/manager-api.md). It is an
 // http.Handler, safe for concurrent use; it holds no state of its own beyond
 // its configuration, so any number of them may front one node.
 type Manager struct {
@@ -66,6 +71,8 @@ type Manager struct {
 	log     *slog.Logger
 	routes  map[string]route
 	pprof   http.Handler // nil unless enabled
+	assets  http.Handler // nil without Options.Assets
+	metrics *callMetrics
 }
 
 // route is one path's handler and the method it answers.
@@ -99,11 +106,15 @@ func New(o Options) *Manager {
 	if o.Pprof {
 		m.pprof = pprofHandler()
 	}
+	if o.Assets != nil {
+		m.assets = assetsHandler(o.Assets)
+	}
+	m.metrics = newCallMetrics(m)
 	get, post := http.MethodGet, http.MethodPost
 	m.routes = map[string]route{
 		"/healthz":             {method: get, open: true, h: http.HandlerFunc(m.healthz)},
 		"/readyz":              {method: get, open: true, h: http.HandlerFunc(m.readyz)},
-		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics())},
+		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics().Registry, m.metrics.reg)},
 		"/api/status":          {method: get, h: m.api(m.status)},
 		"/api/online/count":    {method: get, h: m.api(m.onlineCount)},
 		"/api/online/users":    {method: get, h: m.api(m.onlineUsers)},
@@ -116,16 +127,20 @@ func New(o Options) *Manager {
 		"/api/data-update":     {method: post, h: m.api(m.sendCall(m.toAudience(true), dataUpdateFrame))},
 		"/api/disconnect/user": {method: post, h: m.api(m.disconnectUser)},
 	}
+	m.addAdmin()
 	return m
 }
 
-// ServeHTTP refuses web pages (browserGuard), then checks the token (before
-// the path, so that an outsider learns nothing about which paths exist),
-// then the path, then the method.
-func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve refuses foreign web pages (browserGuard), then checks the token
+// (before the path, so that an outsider learns nothing about which paths
+// exist), then the path, then the method.
+func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 	rt, ok := m.routes[r.URL.Path]
 	if !ok && m.pprof != nil && strings.HasPrefix(r.URL.Path, pprofPrefix) {
 		rt, ok = route{h: m.pprof}, true // pprof's symbol lookup also takes POST
+	}
+	if !ok && m.assets != nil && strings.HasPrefix(r.URL.Path, assetsPrefix) {
+		rt, ok = route{method: http.MethodGet, open: true, h: m.assets}, true
 	}
 	if !rt.open {
 		if err := m.browser.check(r); err != nil {
