@@ -24,7 +24,7 @@ import (
 func TestConnStateEncoding(t *testing.T) {
 	st := framework.ConnState{
 		Identity:    user("u1"),
-		Groups:      []string{"g1", "房间"},
+		Groups:      []framework.Group{framework.Room("g1"), framework.InternalGroup("房间")},
 		CloseKeys:   []string{"k1"},
 		Controllers: []string{"Test.Moved", "Live.User"},
 		RateTokens:  7.5,
@@ -78,7 +78,7 @@ func TestConnStateMovesBetweenNodes(t *testing.T) {
 
 	ida, cla := importPair(t, a, framework.ConnState{Identity: user("u1"), RateTokens: framework.DefaultRateLimit})
 	app := a.App()
-	if err := app.JoinGroup(ctx, ida, "g1"); err != nil {
+	if err := app.JoinGroup(ctx, ida, framework.Room("g1")); err != nil {
 		t.Fatal(err)
 	}
 	if err := app.AddCloseKey(ctx, ida, "k1"); err != nil {
@@ -91,7 +91,7 @@ func TestConnStateMovesBetweenNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Identity != user("u1") || !slices.Equal(st.Groups, []string{"g1"}) ||
+	if st.Identity != user("u1") || !slices.Equal(st.Groups, []framework.Group{framework.Room("g1")}) ||
 		!slices.Equal(st.CloseKeys, []string{"k1"}) || !slices.Equal(st.Controllers, []string{"Test.Moved"}) {
 		t.Fatalf("exported %+v", st)
 	}
@@ -128,7 +128,7 @@ func TestConnStateMovesBetweenNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.SendToGroup(ctx, "g1", push); err != nil {
+	if err := app.SendToGroup(ctx, framework.Room("g1"), push); err != nil {
 		t.Fatal(err)
 	}
 	if f := clb.next(t); !strings.Contains(string(f.Payload), "hello") {
