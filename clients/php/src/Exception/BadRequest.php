@@ -1,0 +1,9 @@
+<?php
+declare(strict_types=1);
+
+namespace Msgo\Exception;
+
+/** 400: a parameter is missing or wrong; the message names it. */
+class BadRequest extends ClientError
+{
+}
