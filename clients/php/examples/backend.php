@@ -52,7 +52,7 @@ final class SampleBackend
     {
         return match ($req->method) {
             'shop.order.create' => $this->createOrder($req),
-            default => throw new NotFound("no such method: {$req->method}", 404),
+            default => throw new NotFound("no such method: {$req->method}"),
         };
     }
 
@@ -78,10 +78,10 @@ final class SampleBackend
         $sku = $req->param['sku'] ?? null;
         $qty = $req->param['qty'] ?? 1;
         if (!is_string($sku) || $sku === '') {
-            throw new BadRequest('sku: required, a string', 400);
+            throw new BadRequest('sku: required, a string');
         }
         if (!is_int($qty) || $qty < 1 || $qty > 99) {
-            throw new BadRequest('qty: an integer from 1 to 99', 400);
+            throw new BadRequest('qty: an integer from 1 to 99');
         }
         $order = [
             'id' => 'o' . bin2hex(random_bytes(6)),

@@ -49,15 +49,15 @@ final class Proxy
     public function parse(string $path, string $body, ?string $authorization = null): Request
     {
         if ($this->token !== '' && !hash_equals('Bearer ' . $this->token, trim((string) $authorization))) {
-            throw new Unauthorized('msgo proxy: missing or wrong bearer token', 401);
+            throw new Unauthorized('msgo proxy: missing or wrong bearer token');
         }
         $kind = basename(rtrim((string) parse_url($path, PHP_URL_PATH), '/'));
         if (!in_array($kind, [Request::CONNECT, Request::RPC, Request::DISCONNECT], true)) {
-            throw new NotFound("msgo proxy: no such call: $path", 404);
+            throw new NotFound("msgo proxy: no such call: $path");
         }
         $in = json_decode($body, true);
         if (!is_array($in) || !is_array($in['client'] ?? null)) {
-            throw new BadRequest('msgo proxy: the body must be a JSON object with a client', 400);
+            throw new BadRequest('msgo proxy: the body must be a JSON object with a client');
         }
         $client = Client::fromArray($in['client']);
         return match ($kind) {
@@ -65,14 +65,14 @@ final class Proxy
             Request::RPC => new Request(
                 $kind,
                 $client,
-                method: is_string($in['method'] ?? null) ? $in['method'] : throw new BadRequest('msgo proxy: rpc without a method', 400),
+                method: is_string($in['method'] ?? null) ? $in['method'] : throw new BadRequest('msgo proxy: rpc without a method'),
                 id: is_scalar($in['id'] ?? null) && !is_bool($in['id']) ? $in['id'] : null,
                 param: is_array($in['param'] ?? null) ? $in['param'] : [],
             ),
             Request::DISCONNECT => new Request(
                 $kind,
                 $client,
-                eventId: is_string($in['event_id'] ?? null) ? $in['event_id'] : throw new BadRequest('msgo proxy: disconnect without an event_id', 400),
+                eventId: is_string($in['event_id'] ?? null) ? $in['event_id'] : throw new BadRequest('msgo proxy: disconnect without an event_id'),
                 code: (int) ($in['code'] ?? 0),
                 reason: (string) ($in['reason'] ?? ''),
                 time: (int) ($in['time'] ?? 0),

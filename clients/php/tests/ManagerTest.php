@@ -206,20 +206,15 @@ final class ManagerTest extends TestCase
     public function testBadInputNamesTheKey(): void
     {
         try {
-            $this->msgo->roomUsers(self::unique('room'), 0);
-            $this->fail('limit 0 was accepted');
+            $this->msgo->sendToUser('', 'e');
+            $this->fail('an empty id was accepted');
         } catch (BadRequest $e) {
             $this->assertSame(400, $e->getStatus());
-            $this->assertStringContainsString('limit', $e->getMessage());
-        }
-        try {
-            $this->msgo->call('POST', '/api/send/user', ['id' => 'u', 'event' => 'e', 'param' => new \stdClass(), 'colour' => 'red']);
-            $this->fail('an unknown key was accepted');
-        } catch (BadRequest $e) {
-            $this->assertStringContainsString('colour', $e->getMessage());
+            $this->assertStringContainsString('id', $e->getMessage());
         }
         $this->expectException(BadRequest::class);
-        $this->msgo->sendToUser('', 'e');
+        $this->expectExceptionMessage('limit');
+        $this->msgo->roomUsers(self::unique('room'), 0);
     }
 
     public function testUnknownCallIsNotFound(): void

@@ -12,6 +12,6 @@ class InvalidToken extends Forbidden
 {
     public function __construct(string $message)
     {
-        parent::__construct($message, 403);
+        parent::__construct($message);
     }
 }

@@ -11,13 +11,20 @@ namespace Msgo\Exception;
  */
 class MsgoException extends \RuntimeException
 {
+    /** The status of an exception constructed without one. */
+    public const STATUS = 0;
+
+    private readonly int $status;
+
+    /** @param ?int $status the HTTP status; null takes the class's STATUS */
     public function __construct(
         string $message,
-        private readonly int $status = 0,
+        ?int $status = null,
         private readonly array $data = [],
         ?\Throwable $previous = null,
     ) {
-        parent::__construct($message, $status, $previous);
+        $this->status = $status ?? static::STATUS;
+        parent::__construct($message, $this->status, $previous);
     }
 
     /** The HTTP status of the answer, 0 when none arrived. */
