@@ -45,11 +45,6 @@ final class Manager
         $this->base = rtrim($baseUrl, '/');
     }
 
-    public function __destruct()
-    {
-        $this->curl = null;
-    }
-
     /** GET /api/status: node id, version, uptime, connections, users, rooms, memory, cluster nodes. */
     public function status(): array
     {
@@ -208,7 +203,6 @@ final class Manager
             CURLOPT_NOSIGNAL => true,
             CURLOPT_CONNECTTIMEOUT_MS => (int) ceil($this->connectTimeout * 1000),
             CURLOPT_TIMEOUT_MS => (int) ceil($this->timeout * 1000),
-            CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
         ]);
         if ($json !== null) {
             curl_setopt($ch, CURLOPT_POSTFIELDS, $json);
