@@ -95,11 +95,11 @@ final class Proxy
         try {
             $req = $this->parse($path, $body, $authorization);
         } catch (MsgoException $e) {
-            return new Response($e->getStatus(), self::json(self::reply($e->getStatus(), $e->getMessage())));
+            return self::failure($e->getStatus(), $e->getMessage());
         }
         if (!is_callable($handler)) {
             if (!method_exists($handler, $req->kind)) {
-                return new Response(404, self::json(self::reply(404, sprintf('msgo proxy: %s has no %s()', $handler::class, $req->kind))));
+                return self::failure(404, sprintf('msgo proxy: %s has no %s()', $handler::class, $req->kind));
             }
             $handler = [$handler, $req->kind];
         }
@@ -122,13 +122,13 @@ final class Proxy
     public function serve(callable|object $handler): void
     {
         if (($_SERVER['REQUEST_METHOD'] ?? '') !== 'POST') {
-            $res = new Response(405, self::json(self::reply(405, 'msgo proxy: POST only')));
+            $res = self::failure(405, 'msgo proxy: POST only');
         } else {
             try {
                 $res = $this->handle($_SERVER['REQUEST_URI'] ?? '/', (string) file_get_contents('php://input'), self::authorization(), $handler);
             } catch (\Throwable $e) {
                 error_log('msgo proxy: ' . $e);
-                $res = new Response(500, self::json(self::reply(500, 'msgo proxy: the handler failed')));
+                $res = self::failure(500, 'msgo proxy: the handler failed');
             }
         }
         http_response_code($res->status);
@@ -153,7 +153,7 @@ final class Proxy
         return $answer;
     }
 
-    /** Refuses a handshake (the client gets that HTTP status, 403 by default). */
+    /** Refuses a handshake: msgo answers it 403 instead of its 101. */
     public static function refuse(int $status = 403, string $info = 'refused'): array
     {
         if ($status < 400 || $status > 499) {
@@ -163,11 +163,15 @@ final class Proxy
     }
 
     /**
-     * Answers an rpc: the client gets {status, info, param, event, id}; a 4xx
-     * status passes through as given.
+     * Answers an rpc: the client gets {status, info, param, event, id}. The
+     * status is 200 or a 4xx, which passes through as given (msgo counts any
+     * other as the backend failing).
      */
     public static function reply(int $status = 200, string $info = '', array|object|null $param = null): array
     {
+        if ($status !== 200 && ($status < 400 || $status > 499)) {
+            throw new \InvalidArgumentException("msgo proxy: reply with 200 or a 4xx status, not $status");
+        }
         return ['status' => $status, 'info' => $info, 'param' => $param === null || $param === [] ? new \stdClass() : $param];
     }
 
@@ -181,6 +185,12 @@ final class Proxy
     public static function json(array $answer): string
     {
         return json_encode($answer, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION | JSON_THROW_ON_ERROR);
+    }
+
+    /** An HTTP error answer: msgo counts the call as failed, and logs info. */
+    private static function failure(int $status, string $info): Response
+    {
+        return new Response($status, self::json(['status' => $status, 'info' => $info]));
     }
 
     private static function authorization(): ?string
