@@ -20,6 +20,7 @@ import (
 	"msgo/config"
 	"msgo/framework"
 	"msgo/framework/manager"
+	"msgo/framework/proxy"
 	"msgo/library/cache"
 	"msgo/library/db"
 )
@@ -149,16 +150,18 @@ func run(configDir string) error {
 
 // node is one running msgo: listeners, server, manager, dependencies.
 type node struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	store     cache.Store
-	srv       *framework.Server
-	ws, mgr   net.Listener
-	inherited bool // the listeners came from a reloading parent
-	http      *http.Server
-	stopApps  func()
-	closeDB   func()
-	served    chan struct{}
+	cfg         *config.Config
+	log         *slog.Logger
+	store       cache.Store
+	srv         *framework.Server
+	ws, mgr     net.Listener
+	inherited   bool // the listeners came from a reloading parent
+	http        *http.Server
+	stopApps    func()
+	closeDB     func()
+	proxy       *proxy.Proxy // nil without proxy.endpoint
+	closeEvents func()
+	served      chan struct{}
 }
 
 func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
@@ -186,7 +189,7 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 	}
 	n.closeDB = func() { db.Close(gdb) }
 	if cfg.DB.AutoMigrate {
-		if err := db.Migrate(ctx, gdb, app.Models()...); err != nil {
+		if err := db.Migrate(ctx, gdb, models()...); err != nil {
 			log.Warn("automatic migration failed; run `msgo migrate` once the database is up", "err", err)
 		}
 	}
@@ -195,6 +198,11 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 	if n.stopApps, err = app.Register(r, app.Deps{DB: gdb, Config: cfg, Log: log}); err != nil {
 		return nil, fmt.Errorf("register modules: %w", err)
 	}
+	px, closeEvents, err := newProxy(cfg, gdb, r.Routes(), log)
+	if err != nil {
+		return nil, err
+	}
+	n.closeEvents = closeEvents
 	tokens := codec(cfg)
 	pages, err := web.NewHandler(web.Options{
 		Pages:  app.Pages(),
@@ -211,9 +219,15 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 		Logger:       log,
 		Unavailable:  []error{db.ErrUnavailable},
 		HTTP:         pages,
+		Backend:      backendOf(px),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if px != nil {
+		n.srv.Metrics().Registry.MustRegister(px.Collectors()...)
+		px.Start(context.Background())
+		n.proxy = px
 	}
 	if err := n.listen(); err != nil {
 		return nil, err
@@ -256,6 +270,10 @@ func (n *node) shutdown(code int, spread time.Duration) {
 	defer cancel()
 	n.srv.Stop(ctx, code, spread)
 	<-n.served
+	if n.proxy != nil {
+		n.proxy.Stop() // after the server: every close is recorded
+		n.proxy = nil
+	}
 	n.http.Shutdown(ctx)
 	n.close()
 }
@@ -271,6 +289,12 @@ func (n *node) close() {
 	}
 	if n.ws != nil {
 		n.ws.Close()
+	}
+	if n.proxy != nil {
+		n.proxy.Stop()
+	}
+	if n.closeEvents != nil {
+		n.closeEvents()
 	}
 	if n.stopApps != nil {
 		n.stopApps()

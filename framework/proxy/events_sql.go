@@ -1,0 +1,173 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// openRow is a connection that will need a disconnect event.
+type openRow struct {
+	EventID string `gorm:"primaryKey;size:160"`
+	Node    string `gorm:"size:64;index"`
+	Client  string `gorm:"type:text"`
+	Opened  int64
+}
+
+func (openRow) TableName() string { return "proxy_open_conns" }
+
+// eventRow is a disconnect event waiting for the backend.
+type eventRow struct {
+	EventID  string `gorm:"primaryKey;size:160"`
+	Client   string `gorm:"type:text"`
+	Opened   int64
+	Ended    int64 `gorm:"index"`
+	Code     int
+	Reason   string `gorm:"size:64"`
+	Attempts int
+	NextAt   int64 `gorm:"index"`
+}
+
+func (eventRow) TableName() string { return "proxy_disconnect_events" }
+
+// Models are the tables the SQL events store needs; migrate them with the
+// application's models.
+func Models() []any { return []any{&openRow{}, &eventRow{}} }
+
+// SQLEvents keeps disconnect events in a database table (SQLite or MySQL
+// through gorm), so they survive a restart. It is the store of a single node
+// (the memory cache driver): Restarted takes over every open record it finds.
+type SQLEvents struct{ db *gorm.DB }
+
+var _ Events = (*SQLEvents)(nil)
+
+// NewSQLEvents returns the store on db, whose tables Models migrated.
+func NewSQLEvents(db *gorm.DB) *SQLEvents { return &SQLEvents{db: db} }
+
+func toRow(e Event, next int64) eventRow {
+	return eventRow{EventID: e.ID, Client: string(e.Client), Opened: e.Opened, Ended: e.Time,
+		Code: e.Code, Reason: e.Reason, Attempts: e.Attempts, NextAt: next}
+}
+
+func (r eventRow) event() Event {
+	return Event{ID: r.EventID, Client: []byte(r.Client), Opened: r.Opened, Time: r.Ended,
+		Code: r.Code, Reason: r.Reason, Attempts: r.Attempts}
+}
+
+// Opened implements Events.
+func (s *SQLEvents) Opened(ctx context.Context, e Event) error {
+	err := s.db.WithContext(ctx).Create(&openRow{EventID: e.ID, Node: e.Node, Client: string(e.Client), Opened: e.Opened}).Error
+	return wrap("record open connection", err)
+}
+
+// Ended implements Events.
+func (s *SQLEvents) Ended(ctx context.Context, es []Event) error {
+	rows := make([]eventRow, len(es))
+	ids := make([]string, len(es))
+	for i, e := range es {
+		rows[i], ids[i] = toRow(e, e.Time), e.ID
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 200).Error; err != nil {
+			return err
+		}
+		return tx.Where("event_id IN ?", ids).Delete(&openRow{}).Error
+	})
+	return wrap("store disconnect events", err)
+}
+
+// Lost implements Events.
+func (s *SQLEvents) Lost(ctx context.Context, node string, at int64) (int, error) {
+	return s.lost(ctx, at, "node = ?", node)
+}
+
+// Restarted implements Events: the store serves one node, so every open
+// record is from a run that ended without reporting it.
+func (s *SQLEvents) Restarted(ctx context.Context, _ string, at int64) (int, error) {
+	return s.lost(ctx, at, "1 = 1")
+}
+
+func (s *SQLEvents) lost(ctx context.Context, at int64, where string, args ...any) (int, error) {
+	n := 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var open []openRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where(where, args...).Find(&open).Error; err != nil {
+			return err
+		}
+		if len(open) == 0 {
+			return nil
+		}
+		rows := make([]eventRow, len(open))
+		ids := make([]string, len(open))
+		for i, o := range open {
+			rows[i] = eventRow{EventID: o.EventID, Client: o.Client, Opened: o.Opened, Ended: at, Code: LostCode, Reason: LostReason, NextAt: at}
+			ids[i] = o.EventID
+		}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 200).Error; err != nil {
+			return err
+		}
+		n = len(open)
+		return tx.Where("event_id IN ?", ids).Delete(&openRow{}).Error
+	})
+	return n, wrap("report lost connections", err)
+}
+
+// Lease implements Events.
+func (s *SQLEvents) Lease(ctx context.Context, now, until int64, n int) ([]Event, error) {
+	var out []Event
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rows []eventRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("next_at <= ?", now).Order("next_at").Limit(n).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.EventID
+			out = append(out, r.event())
+		}
+		return tx.Model(&eventRow{}).Where("event_id IN ?", ids).Update("next_at", until).Error
+	})
+	return out, wrap("lease disconnect events", err)
+}
+
+// Delivered implements Events.
+func (s *SQLEvents) Delivered(ctx context.Context, id string) error {
+	return wrap("forget a delivered event", s.db.WithContext(ctx).Where("event_id = ?", id).Delete(&eventRow{}).Error)
+}
+
+// Retry implements Events.
+func (s *SQLEvents) Retry(ctx context.Context, e Event, next int64) error {
+	err := s.db.WithContext(ctx).Model(&eventRow{}).Where("event_id = ?", e.ID).
+		Updates(map[string]any{"attempts": e.Attempts, "next_at": next}).Error
+	return wrap("reschedule an event", err)
+}
+
+// Stats implements Events.
+func (s *SQLEvents) Stats(ctx context.Context) (int, int64, error) {
+	var r struct {
+		N      int64
+		Oldest *int64
+	}
+	err := s.db.WithContext(ctx).Model(&eventRow{}).Select("COUNT(*) AS n, MIN(ended) AS oldest").Scan(&r).Error
+	if err != nil {
+		return 0, 0, wrap("count events", err)
+	}
+	var oldest int64
+	if r.Oldest != nil {
+		oldest = *r.Oldest
+	}
+	return int(r.N), oldest, nil
+}
+
+func wrap(op string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("proxy: %s: %w", op, err)
+}
