@@ -333,8 +333,8 @@ func rejectionLabel(err error) string {
 type ipLimiter struct {
 	max   int
 	track bool // keep every connection's address, even with no limit (a Backend is told it)
-	mu  sync.Mutex
-	n   map[netip.Addr]*ipCount
+	mu    sync.Mutex
+	n     map[netip.Addr]*ipCount
 }
 
 // ipCount is one client address's count. A connection keeps a pointer to

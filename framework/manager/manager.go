@@ -114,6 +114,11 @@ func New(o Options) *Manager {
 		"/api/notify":          {method: post, h: m.api(m.sendCall(m.toAudience(false), noticeFrame))},
 		"/api/data-update":     {method: post, h: m.api(m.sendCall(m.toAudience(true), dataUpdateFrame))},
 		"/api/disconnect/user": {method: post, h: m.api(m.disconnectUser)},
+		"/api/room/join":       {method: post, h: m.api(m.roomJoin)},
+		"/api/room/leave":      {method: post, h: m.api(m.roomLeave)},
+		"/api/room/users":      {method: get, h: m.api(m.roomUsers)},
+		"/api/room/count":      {method: get, h: m.api(m.roomCount)},
+		"/api/user/rooms":      {method: get, h: m.api(m.userRooms)},
 	}
 	return m
 }

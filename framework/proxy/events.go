@@ -66,7 +66,7 @@ const (
 // deliverer stores ended connections' events and sends them to
 // {endpoint}/disconnect until the backend takes each.
 type deliverer struct {
-	p      *Proxy
+	p     *Proxy
 	mu    sync.Mutex
 	ended []Event
 	kick  chan struct{}

@@ -179,11 +179,11 @@ func (p *Proxy) Stop() {
 	if p.cancel == nil {
 		return
 	}
-	if p.del != nil {
-		p.del.flush()
-	}
 	p.cancel()
 	p.wg.Wait()
+	if p.del != nil {
+		p.del.flush() // what closed since the loop's last store
+	}
 }
 
 // submit queues job for a worker; false when the queue is full.

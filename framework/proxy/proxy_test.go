@@ -116,7 +116,7 @@ func TestRPCRelaysReply(t *testing.T) {
 		json.NewDecoder(r.Body).Decode(&body)
 		switch body.Method {
 		case "shop.order.create":
-			answerJSON(`{"status":200,"info":"created","param":{"order":7,"echo":` + string(body.Param) + `,"id":` + string(body.ID) + `}}`)(w, r)
+			answerJSON(`{"status":200,"info":"created","param":{"order":7,"echo":`+string(body.Param)+`,"id":`+string(body.ID)+`}}`)(w, r)
 		default:
 			answerJSON(`{"status":422,"info":"no such product"}`)(w, r)
 		}
