@@ -61,6 +61,7 @@ type Manager struct {
 	log     *slog.Logger
 	group   func(room string) string
 	routes  map[string]route
+	openapi []byte       // the document /api/openapi.json serves
 	pprof   http.Handler // nil unless enabled
 }
 
@@ -98,6 +99,7 @@ func New(o Options) *Manager {
 	if o.Pprof {
 		m.pprof = pprofHandler()
 	}
+	m.openapi = openAPI(o.Version)
 	get, post := http.MethodGet, http.MethodPost
 	m.routes = map[string]route{
 		"/healthz":             {method: get, open: true, h: http.HandlerFunc(m.healthz)},
@@ -119,6 +121,7 @@ func New(o Options) *Manager {
 		"/api/room/users":      {method: get, h: m.api(m.roomUsers)},
 		"/api/room/count":      {method: get, h: m.api(m.roomCount)},
 		"/api/user/rooms":      {method: get, h: m.api(m.userRooms)},
+		"/api/openapi.json":    {method: get, h: http.HandlerFunc(m.serveOpenAPI)},
 	}
 	return m
 }

@@ -44,6 +44,7 @@ type userRooms struct {
 
 // Bounds of /api/room/users' limit.
 const (
+	roomUsersMin     = 1
 	roomUsersDefault = 100
 	roomUsersMax     = 1000
 )
@@ -100,7 +101,7 @@ func (m *Manager) roomUsers(r *http.Request) (any, error) {
 	limit := roomUsersDefault
 	if s := in.str("limit", false); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > roomUsersMax {
+		if err != nil || n < roomUsersMin || n > roomUsersMax {
 			in.fail("limit", "must be an integer from 1 to %d, got %q", roomUsersMax, s)
 		}
 		limit = n

@@ -42,14 +42,14 @@ func (r *RedisEvents) endedKey() string           { return r.prefix + "proxy:end
 
 // Opened implements Events.
 func (r *RedisEvents) Opened(ctx context.Context, e Event) error {
-	return wrap("record open connection", r.rdb.HSet(ctx, r.openKey(e.Node), e.ID, mustJSON(e)).Err())
+	return wrap("record open connection", r.rdb.HSet(ctx, r.openKey(e.Node), e.ID, string(mustJSON(e))).Err())
 }
 
 // Ended implements Events.
 func (r *RedisEvents) Ended(ctx context.Context, es []Event) error {
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, e := range es {
-			p.HSet(ctx, r.eventsKey(), e.ID, mustJSON(e))
+			p.HSet(ctx, r.eventsKey(), e.ID, string(mustJSON(e)))
 			p.ZAdd(ctx, r.dueKey(), redis.Z{Score: float64(e.Time), Member: e.ID})
 			p.ZAdd(ctx, r.endedKey(), redis.Z{Score: float64(e.Time), Member: e.ID})
 			p.HDel(ctx, r.openKey(e.Node), e.ID)
@@ -137,7 +137,7 @@ func (r *RedisEvents) Delivered(ctx context.Context, id string) error {
 // Retry implements Events.
 func (r *RedisEvents) Retry(ctx context.Context, e Event, next int64) error {
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, r.eventsKey(), e.ID, mustJSON(e))
+		p.HSet(ctx, r.eventsKey(), e.ID, string(mustJSON(e)))
 		p.ZAdd(ctx, r.dueKey(), redis.Z{Score: float64(next), Member: e.ID})
 		return nil
 	})
