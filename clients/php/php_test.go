@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -139,9 +140,11 @@ func (e *env) exercise(t *testing.T, nodes []*node) {
 	if users := e.manager(t, first, "onlineUsers", map[string]any{"type": "wall"}); !strings.Contains(fmt.Sprint(users["users"]), bobID) {
 		t.Fatalf("onlineUsers lacks %s: %v", bobID, users)
 	}
-	if c := e.manager(t, mid, "onlineCount", nil); c["connections"].(float64) < 2 {
-		t.Fatalf("onlineCount: %v", c)
-	}
+	// Other nodes' connection counts arrive with their heartbeat.
+	waitFor(t, "onlineCount counting alice and bob", 10*time.Second, func() bool {
+		c := e.manager(t, mid, "onlineCount", nil)
+		return c["connections"].(float64) >= 2 && c["users"].(float64) >= 2
+	})
 	expect(t, e.manager(t, mid, "roomLeave", map[string]any{"id": bobID, "room": vip}), "left", 1)
 	if rooms := strs(e.manager(t, first, "userRooms", map[string]any{"id": bobID})["rooms"]); slices.Contains(rooms, vip) {
 		t.Fatalf("bob still in %s: %v", vip, rooms)
@@ -149,8 +152,9 @@ func (e *env) exercise(t *testing.T, nodes []*node) {
 	if doc := e.manager(t, last, "openapi", nil); doc["paths"] == nil {
 		t.Fatalf("openapi: %v", doc)
 	}
-	if m := e.phpRun(t, `echo (new Msgo\Manager($argv[1], $argv[2]))->metrics();`, "http://"+first.mgr, managerToken); !strings.Contains(m, "# TYPE msgo_") {
-		t.Fatalf("metrics: %.200s", m)
+	var metrics string
+	if e.shell.do(t, "metrics", "http://"+first.mgr, map[string]any{}, &metrics); !strings.Contains(metrics, "# TYPE msgo_") {
+		t.Fatalf("metrics: %.200s", metrics)
 	}
 	expect(t, e.manager(t, first, "status", nil), "node_id", first.name)
 
@@ -187,12 +191,14 @@ func (e *env) exercise(t *testing.T, nodes []*node) {
 // env is one test's PHP tools, msgo binary and sample backend.
 type env struct {
 	php, phpunitBin, msgo string
-	backend            *backend
+	backend               *backend
+	shell                 *shell
 }
 
 func newEnv(t *testing.T) *env {
 	e := &env{php: tool(t, "php"), phpunitBin: tool(t, "phpunit"), msgo: msgoBinary(t)}
 	e.backend = startBackend(t, e.php)
+	e.shell = startShell(t, e.php)
 	return e
 }
 
@@ -268,18 +274,72 @@ func lastLine(b []byte) string {
 	return lines[len(lines)-1]
 }
 
-// phpRun runs PHP code with the client's autoloader; args are $argv[1:].
-func (e *env) phpRun(t *testing.T, code string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(e.php, append([]string{"-r", "require 'autoload.php'; " + code, "--"}, args...)...)
-	cmd.Env = append(os.Environ(), "MSGO_AUTH_SECRET="+authSecret)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+// shellPHP is the PHP side of the Go tests: one php process that reads a
+// JSON call per line ({"call","url","args"}), makes it with the client
+// (Token::mint, or a Manager method with named arguments; one Manager per
+// base URL, so its connection is reused) and writes {"data"} or {"error"}.
+const shellPHP = `require 'autoload.php';
+$managers = [];
+while (($line = fgets(STDIN)) !== false) {
+    $c = json_decode($line, true);
+    try {
+        $data = $c['call'] === 'mint'
+            ? Msgo\Token::mint($c['args'], getenv('MSGO_AUTH_SECRET'))
+            : ($managers[$c['url']] ??= new Msgo\Manager($c['url'], getenv('MSGO_MANAGER_TOKEN')))->{$c['call']}(...$c['args']);
+        $out = ['data' => $data];
+    } catch (Msgo\Exception\MsgoException $e) {
+        $out = ['error' => get_class($e) . ' ' . $e->getStatus() . ': ' . $e->getMessage()];
+    }
+    echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES), "\n";
+}`
+
+// shell is a running shellPHP.
+type shell struct {
+	mu  sync.Mutex
+	in  io.Writer
+	out *bufio.Reader
+}
+
+func startShell(t *testing.T, php string) *shell {
+	cmd := exec.Command(php, "-r", shellPHP)
+	cmd.Env = append(os.Environ(), "MSGO_AUTH_SECRET="+authSecret, "MSGO_MANAGER_TOKEN="+managerToken)
+	in, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatalf("php: %v\n%s%s", err, out, stderr.Bytes())
+		t.Fatal(err)
 	}
-	return string(out)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	process(t, "php shell", cmd)
+	t.Cleanup(func() { in.Close() })
+	return &shell{in: in, out: bufio.NewReader(out)}
+}
+
+// do makes one call and decodes its data into v.
+func (s *shell) do(t *testing.T, call, url string, args, v any) {
+	t.Helper()
+	line, _ := json.Marshal(map[string]any{"call": call, "url": url, "args": args})
+	s.mu.Lock()
+	_, err := s.in.Write(append(line, '\n'))
+	var answer []byte
+	if err == nil {
+		answer, err = s.out.ReadBytes('\n')
+	}
+	s.mu.Unlock()
+	var res struct {
+		Data  json.RawMessage `json:"data"`
+		Error string          `json:"error"`
+	}
+	if err == nil {
+		err = json.Unmarshal(answer, &res)
+	}
+	if err == nil && res.Error == "" {
+		err = json.Unmarshal(res.Data, v)
+	}
+	if err != nil || res.Error != "" {
+		t.Fatalf("php %s(%s) on %s: %s %v", call, args, url, res.Error, err)
+	}
 }
 
 // manager makes one call through the PHP Manager; args are its named
@@ -289,21 +349,9 @@ func (e *env) manager(t *testing.T, n *node, method string, args map[string]any)
 	if args == nil {
 		args = map[string]any{}
 	}
-	a, _ := json.Marshal(args)
-	out := e.phpRun(t, `$m = new Msgo\Manager($argv[1], $argv[2]);
-try {
-    echo json_encode(['data' => $m->{$argv[3]}(...json_decode($argv[4], true))]);
-} catch (Msgo\Exception\MsgoException $e) {
-    echo json_encode(['error' => get_class($e) . ' ' . $e->getStatus() . ': ' . $e->getMessage()]);
-}`, "http://"+n.mgr, managerToken, method, string(a))
-	var res struct {
-		Data  map[string]any `json:"data"`
-		Error string         `json:"error"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Error != "" {
-		t.Fatalf("Manager::%s(%s) on %s: %s %v", method, a, n.name, res.Error, err)
-	}
-	return res.Data
+	var data map[string]any
+	e.shell.do(t, method, "http://"+n.mgr, args, &data)
+	return data
 }
 
 func expect(t *testing.T, data map[string]any, key string, want any) {
@@ -328,8 +376,9 @@ func strs(v any) []string {
 // mint mints a token with the PHP client.
 func (e *env) mint(t *testing.T, claims map[string]any) string {
 	t.Helper()
-	c, _ := json.Marshal(claims)
-	return e.phpRun(t, `echo Msgo\Token::mint(json_decode($argv[1], true), getenv('MSGO_AUTH_SECRET'));`, string(c))
+	var tok string
+	e.shell.do(t, "mint", "", claims, &tok)
+	return tok
 }
 
 // dial connects with a token minted in PHP.
@@ -401,7 +450,10 @@ func freeAddr(t *testing.T) string {
 // after 20 s); its output is logged when the test failed.
 func process(t *testing.T, name string, cmd *exec.Cmd) {
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stderr = &out
+	if cmd.Stdout == nil {
+		cmd.Stdout = &out
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
