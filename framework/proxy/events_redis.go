@@ -124,14 +124,18 @@ func (r *RedisEvents) Lease(ctx context.Context, now, until int64, n int) ([]Eve
 }
 
 // Delivered implements Events.
-func (r *RedisEvents) Delivered(ctx context.Context, id string) error {
+func (r *RedisEvents) Delivered(ctx context.Context, ids ...string) error {
+	members := make([]any, len(ids))
+	for i, id := range ids {
+		members[i] = id
+	}
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HDel(ctx, r.eventsKey(), id)
-		p.ZRem(ctx, r.dueKey(), id)
-		p.ZRem(ctx, r.endedKey(), id)
+		p.HDel(ctx, r.eventsKey(), ids...)
+		p.ZRem(ctx, r.dueKey(), members...)
+		p.ZRem(ctx, r.endedKey(), members...)
 		return nil
 	})
-	return wrap("forget a delivered event", err)
+	return wrap("forget delivered events", err)
 }
 
 // Retry implements Events.

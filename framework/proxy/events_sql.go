@@ -137,8 +137,8 @@ func (s *SQLEvents) Lease(ctx context.Context, now, until int64, n int) ([]Event
 }
 
 // Delivered implements Events.
-func (s *SQLEvents) Delivered(ctx context.Context, id string) error {
-	return wrap("forget a delivered event", s.db.WithContext(ctx).Where("event_id = ?", id).Delete(&eventRow{}).Error)
+func (s *SQLEvents) Delivered(ctx context.Context, ids ...string) error {
+	return wrap("forget delivered events", s.db.WithContext(ctx).Where("event_id IN ?", ids).Delete(&eventRow{}).Error)
 }
 
 // Retry implements Events.

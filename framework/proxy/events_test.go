@@ -89,10 +89,12 @@ func testEvents(t *testing.T, s proxy.Events) {
 	if again, _ := s.Lease(ctx, now, now+60000, 100); len(again) != 1 || again[0].Attempts != 3 {
 		t.Fatalf("retried event: %+v", again)
 	}
+	var ids []string
 	for _, e := range append(es, more...) {
-		if err := s.Delivered(ctx, e.ID); err != nil {
-			t.Fatal(err)
-		}
+		ids = append(ids, e.ID)
+	}
+	if err := s.Delivered(ctx, ids...); err != nil {
+		t.Fatal(err)
 	}
 	if n, _, _ := s.Stats(ctx); n != 0 {
 		t.Fatalf("%d events left", n)
