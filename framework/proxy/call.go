@@ -75,6 +75,8 @@ func (p *Proxy) post(name string, body any, out statusOf) (status int, result st
 		return 0, "timeout", fmt.Errorf("%w after %s, reading the answer", errTimeout, timeout)
 	case err != nil:
 		return 0, "down", fmt.Errorf("read answer: %w", err)
+	case name == "disconnect":
+		return taken(resp.StatusCode, raw)
 	case resp.StatusCode != http.StatusOK:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, MaxAnswerBytes))
 		return 0, "http_status", fmt.Errorf("HTTP %d, want 200", resp.StatusCode)
@@ -96,4 +98,19 @@ func (p *Proxy) post(name string, body any, out statusOf) (status int, result st
 		return *st, "refused", nil
 	}
 	return 0, "bad_status", fmt.Errorf("answer status %d, want 200 or 4xx", *st)
+}
+
+// taken judges a /disconnect answer: any 2xx takes the event, whatever the
+// body, unless the body is an object whose status says otherwise.
+func taken(code int, raw []byte) (int, string, error) {
+	if code < 200 || code > 299 {
+		return 0, "http_status", fmt.Errorf("HTTP %d, want 2xx", code)
+	}
+	var a struct {
+		Status *int `json:"status"`
+	}
+	if json.Unmarshal(raw, &a) == nil && a.Status != nil && (*a.Status < 200 || *a.Status > 299) {
+		return 0, "bad_status", fmt.Errorf("answer status %d, want 2xx", *a.Status)
+	}
+	return http.StatusOK, "ok", nil
 }

@@ -134,3 +134,29 @@ func TestRestartReportsConnectionsLeftOpen(t *testing.T) {
 		}
 	}
 }
+
+// Any 2xx takes an event; a body status that is not 2xx does not.
+func TestDisconnectAnyTwoHundred(t *testing.T) {
+	b := newBackend(t)
+	var calls atomic.Int32
+	b.handle("/disconnect", func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			answerJSON(`{"status":500}`)(w, r)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	n := startNode(t, b, fast, msgotest.Options{}, sqlEvents(t))
+	n.Dial(t, guest("u1")).Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for metric(t, n, "msgo_proxy_disconnect_attempts_total", "result", "delivered") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered; %d calls", calls.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if calls.Load() != 2 || metric(t, n, "msgo_proxy_disconnect_attempts_total", "result", "failed") != 1 {
+		t.Fatalf("%d calls", calls.Load())
+	}
+}
