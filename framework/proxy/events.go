@@ -41,10 +41,14 @@ type Events interface {
 	// LostReason, ended at) and reports how many. Each record goes to one
 	// caller however many nodes report node at once.
 	Lost(ctx context.Context, node string, at int64) (int, error)
-	// Restarted is Lost for what this node's earlier runs left: the
-	// records of node (and, in a store only one node uses, of every other
-	// node id) from before this start.
+	// Restarted is Lost for what an earlier run under this node id left;
+	// it is called once, at start, before the node records anything.
 	Restarted(ctx context.Context, node string, at int64) (int, error)
+	// Beat says node is alive at at, and reports as lost (as Lost does) the
+	// open records of nodes that stopped beating, where the store itself
+	// knows which nodes live; it returns how many it reported. The Redis
+	// store leaves that to the cluster, which purges dead nodes.
+	Beat(ctx context.Context, node string, at int64) (int, error)
 	// Lease returns up to n events due at now and hides them from other
 	// leases until until (unix ms).
 	Lease(ctx context.Context, now, until int64, n int) ([]Event, error)
@@ -131,6 +135,7 @@ func (d *deliverer) run(ctx context.Context) {
 		}
 		if time.Since(stats) >= time.Second {
 			d.stats(ctx)
+			d.beat(ctx)
 			stats = time.Now()
 		}
 		select {
@@ -139,6 +144,16 @@ func (d *deliverer) run(ctx context.Context) {
 		case <-d.kick:
 		case <-tick.C:
 		}
+	}
+}
+
+// beat keeps this node alive in the store and reports nodes that died.
+func (d *deliverer) beat(ctx context.Context) {
+	n, err := d.p.events.Beat(ctx, d.p.node, time.Now().UnixMilli())
+	if err != nil {
+		d.p.log.Warn("proxy: could not record this node alive in the events store", "err", err)
+	} else if n > 0 {
+		d.p.log.Info("proxy: reporting the connections of a node that stopped", "count", n)
 	}
 }
 

@@ -89,6 +89,10 @@ func (r *RedisEvents) Restarted(ctx context.Context, node string, at int64) (int
 	return r.Lost(ctx, node, at)
 }
 
+// Beat implements Events: the cluster's liveness keys say which nodes live,
+// and the node that purges a dead one calls Lost.
+func (r *RedisEvents) Beat(context.Context, string, int64) (int, error) { return 0, nil }
+
 // leaseScript takes up to ARGV[3] due events and pushes their next attempt
 // to ARGV[2], atomically, so two nodes never lease the same event at once.
 var leaseScript = redis.NewScript(`

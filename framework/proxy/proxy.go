@@ -142,9 +142,10 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// Start runs the workers and, when disconnects are reported, first turns the
-// connections a previous run of this node left open into events (it died
-// without reporting them), then delivers stored events until Stop.
+// Start runs the workers and, when disconnects are reported, records this
+// node alive, turns the connections a previous run under its id left open
+// into events (it died without reporting them), then delivers stored events
+// until Stop.
 func (p *Proxy) Start(ctx context.Context) error {
 	ctx, p.cancel = context.WithCancel(ctx)
 	for range p.cfg.Workers {
@@ -164,6 +165,9 @@ func (p *Proxy) Start(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	if _, err := p.events.Beat(sctx, p.node, time.Now().UnixMilli()); err != nil {
+		p.log.Warn("proxy: could not record this node alive in the events store", "err", err)
+	}
 	if n, err := p.events.Restarted(sctx, p.node, time.Now().UnixMilli()); err != nil {
 		p.log.Warn("proxy: could not report connections a previous run left open", "err", err)
 	} else if n > 0 {
