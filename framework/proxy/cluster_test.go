@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"fmt"
-	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,13 +18,7 @@ import (
 func TestClusterDeliversEveryEventAfterOutage(t *testing.T) {
 	b := newBackend(t)
 	var up atomic.Bool
-	b.handle("/disconnect", func(w http.ResponseWriter, r *http.Request) {
-		if !up.Load() {
-			http.Error(w, "down", http.StatusBadGateway)
-			return
-		}
-		answerJSON(`{"status":200}`)(w, r)
-	})
+	b.handle("/disconnect", unless(&up))
 	b.handle("/connect", answerJSON(`{"status":200,"rooms":["all"]}`))
 	opts := cachetest.Options(t) // one fresh prefix: the cluster's
 	var stores []*cache.Redis

@@ -57,13 +57,7 @@ func TestDisconnectCodes(t *testing.T) {
 func TestDisconnectRetriedUntilTaken(t *testing.T) {
 	b := newBackend(t)
 	var up atomic.Bool
-	b.handle("/disconnect", func(w http.ResponseWriter, r *http.Request) {
-		if !up.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		answerJSON(`{"status":200}`)(w, r)
-	})
+	b.handle("/disconnect", unless(&up))
 	n := startNode(t, b, fast, msgotest.Options{}, sqlEvents(t))
 	const users = 30
 	for i := range users {
