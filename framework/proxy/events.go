@@ -220,7 +220,7 @@ func (d *deliverer) attempt(ctx context.Context, e Event) bool {
 	p := d.p
 	body := disconnectBody{Client: e.Client, EventID: e.ID, Code: e.Code, Reason: e.Reason, Time: e.Time, DurationMS: max(e.Time-e.Opened, 0)}
 	var a answer
-	status, err := p.call("disconnect", body, &a)
+	status, err := p.call("disconnect", body, &a, time.Now().Add(p.cfg.Timeout))
 	if err == nil && status == http.StatusOK {
 		p.metrics.attempts.WithLabelValues("delivered").Inc()
 		return true
