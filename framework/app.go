@@ -270,26 +270,6 @@ func (a *App) runConnects(c *conn) {
 	}
 }
 
-// admitted joins a new connection to the rooms its Backend admission names
-// and queues the admission's first frame, before the 101 is written.
-func (a *App) admitted(c *conn, adm Admission) {
-	if len(adm.Rooms) == 0 && adm.Param == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(a.srv.ctx, storeOp)
-	defer cancel()
-	for _, r := range adm.Rooms {
-		if err := a.JoinGroup(ctx, c.id, r); err != nil {
-			a.srv.log.Warn("join a room the backend named", "conn", c.id, "room", r, "err", err)
-		}
-	}
-	if adm.Param != nil {
-		if f, err := NewFrame(Message{Status: StatusOK, Info: adm.Info, Param: adm.Param, Event: EventConnect}); err == nil {
-			c.send(f.b)
-		}
-	}
-}
-
 // disconnected undoes everything a closed connection did: its close
 // controllers run first (they may still leave groups and count), then its
 // remaining groups, close keys and presence go.

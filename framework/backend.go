@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/netip"
@@ -151,6 +152,26 @@ func (s *Server) admitted(c *conn, a Admission, resp, rest []byte) {
 	s.open(c, resp, a)
 	if len(rest) > 0 {
 		c.setPending(rest)
+	}
+}
+
+// admitted joins a new connection to the rooms its Backend admission names
+// and queues the admission's first frame, before the 101 is written.
+func (a *App) admitted(c *conn, adm Admission) {
+	if len(adm.Rooms) == 0 && adm.Param == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.srv.ctx, storeOp)
+	defer cancel()
+	for _, r := range adm.Rooms {
+		if err := a.JoinGroup(ctx, c.id, r); err != nil {
+			a.srv.log.Warn("join a room the backend named", "conn", c.id, "room", r, "err", err)
+		}
+	}
+	if adm.Param != nil {
+		if f, err := NewFrame(Message{Status: StatusOK, Info: adm.Info, Param: adm.Param, Event: EventConnect}); err == nil {
+			c.send(f.b)
+		}
 	}
 }
 

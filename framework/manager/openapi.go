@@ -137,6 +137,14 @@ var calls = []call{
 	{path: "/api/user/rooms", method: http.MethodGet, summary: "The rooms any connection of a user is in.",
 		query: []param{{"id", true, str}, {"type", false, typeSchema}},
 		data:  obj([]string{"rooms"}, schema{"rooms": arrayOf(str)})},
+	{path: "/api/admin/stats", method: http.MethodGet, summary: "What the admin page shows besides /api/status: this node's largest rooms and its closes by code.",
+		query: []param{{"limit", false, schema{"type": "integer", "minimum": 1, "maximum": 100, "default": 10}}},
+		data: obj([]string{"rooms", "closes", "time"}, schema{
+			"rooms":  arrayOf(obj([]string{"room", "connections", "users"}, schema{"room": str, "connections": integer, "users": integer})),
+			"closes": schema{"type": "object", "additionalProperties": integer, "description": "closed connections by close code since the node started"},
+			"time":   typed("integer", "unix ms, when the figures were taken"),
+		})},
+	{path: adminPath, method: http.MethodGet, summary: "The admin page (HTML); it asks for the token once and calls the API with it.", open: true},
 }
 
 // envelopeOf is the answer schema around data.
@@ -160,6 +168,8 @@ func openAPI(version string) []byte {
 			responses["200"] = schema{"description": "metrics", "content": schema{"text/plain": schema{"schema": str}}}
 		case c.path == "/api/openapi.json":
 			responses["200"] = schema{"description": "this document", "content": schema{"application/json": schema{"schema": anyObject}}}
+		case c.path == adminPath:
+			responses["200"] = schema{"description": "the page", "content": schema{"text/html": schema{"schema": str}}}
 		default:
 			responses["200"] = schema{"description": "success", "content": schema{"application/json": schema{"schema": envelopeOf(c.data)}}}
 		}
@@ -224,11 +234,14 @@ func (m *Manager) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Write(m.openapi)
 }
 
-// Paths returns every path the manager serves (pprof's aside), sorted.
+// Paths returns every path the manager serves (pprof and the admin page's
+// script and style aside), sorted.
 func (m *Manager) Paths() []string {
 	out := make([]string, 0, len(m.routes))
 	for p := range m.routes {
-		out = append(out, p)
+		if !strings.HasPrefix(p, adminPath+"/") {
+			out = append(out, p)
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -63,34 +63,23 @@ func (in *form) only(keys ...string) {
 	}
 }
 
-// POST /api/room/join {id, type?, room}
-func (m *Manager) roomJoin(r *http.Request) (any, error) {
-	in := readBody(r)
-	in.only("id", "type", "room")
-	id, typ, room := in.id("id", true), in.userType("type"), in.id("room", true)
-	if in.err != nil {
-		return nil, in.err
+// POST /api/room/join {id, type?, room} and POST /api/room/leave {id,
+// type?, room}: every connection of the user, on every node, joins or leaves.
+func (m *Manager) roomMove(join bool) endpoint {
+	return func(r *http.Request) (any, error) {
+		in := readBody(r)
+		in.only("id", "type", "room")
+		id, typ, room := in.id("id", true), in.userType("type"), in.id("room", true)
+		if in.err != nil {
+			return nil, in.err
+		}
+		if join {
+			n, err := m.app.JoinUser(r.Context(), typ, id, m.group(room))
+			return joined{Joined: n}, err
+		}
+		n, err := m.app.LeaveUser(r.Context(), typ, id, m.group(room))
+		return left{Left: n}, err
 	}
-	n, err := m.app.JoinUser(r.Context(), typ, id, m.group(room))
-	if err != nil {
-		return nil, err
-	}
-	return joined{Joined: n}, nil
-}
-
-// POST /api/room/leave {id, type?, room}
-func (m *Manager) roomLeave(r *http.Request) (any, error) {
-	in := readBody(r)
-	in.only("id", "type", "room")
-	id, typ, room := in.id("id", true), in.userType("type"), in.id("room", true)
-	if in.err != nil {
-		return nil, in.err
-	}
-	n, err := m.app.LeaveUser(r.Context(), typ, id, m.group(room))
-	if err != nil {
-		return nil, err
-	}
-	return left{Left: n}, nil
 }
 
 // GET /api/room/users?room=&limit=

@@ -57,13 +57,7 @@ func TestDisconnectCodes(t *testing.T) {
 func TestDisconnectRetriedUntilTaken(t *testing.T) {
 	b := newBackend(t)
 	var up atomic.Bool
-	b.handle("/disconnect", func(w http.ResponseWriter, r *http.Request) {
-		if !up.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		answerJSON(`{"status":200}`)(w, r)
-	})
+	b.handle("/disconnect", unless(&up))
 	n := startNode(t, b, fast, msgotest.Options{}, sqlEvents(t))
 	const users = 30
 	for i := range users {
@@ -132,5 +126,31 @@ func TestRestartReportsConnectionsLeftOpen(t *testing.T) {
 			!strings.HasPrefix(e["event_id"].(string), "old/boot/") {
 			t.Fatalf("event %v", e)
 		}
+	}
+}
+
+// Any 2xx takes an event; a body status that is not 2xx does not.
+func TestDisconnectAnyTwoHundred(t *testing.T) {
+	b := newBackend(t)
+	var calls atomic.Int32
+	b.handle("/disconnect", func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			answerJSON(`{"status":500}`)(w, r)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	n := startNode(t, b, fast, msgotest.Options{}, sqlEvents(t))
+	n.Dial(t, guest("u1")).Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for metric(t, n, "msgo_proxy_disconnect_attempts_total", "result", "delivered") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered; %d calls", calls.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if calls.Load() != 2 || metric(t, n, "msgo_proxy_disconnect_attempts_total", "result", "failed") != 1 {
+		t.Fatalf("%d calls", calls.Load())
 	}
 }

@@ -41,15 +41,19 @@ type Events interface {
 	// LostReason, ended at) and reports how many. Each record goes to one
 	// caller however many nodes report node at once.
 	Lost(ctx context.Context, node string, at int64) (int, error)
-	// Restarted is Lost for what this node's earlier runs left: the
-	// records of node (and, in a store only one node uses, of every other
-	// node id) from before this start.
+	// Restarted is Lost for what an earlier run under this node id left;
+	// it is called once, at start, before the node records anything.
 	Restarted(ctx context.Context, node string, at int64) (int, error)
+	// Beat says node is alive at at, and reports as lost (as Lost does) the
+	// open records of nodes that stopped beating, where the store itself
+	// knows which nodes live; it returns how many it reported. The Redis
+	// store leaves that to the cluster, which purges dead nodes.
+	Beat(ctx context.Context, node string, at int64) (int, error)
 	// Lease returns up to n events due at now and hides them from other
 	// leases until until (unix ms).
 	Lease(ctx context.Context, now, until int64, n int) ([]Event, error)
-	// Delivered forgets an event.
-	Delivered(ctx context.Context, id string) error
+	// Delivered forgets events.
+	Delivered(ctx context.Context, ids ...string) error
 	// Retry stores e (its Attempts counted) to be due again at next.
 	Retry(ctx context.Context, e Event, next int64) error
 	// Stats returns how many events wait and when the oldest ended (0 for none).
@@ -60,7 +64,7 @@ type Events interface {
 // attempts in flight from one node.
 const (
 	deliverBatch    = 256
-	deliverParallel = 16
+	deliverParallel = 64
 )
 
 // deliverer stores ended connections' events and sends them to
@@ -131,6 +135,7 @@ func (d *deliverer) run(ctx context.Context) {
 		}
 		if time.Since(stats) >= time.Second {
 			d.stats(ctx)
+			d.beat(ctx)
 			stats = time.Now()
 		}
 		select {
@@ -139,6 +144,16 @@ func (d *deliverer) run(ctx context.Context) {
 		case <-d.kick:
 		case <-tick.C:
 		}
+	}
+}
+
+// beat keeps this node alive in the store and reports nodes that died.
+func (d *deliverer) beat(ctx context.Context) {
+	n, err := d.p.events.Beat(ctx, d.p.node, time.Now().UnixMilli())
+	if err != nil {
+		d.p.log.Warn("proxy: could not record this node alive in the events store", "err", err)
+	} else if n > 0 {
+		d.p.log.Info("proxy: reporting the connections of a node that stopped", "count", n)
 	}
 }
 
@@ -166,15 +181,26 @@ func (d *deliverer) round(ctx context.Context) int {
 		return 0
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var done []string
 	slots := make(chan struct{}, deliverParallel)
 	for _, e := range es {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			d.attempt(ctx, e)
+			if d.attempt(ctx, e) {
+				mu.Lock()
+				done = append(done, e.ID)
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
+	if len(done) > 0 {
+		if err := d.p.events.Delivered(ctx, done...); err != nil {
+			d.p.log.Warn("proxy: delivered disconnect events but could not forget them; they may be sent again", "count", len(done), "err", err)
+		}
+	}
 	return len(es)
 }
 
@@ -188,30 +214,29 @@ type disconnectBody struct {
 	DurationMS int64           `json:"duration_ms"`
 }
 
-func (d *deliverer) attempt(ctx context.Context, e Event) {
+// attempt sends e once and reports whether it is done with: taken, or
+// dropped past the retention.
+func (d *deliverer) attempt(ctx context.Context, e Event) bool {
 	p := d.p
 	body := disconnectBody{Client: e.Client, EventID: e.ID, Code: e.Code, Reason: e.Reason, Time: e.Time, DurationMS: max(e.Time-e.Opened, 0)}
 	var a answer
-	status, err := p.call("disconnect", body, &a)
+	status, err := p.call("disconnect", body, &a, time.Now().Add(p.cfg.Timeout))
 	if err == nil && status == http.StatusOK {
 		p.metrics.attempts.WithLabelValues("delivered").Inc()
-		if err := p.events.Delivered(ctx, e.ID); err != nil {
-			p.log.Warn("proxy: delivered a disconnect event but could not forget it; it may be sent again", "event_id", e.ID, "err", err)
-		}
-		return
+		return true
 	}
 	e.Attempts++
 	if time.Since(time.UnixMilli(e.Time)) > p.cfg.Retention {
 		p.metrics.attempts.WithLabelValues("expired").Inc()
 		p.log.Error("proxy: disconnect event dropped after the retention period", "event_id", e.ID, "attempts", e.Attempts)
-		p.events.Delivered(ctx, e.ID)
-		return
+		return true
 	}
 	p.metrics.attempts.WithLabelValues("failed").Inc()
 	next := time.Now().Add(backoff(e.Attempts, p.cfg.RetryMin, p.cfg.RetryMax)).UnixMilli()
 	if err := p.events.Retry(ctx, e, next); err != nil {
 		p.log.Warn("proxy: could not reschedule a disconnect event; its lease expiry retries it", "event_id", e.ID, "err", err)
 	}
+	return false
 }
 
 // backoff is the wait before attempt n+1: lo doubled per attempt, capped at

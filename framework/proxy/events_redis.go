@@ -89,6 +89,10 @@ func (r *RedisEvents) Restarted(ctx context.Context, node string, at int64) (int
 	return r.Lost(ctx, node, at)
 }
 
+// Beat implements Events: the cluster's liveness keys say which nodes live,
+// and the node that purges a dead one calls Lost.
+func (r *RedisEvents) Beat(context.Context, string, int64) (int, error) { return 0, nil }
+
 // leaseScript takes up to ARGV[3] due events and pushes their next attempt
 // to ARGV[2], atomically, so two nodes never lease the same event at once.
 var leaseScript = redis.NewScript(`
@@ -124,14 +128,18 @@ func (r *RedisEvents) Lease(ctx context.Context, now, until int64, n int) ([]Eve
 }
 
 // Delivered implements Events.
-func (r *RedisEvents) Delivered(ctx context.Context, id string) error {
+func (r *RedisEvents) Delivered(ctx context.Context, ids ...string) error {
+	members := make([]any, len(ids))
+	for i, id := range ids {
+		members[i] = id
+	}
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HDel(ctx, r.eventsKey(), id)
-		p.ZRem(ctx, r.dueKey(), id)
-		p.ZRem(ctx, r.endedKey(), id)
+		p.HDel(ctx, r.eventsKey(), ids...)
+		p.ZRem(ctx, r.dueKey(), members...)
+		p.ZRem(ctx, r.endedKey(), members...)
 		return nil
 	})
-	return wrap("forget a delivered event", err)
+	return wrap("forget delivered events", err)
 }
 
 // Retry implements Events.

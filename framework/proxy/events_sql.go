@@ -33,13 +33,26 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "proxy_disconnect_events" }
 
+// nodeRow is a node's last beat: a node whose beat is older than
+// staleAfter died, and its open records are reported as lost.
+type nodeRow struct {
+	Node string `gorm:"primaryKey;size:64"`
+	Seen int64  // unix ms
+}
+
+func (nodeRow) TableName() string { return "proxy_nodes" }
+
+// staleAfter is how long a node may go without a beat (one a second)
+// before its connections are reported lost.
+const staleAfter = 10_000 // ms
+
 // Models are the tables the SQL events store needs; migrate them with the
 // application's models.
-func Models() []any { return []any{&openRow{}, &eventRow{}} }
+func Models() []any { return []any{&openRow{}, &eventRow{}, &nodeRow{}} }
 
-// SQLEvents keeps disconnect events in a database table (SQLite or MySQL
-// through gorm), so they survive a restart. It is the store of a single node
-// (the memory cache driver): Restarted takes over every open record it finds.
+// SQLEvents keeps disconnect events in database tables (SQLite or MySQL
+// through gorm), so they survive a restart. Nodes beat in it, so it also
+// knows which nodes died (the memory cache driver has no cluster to say).
 type SQLEvents struct{ db *gorm.DB }
 
 var _ Events = (*SQLEvents)(nil)
@@ -79,22 +92,45 @@ func (s *SQLEvents) Ended(ctx context.Context, es []Event) error {
 	return wrap("store disconnect events", err)
 }
 
+// Restarted implements Events.
+func (s *SQLEvents) Restarted(ctx context.Context, node string, at int64) (int, error) {
+	return s.Lost(ctx, node, at)
+}
+
+// Beat implements Events: nodes whose beat is stale, or that never beat
+// (records older than the beats), have their open records reported.
+func (s *SQLEvents) Beat(ctx context.Context, node string, at int64) (int, error) {
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&nodeRow{Node: node, Seen: at}).Error
+	if err != nil {
+		return 0, wrap("beat", err)
+	}
+	var stale []string
+	err = s.db.WithContext(ctx).Model(&openRow{}).Distinct("node").
+		Where("node NOT IN (?)", s.db.Model(&nodeRow{}).Select("node").Where("seen >= ?", at-staleAfter)).
+		Pluck("node", &stale).Error
+	if err != nil {
+		return 0, wrap("find stopped nodes", err)
+	}
+	total := 0
+	for _, n := range stale {
+		k, err := s.Lost(ctx, n, at)
+		if err != nil {
+			return total, err
+		}
+		total += k
+	}
+	if len(stale) > 0 {
+		s.db.WithContext(ctx).Where("node IN ? AND seen < ?", stale, at-staleAfter).Delete(&nodeRow{})
+	}
+	return total, nil
+}
+
 // Lost implements Events.
 func (s *SQLEvents) Lost(ctx context.Context, node string, at int64) (int, error) {
-	return s.lost(ctx, at, "node = ?", node)
-}
-
-// Restarted implements Events: the store serves one node, so every open
-// record is from a run that ended without reporting it.
-func (s *SQLEvents) Restarted(ctx context.Context, _ string, at int64) (int, error) {
-	return s.lost(ctx, at, "1 = 1")
-}
-
-func (s *SQLEvents) lost(ctx context.Context, at int64, where string, args ...any) (int, error) {
 	n := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var open []openRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where(where, args...).Find(&open).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("node = ?", node).Find(&open).Error; err != nil {
 			return err
 		}
 		if len(open) == 0 {
@@ -137,8 +173,8 @@ func (s *SQLEvents) Lease(ctx context.Context, now, until int64, n int) ([]Event
 }
 
 // Delivered implements Events.
-func (s *SQLEvents) Delivered(ctx context.Context, id string) error {
-	return wrap("forget a delivered event", s.db.WithContext(ctx).Where("event_id = ?", id).Delete(&eventRow{}).Error)
+func (s *SQLEvents) Delivered(ctx context.Context, ids ...string) error {
+	return wrap("forget delivered events", s.db.WithContext(ctx).Where("event_id IN ?", ids).Delete(&eventRow{}).Error)
 }
 
 // Retry implements Events.

@@ -21,7 +21,9 @@ func TestEventsStores(t *testing.T) {
 			if err := db.Migrate(t.Context(), gdb, proxy.Models()...); err != nil {
 				t.Fatal(err)
 			}
-			testEvents(t, proxy.NewSQLEvents(gdb))
+			s := proxy.NewSQLEvents(gdb)
+			testEvents(t, s)
+			testBeats(t, s)
 		})
 	})
 	t.Run("redis", func(t *testing.T) {
@@ -89,12 +91,35 @@ func testEvents(t *testing.T, s proxy.Events) {
 	if again, _ := s.Lease(ctx, now, now+60000, 100); len(again) != 1 || again[0].Attempts != 3 {
 		t.Fatalf("retried event: %+v", again)
 	}
+	var ids []string
 	for _, e := range append(es, more...) {
-		if err := s.Delivered(ctx, e.ID); err != nil {
-			t.Fatal(err)
-		}
+		ids = append(ids, e.ID)
+	}
+	if err := s.Delivered(ctx, ids...); err != nil {
+		t.Fatal(err)
 	}
 	if n, _, _ := s.Stats(ctx); n != 0 {
 		t.Fatalf("%d events left", n)
+	}
+}
+
+// A node that stops beating has its open records reported by one that beats.
+func testBeats(t *testing.T, s *proxy.SQLEvents) {
+	ctx := t.Context()
+	if _, err := s.Beat(ctx, "n2", 10_000); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Opened(ctx, proxy.Event{ID: "n2/b/1", Node: "n2", Client: []byte(`{}`), Opened: 10_000}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Beat(ctx, "n3", 15_000); err != nil || n != 0 {
+		t.Fatalf("beat while n2 is fresh: %d, %v", n, err)
+	}
+	if n, err := s.Beat(ctx, "n3", 30_000); err != nil || n != 1 {
+		t.Fatalf("beat after n2 went stale: %d, %v", n, err)
+	}
+	es, err := s.Lease(ctx, 30_000, 40_000, 10)
+	if err != nil || len(es) != 1 || es[0].Code != proxy.LostCode || es[0].Time != 30_000 {
+		t.Fatalf("lease = %+v, %v", es, err)
 	}
 }

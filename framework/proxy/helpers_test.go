@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,4 +174,15 @@ func metric(t testing.TB, n *node, name string, labels ...string) float64 {
 		}
 	}
 	return 0
+}
+
+// unless answers the backend failing (HTTP 503) until up is set, then 200.
+func unless(up *atomic.Bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		answerJSON(`{"status":200}`)(w, r)
+	}
 }

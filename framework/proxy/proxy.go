@@ -142,9 +142,10 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// Start runs the workers and, when disconnects are reported, first turns the
-// connections a previous run of this node left open into events (it died
-// without reporting them), then delivers stored events until Stop.
+// Start runs the workers and, when disconnects are reported, records this
+// node alive, turns the connections a previous run under its id left open
+// into events (it died without reporting them), then delivers stored events
+// until Stop.
 func (p *Proxy) Start(ctx context.Context) error {
 	ctx, p.cancel = context.WithCancel(ctx)
 	for range p.cfg.Workers {
@@ -164,6 +165,9 @@ func (p *Proxy) Start(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	if _, err := p.events.Beat(sctx, p.node, time.Now().UnixMilli()); err != nil {
+		p.log.Warn("proxy: could not record this node alive in the events store", "err", err)
+	}
 	if n, err := p.events.Restarted(sctx, p.node, time.Now().UnixMilli()); err != nil {
 		p.log.Warn("proxy: could not report connections a previous run left open", "err", err)
 	} else if n > 0 {
@@ -265,11 +269,12 @@ func (p *Proxy) Connect(pe framework.Peer, h framework.ConnectHeaders, done func
 		done(framework.Admission{Status: http.StatusOK})
 		return true
 	}
+	deadline := time.Now().Add(p.cfg.Timeout)
 	return p.submit(func() {
 		cl := clientOf(pe)
 		adm := framework.Admission{Status: http.StatusOK}
 		if p.cfg.Connect {
-			adm = p.connect(cl, h)
+			adm = p.connect(cl, h, deadline)
 		}
 		if adm.Status == http.StatusOK && p.cfg.Disconnect {
 			if err := p.recordOpen(pe, cl); err != nil {
@@ -281,10 +286,10 @@ func (p *Proxy) Connect(pe framework.Peer, h framework.ConnectHeaders, done func
 	})
 }
 
-func (p *Proxy) connect(cl client, h framework.ConnectHeaders) framework.Admission {
+func (p *Proxy) connect(cl client, h framework.ConnectHeaders, deadline time.Time) framework.Admission {
 	body := connectBody{Client: cl, Headers: map[string]string{"origin": h.Origin, "user-agent": h.UserAgent}}
 	var a connectAnswer
-	status, err := p.call("connect", body, &a)
+	status, err := p.call("connect", body, &a, deadline)
 	switch {
 	case err != nil:
 		return framework.Admission{Status: http.StatusServiceUnavailable, Info: "backend unavailable"}
@@ -305,12 +310,16 @@ type rpcBody struct {
 
 // Call forwards a request to /rpc on a worker.
 func (p *Proxy) Call(pe framework.Peer, method string, id, params json.RawMessage, done func(framework.BackendReply)) bool {
+	deadline := time.Now().Add(p.cfg.Timeout)
 	return p.submit(func() {
 		if id == nil {
 			id = json.RawMessage("null")
 		}
 		var a answer
-		status, err := p.call("rpc", rpcBody{Client: clientOf(pe), Method: method, ID: id, Param: params}, &a)
+		status, err := p.call("rpc", rpcBody{Client: clientOf(pe), Method: method, ID: id, Param: params}, &a, deadline)
+		if string(a.Param) == "null" {
+			a.Param = nil
+		}
 		switch {
 		case errors.Is(err, errTimeout):
 			done(framework.BackendReply{Status: http.StatusGatewayTimeout, Info: "backend timed out"})

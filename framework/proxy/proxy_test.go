@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,12 +166,12 @@ func TestRPCFaults(t *testing.T) {
 		{"slow", func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
+			case <-time.After(10 * time.Second):
 			}
 		}, 504},
 	}
 	b := newBackend(t)
-	n := startNode(t, b, proxy.Config{Methods: []string{"shop"}, Timeout: time.Second}, msgotest.Options{}, nil)
+	n := startNode(t, b, proxy.Config{Methods: []string{"shop"}, Timeout: 3 * time.Second}, msgotest.Options{}, nil)
 	c := n.Dial(t, guest("u1"))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,5 +272,27 @@ func TestCheckRoutes(t *testing.T) {
 	}
 	if err := p.CheckRoutes([]framework.Route{{Method: "kefu.chat.send"}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The timeout counts from when a call is queued: one that waited for a
+// worker past it answers 504 without reaching the backend.
+func TestRPCTimeoutCountsTheQueue(t *testing.T) {
+	b := newBackend(t)
+	var calls atomic.Int32
+	b.handle("/rpc", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-r.Context().Done()
+	})
+	n := startNode(t, b, proxy.Config{Methods: []string{"shop"}, Workers: 1, Timeout: 300 * time.Millisecond}, msgotest.Options{}, nil)
+	c1, c2 := n.Dial(t, guest("a")), n.Dial(t, guest("b"))
+	c1.Call(t, "shop.a.b", nil)
+	time.Sleep(20 * time.Millisecond)
+	c2.Call(t, "shop.a.b", nil)
+	if r1, r2 := c1.Await(t, "shop.a.b"), c2.Await(t, "shop.a.b"); r1.Status != 504 || r2.Status != 504 {
+		t.Fatalf("replies %d and %d, want 504 twice", r1.Status, r2.Status)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("backend got %d calls, want 1", calls.Load())
 	}
 }
