@@ -275,24 +275,38 @@ func TestCheckRoutes(t *testing.T) {
 	}
 }
 
-// The timeout counts from when a call is queued: one that waited for a
-// worker past it answers 504 without reaching the backend.
+// The timeout counts from when a call is queued: calls that waited for a
+// worker past it answer 504 without reaching the backend. The calls are
+// queued before the workers start, and the workers start after the timeout.
 func TestRPCTimeoutCountsTheQueue(t *testing.T) {
 	b := newBackend(t)
 	var calls atomic.Int32
 	b.handle("/rpc", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
-		<-r.Context().Done()
+		answerJSON(`{"status":200}`)(w, r)
 	})
-	n := startNode(t, b, proxy.Config{Methods: []string{"shop"}, Workers: 1, Timeout: 300 * time.Millisecond}, msgotest.Options{}, nil)
-	c1, c2 := n.Dial(t, guest("a")), n.Dial(t, guest("b"))
-	c1.Call(t, "shop.a.b", nil)
-	time.Sleep(20 * time.Millisecond)
-	c2.Call(t, "shop.a.b", nil)
-	if r1, r2 := c1.Await(t, "shop.a.b"), c2.Await(t, "shop.a.b"); r1.Status != 504 || r2.Status != 504 {
-		t.Fatalf("replies %d and %d, want 504 twice", r1.Status, r2.Status)
+	p, err := proxy.New(proxy.Config{Endpoint: b.URL, Methods: []string{"shop"}, Workers: 1, Timeout: 100 * time.Millisecond}, proxy.Options{Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if calls.Load() != 1 {
-		t.Fatalf("backend got %d calls, want 1", calls.Load())
+	replies := make(chan framework.BackendReply, 2)
+	for id := range 2 {
+		pe := framework.Peer{Node: "n1", ID: framework.ConnID(id + 1), User: framework.Identity{ID: "u", Type: framework.TypeWall}}
+		if !p.Call(pe, "shop.a.b", nil, json.RawMessage(`{}`), func(r framework.BackendReply) { replies <- r }) {
+			t.Fatal("queue refused a call")
+		}
+	}
+	time.Sleep(150 * time.Millisecond) // past both calls' deadline
+	if err := p.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	for range 2 {
+		if r := <-replies; r.Status != http.StatusGatewayTimeout {
+			t.Fatalf("reply %+v, want 504", r)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("backend got %d calls, want none", n)
 	}
 }
