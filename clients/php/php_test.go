@@ -475,13 +475,23 @@ func process(t *testing.T, name string, cmd *exec.Cmd) {
 
 // node is one msgo process with the sample backend as its proxy.
 type node struct {
-	name, ws, mgr string
+	name, ws, mgr, dir string
+	cmd                *exec.Cmd
 }
 
 func (e *env) startNode(t *testing.T, name string, extra ...string) *node {
-	n := &node{name: name, ws: freeAddr(t), mgr: freeAddr(t)}
+	n := &node{name: name, ws: freeAddr(t), mgr: freeAddr(t), dir: t.TempDir()}
+	e.runNode(t, n, extra...)
+	return n
+}
+
+// runNode starts n's msgo process (again, after a kill: same addresses,
+// same runtime directory and database).
+func (e *env) runNode(t *testing.T, n *node, extra ...string) {
+	name := n.name
 	cmd := exec.Command(e.msgo, "start")
-	cmd.Dir = t.TempDir()
+	n.cmd = cmd
+	cmd.Dir = n.dir
 	cmd.Env = append(os.Environ(),
 		"MSGO_NODE_ID="+name,
 		"MSGO_RUNTIME_DIR="+filepath.Join(cmd.Dir, "runtime"),
@@ -508,28 +518,39 @@ func (e *env) startNode(t *testing.T, name string, extra ...string) *node {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return n
 }
 
 // backend is the sample backend served by php -S.
 type backend struct {
-	url, file string
+	url, file, addr, php string
+	cmd                  *exec.Cmd
 }
 
 func startBackend(t *testing.T, php string) *backend {
 	addr := freeAddr(t)
-	b := &backend{url: "http://" + addr, file: filepath.Join(t.TempDir(), "disconnects.jsonl")}
-	cmd := exec.Command(php, "-S", addr, "examples/backend.php")
-	cmd.Env = append(os.Environ(), "MSGO_PROXY_TOKEN="+proxyToken, "MSGO_BACKEND_EVENTS="+b.file)
-	process(t, "php -S", cmd)
+	b := &backend{url: "http://" + addr, addr: addr, php: php, file: filepath.Join(t.TempDir(), "disconnects.jsonl")}
+	b.start(t)
+	return b
+}
+
+// start serves the backend (again, after stop: same address, same file).
+func (b *backend) start(t *testing.T) {
+	b.cmd = exec.Command(b.php, "-S", b.addr, "examples/backend.php")
+	b.cmd.Env = append(os.Environ(), "MSGO_PROXY_TOKEN="+proxyToken, "MSGO_BACKEND_EVENTS="+b.file)
+	process(t, "php -S", b.cmd)
 	waitFor(t, "php -S listening", 10*time.Second, func() bool {
-		c, err := net.Dial("tcp", addr)
+		c, err := net.Dial("tcp", b.addr)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	return b
+}
+
+// kill ends a process at once, as kill -9 does.
+func kill(cmd *exec.Cmd) {
+	cmd.Process.Kill()
+	cmd.Wait()
 }
 
 // event is one line of the backend's disconnect file.
