@@ -164,7 +164,7 @@ func (a *App) admitted(c *conn, adm Admission) {
 	ctx, cancel := context.WithTimeout(a.srv.ctx, storeOp)
 	defer cancel()
 	for _, r := range adm.Rooms {
-		if err := a.JoinGroup(ctx, c.id, r); err != nil {
+		if err := a.JoinGroup(ctx, c.id, Room(r)); err != nil {
 			a.srv.log.Warn("join a room the backend named", "conn", c.id, "room", r, "err", err)
 		}
 	}

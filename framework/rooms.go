@@ -13,25 +13,26 @@ import (
 // JoinUser adds every connection of a user (every device, every node; an
 // empty typ means every user type with that id) to group g and returns how
 // many connections it added or found already in it.
-func (a *App) JoinUser(ctx context.Context, typ, id, g string) (int, error) {
-	return a.push(ctx, Target{User: id, Type: typ}, []byte(g), opJoin, 0, true)
+func (a *App) JoinUser(ctx context.Context, typ, id string, g Group) (int, error) {
+	return a.push(ctx, Target{User: id, Type: typ}, []byte(g.key), opJoin, 0, true)
 }
 
 // LeaveUser removes every connection of a user from group g and returns how
 // many were in it.
-func (a *App) LeaveUser(ctx context.Context, typ, id, g string) (int, error) {
-	return a.push(ctx, Target{User: id, Type: typ}, []byte(g), opLeave, 0, true)
+func (a *App) LeaveUser(ctx context.Context, typ, id string, g Group) (int, error) {
+	return a.push(ctx, Target{User: id, Type: typ}, []byte(g.key), opLeave, 0, true)
 }
 
 // GroupConnections returns how many connections are in group g across the
 // cluster.
-func (a *App) GroupConnections(ctx context.Context, g string) (int, error) {
+func (a *App) GroupConnections(ctx context.Context, g Group) (int, error) {
 	return a.push(ctx, Target{Group: g}, nil, opCount, 0, true)
 }
 
-// UserGroups returns, sorted, the groups any connection of a user is in
-// across the cluster (an empty typ means every user type with that id).
-func (a *App) UserGroups(ctx context.Context, typ, id string) ([]string, error) {
+// UserRooms returns, sorted, the names of the rooms any connection of a
+// user is in across the cluster (an empty typ means every user type with
+// that id); internal groups are left out.
+func (a *App) UserRooms(ctx context.Context, typ, id string) ([]string, error) {
 	types := userTypes
 	if typ != "" {
 		types = []string{typ}
@@ -79,8 +80,10 @@ func (a *App) UserGroups(ctx context.Context, typ, id string) ([]string, error) 
 		}
 	}
 	out := make([]string, 0, len(seen))
-	for g := range seen {
-		out = append(out, g)
+	for key := range seen {
+		if name, ok := (Group{key: key}).RoomName(); ok {
+			out = append(out, name)
+		}
 	}
 	slices.Sort(out)
 	return out, nil
@@ -88,7 +91,8 @@ func (a *App) UserGroups(ctx context.Context, typ, id string) ([]string, error) 
 
 // roomOp does opJoin or opLeave of group g for this node's connections cs
 // and returns how many it joined (or found joined) or removed.
-func (a *App) roomOp(op byte, g string, cs []*conn) int {
+func (a *App) roomOp(op byte, key string, cs []*conn) int {
+	g := Group{key: key}
 	ctx, cancel := context.WithTimeout(a.srv.ctx, storeOp)
 	defer cancel()
 	n := 0
@@ -109,16 +113,17 @@ func (a *App) roomOp(op byte, g string, cs []*conn) int {
 	return n
 }
 
-// RoomSize is one group's size on this node.
+// RoomSize is one room's size on this node.
 type RoomSize struct {
 	Room        string `json:"room"`
 	Connections int    `json:"connections"`
 	Users       int    `json:"users"` // distinct users (type and id)
 }
 
-// LargestRooms returns this node's n largest groups by connections, largest
-// first (ties by name). It walks every group under its shard's read lock, so
-// it is meant for an operator's screen, not for a request path.
+// LargestRooms returns this node's n largest rooms by connections, largest
+// first (ties by name); modules' internal groups are not rooms and are left
+// out. It walks every group under its shard's read lock, so it is meant for
+// an operator's screen, not for a request path.
 func (a *App) LargestRooms(n int) []RoomSize {
 	var out []RoomSize
 	var keys []string
@@ -126,7 +131,11 @@ func (a *App) LargestRooms(n int) []RoomSize {
 	for i := range h.shards {
 		sh := &h.shards[i]
 		sh.mu.RLock()
-		for name, gr := range sh.groups {
+		for key, gr := range sh.groups {
+			name, ok := Group{key: key}.RoomName()
+			if !ok {
+				continue
+			}
 			users := len(gr.users)
 			if gr.users == nil { // a small group keeps no per-user index
 				keys = keys[:0]

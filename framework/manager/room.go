@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+
+	"msgo/framework"
 )
 
 // Room calls (a room is the namespace of the live module's token code):
@@ -74,10 +76,10 @@ func (m *Manager) roomMove(join bool) endpoint {
 			return nil, in.err
 		}
 		if join {
-			n, err := m.app.JoinUser(r.Context(), typ, id, m.group(room))
+			n, err := m.app.JoinUser(r.Context(), typ, id, framework.Room(room))
 			return joined{Joined: n}, err
 		}
-		n, err := m.app.LeaveUser(r.Context(), typ, id, m.group(room))
+		n, err := m.app.LeaveUser(r.Context(), typ, id, framework.Room(room))
 		return left{Left: n}, err
 	}
 }
@@ -98,7 +100,7 @@ func (m *Manager) roomUsers(r *http.Request) (any, error) {
 	if in.err != nil {
 		return nil, in.err
 	}
-	g := m.group(room)
+	g := framework.Room(room)
 	members, err := m.app.GroupMembers(r.Context(), g, limit)
 	if err != nil {
 		return nil, err
@@ -122,7 +124,7 @@ func (m *Manager) roomCount(r *http.Request) (any, error) {
 	if in.err != nil {
 		return nil, in.err
 	}
-	g := m.group(room)
+	g := framework.Room(room)
 	conns, err := m.app.GroupConnections(r.Context(), g)
 	if err != nil {
 		return nil, err
@@ -142,7 +144,7 @@ func (m *Manager) userRooms(r *http.Request) (any, error) {
 	if in.err != nil {
 		return nil, in.err
 	}
-	rooms, err := m.app.UserGroups(r.Context(), typ, id)
+	rooms, err := m.app.UserRooms(r.Context(), typ, id)
 	if err != nil {
 		return nil, err
 	}

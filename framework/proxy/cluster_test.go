@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/framework/proxy"
 	"msgo/library/cache"
@@ -54,7 +55,7 @@ func TestClusterDeliversEveryEventAfterOutage(t *testing.T) {
 			}
 		}
 	}
-	if got, err := nodes[0].App().GroupCount(t.Context(), "all"); err != nil || got != 3*perNode/2 {
+	if got, err := nodes[0].App().GroupCount(t.Context(), framework.Room("all")); err != nil || got != 3*perNode/2 {
 		t.Fatalf("room all = %d, %v; want %d", got, err, 3*perNode/2)
 	}
 	time.Sleep(300 * time.Millisecond) // attempts fail meanwhile

@@ -27,7 +27,7 @@ func TestConnectJoinsRoomsAndSendsFirstFrame(t *testing.T) {
 	n := startNode(t, b, proxy.Config{Connect: true, Token: "sekret"}, msgotest.Options{}, nil)
 	c := n.Dial(t, guest("u1"))
 	// Joined before the 101: the count is right as soon as the dial returns.
-	if got, err := n.App().GroupCount(t.Context(), "vip"); err != nil || got != 1 {
+	if got, err := n.App().GroupCount(t.Context(), framework.Room("vip")); err != nil || got != 1 {
 		t.Fatalf("vip count = %d, %v; want 1", got, err)
 	}
 	first := c.Await(t, framework.EventConnect)
