@@ -34,11 +34,14 @@ func Register(r *framework.Router, d Deps) (stop func(), err error) {
 		}
 	}
 	index.Register(r)
-	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log}))
 	var faq string
+	var mod live.Moderation
 	if d.Config != nil {
 		faq = d.Config.Kefu.FAQ
+		m := d.Config.Live.Moderation
+		mod = live.Moderation{Mode: m.Mode, HoldWords: m.HoldWords, DropWords: m.DropWords}
 	}
+	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log, Moderation: mod}))
 	stopKefu, err := kefu.Register(r, kefu.Options{DB: d.DB, Log: d.Log, FAQ: faq})
 	if err != nil {
 		stopAll()

@@ -15,6 +15,7 @@ type Config struct {
 	Auth    Auth    `yaml:"auth"`
 	Log     Log     `yaml:"log"`
 	Kefu    Kefu    `yaml:"kefu"`
+	Live    Live    `yaml:"live"`
 	DB      DB      `yaml:"db"`
 	Cache   Cache   `yaml:"cache"`
 }
@@ -61,6 +62,18 @@ type Log struct {
 // Kefu configures the customer-service module.
 type Kefu struct {
 	FAQ string `yaml:"faq"` // path of the bot's FAQ file; empty = built-in
+}
+
+// Live configures the event wall module.
+type Live struct {
+	Moderation LiveModeration `yaml:"moderation"`
+}
+
+// LiveModeration decides which wall messages wait for a moderator.
+type LiveModeration struct {
+	Mode      string   `yaml:"mode"`       // off or hold_all
+	HoldWords []string `yaml:"hold_words"` // a message containing one waits for a moderator
+	DropWords []string `yaml:"drop_words"` // a message containing one is thrown away
 }
 
 // DB configures the relational database.

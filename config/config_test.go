@@ -34,6 +34,7 @@ func TestDefaults(t *testing.T) {
 		Manager: Manager{Listen: "127.0.0.1:9502"},
 		Auth:    Auth{TTL: 86400},
 		Log:     Log{Level: "info", Format: "text"},
+		Live:    Live{Moderation: LiveModeration{Mode: "off", HoldWords: []string{}, DropWords: []string{}}},
 		DB:      DB{Driver: "sqlite", MaxOpenConns: 32, MaxIdleConns: 8, ConnMaxLifetime: 300, AutoMigrate: true},
 		Cache:   Cache{Driver: "memory", Redis: Redis{Addr: "127.0.0.1:6379", Prefix: "msgo:"}},
 	}
@@ -188,6 +189,8 @@ func TestEnvProtocolNames(t *testing.T) {
 		"MSGO_DB_DSN":                      "u:p@tcp(db)/m",
 		"MSGO_NODE_ID":                     "node-1",
 		"MSGO_KEFU_FAQ":                    "/etc/faq.yaml",
+		"MSGO_LIVE_MODERATION_MODE":        "hold_all",
+		"MSGO_LIVE_MODERATION_HOLD_WORDS":  "广告, 微信",
 	}
 	c, err := Load("", envMap(env))
 	if err != nil {
@@ -212,6 +215,8 @@ func TestEnvProtocolNames(t *testing.T) {
 	want.DB.DSN = "u:p@tcp(db)/m"
 	want.NodeID = "node-1"
 	want.Kefu.FAQ = "/etc/faq.yaml"
+	want.Live.Moderation.Mode = "hold_all"
+	want.Live.Moderation.HoldWords = []string{"广告", "微信"}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got\n%+v\nwant\n%+v", c, want)
 	}
@@ -291,6 +296,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Auth.TTL = 0 }, "auth.ttl (MSGO_AUTH_TTL)"},
 		{func(c *Config) { c.Log.Level = "verbose" }, "log.level (MSGO_LOG_LEVEL)"},
 		{func(c *Config) { c.Log.Format = "xml" }, `log.format (MSGO_LOG_FORMAT): must be text or json, got "xml"`},
+		{func(c *Config) { c.Live.Moderation.Mode = "all" }, `live.moderation.mode (MSGO_LIVE_MODERATION_MODE): must be off or hold_all, got "all"`},
 		{func(c *Config) { c.DB.Driver = "postgres" }, `db.driver (MSGO_DB_DRIVER): must be sqlite or mysql, got "postgres"`},
 		{func(c *Config) { c.DB.Driver = "mysql" }, "db.dsn (MSGO_DB_DSN)"},
 		{func(c *Config) { c.DB.MaxOpenConns = 0 }, "db.max_open_conns (MSGO_DB_MAX_OPEN_CONNS)"},

@@ -74,6 +74,8 @@ func (c *Config) Validate() error {
 	}
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 
+	v.oneOf("live.moderation.mode", c.Live.Moderation.Mode, "off", "hold_all")
+
 	v.oneOf("db.driver", c.DB.Driver, "sqlite", "mysql")
 	if c.DB.Driver == "mysql" && c.DB.DSN == "" {
 		v.fail("db.dsn", "must be set when db.driver is mysql")
