@@ -1,7 +1,7 @@
-// Package controller holds the live module's handlers, one type per
-// controller of PROTOCOL.md section 5 "live": User (join, leave and the
-// Live.User close controller), Message (send, history), Room (online) and
-// Wall (lottery). Who may call a method by user type is declared on the
+// Package controller holds the live module's handlers (docs/live.md), one
+// type per controller: User (join, leave and the Live.User close
+// controller), Message (send, history), Room (online), Wall (lottery) and
+// Moderation (pending, approve, reject). Who may call a method by user type is declared on the
 // route (framework.Allow); "must join first" is checked here, against the
 // connection's groups.
 //

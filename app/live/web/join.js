@@ -137,10 +137,13 @@ function bubble(cls, data, m, ...extra) {
 }
 
 function addMessage(list, m, me) {
-  const mine = (me.id && m.id === me.id) || me.seqs.has(m.seq);
-  if (mine) { // a held message of ours was approved: it takes its place in the room
+  let mine = (me.id && m.id === me.id) || me.seqs.has(m.seq);
+  if (mine || !me.id) { // a held message of ours was approved: it takes its place in the room
     const p = [...list.querySelectorAll('.bubble.pending')].find((b) => b.dataset.content === m.content);
-    if (p) p.remove();
+    if (p) {
+      p.remove();
+      mine = true;
+    }
   }
   const b = bubble(`bubble${mine ? ' mine' : ''}`, { seq: String(m.seq), user: m.id }, m);
   // A message filling a gap walks back past the later ones to its place.
