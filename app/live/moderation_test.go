@@ -1,12 +1,16 @@
 package live_test
 
 import (
+	"database/sql/driver"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"gorm.io/gorm"
 
 	"msgo/app/live"
 	"msgo/framework/msgotest"
+	"msgo/library/db/dbtest"
 )
 
 // heldParam is a live.message.held push's param, and a pending message.
@@ -268,6 +272,49 @@ func TestGuests(t *testing.T) {
 		r = phones[1].Request(t, "live.user.leave", nil) // g1's second device: g1 is still in
 		if jsonString(r.Param) != `{"room":"guests","online":4,"guests":3}` {
 			t.Errorf("second device leaves: %s", r.Param)
+		}
+	})
+}
+
+// An approval whose message cannot be stored answers 503 and puts the held
+// message back in the queue, under its id, for a retry; nothing is pushed,
+// and the retry takes seq 1: no gap.
+func TestModerationApproveOutage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
+		migrated(t, gdb)
+		var fail atomic.Bool
+		err := gdb.Callback().Create().Before("gorm:create").Register("test:fail-live-message", func(tx *gorm.DB) {
+			if fail.Load() && tx.Statement.Table == "live_message" {
+				tx.AddError(fmt.Errorf("injected outage: %w", driver.ErrBadConn))
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := startNodeWith(t, nil, "outage", live.Options{DB: gdb, Moderation: live.Moderation{Mode: "hold_all"}})
+		w := n.Dial(t, wall("w", "outage"))
+		u := n.Dial(t, user("u", "outage"))
+		join(t, w)
+		join(t, u)
+		sendHeld(t, u, "wait for me")
+		h := awaitHeld(t, w)
+
+		fail.Store(true)
+		expect(t, "approve while the table fails", w.Request(t, "live.moderation.approve", map[string]any{"held_id": h.HeldID}), 503)
+		fail.Store(false)
+		msgotest.NoPush(t, quiet, "live.message", "member", w, u)
+		msgotest.NoPush(t, 0, "live.message.moderated", "wall", w)
+		if _, msgs := pending(t, w); len(msgs) != 1 || msgs[0] != h {
+			t.Fatalf("pending after a failed approval: %+v, want %+v", msgs, h)
+		}
+		r := w.Request(t, "live.moderation.approve", map[string]any{"held_id": h.HeldID})
+		var p struct{ Seq int64 }
+		r.Decode(t, &p)
+		if r.Status != 200 || p.Seq != 1 {
+			t.Fatalf("retry: %d %s", r.Status, r.Param)
+		}
+		if m := messages(t, u, 1)[0]; m.Content != "wait for me" || m.Seq != 1 {
+			t.Errorf("pushed %+v", m)
 		}
 	})
 }
