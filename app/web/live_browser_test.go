@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -113,9 +114,26 @@ func (n *liveNode) kill() {
 }
 
 // control lets the node tests drive the node: POST /kill, /start, /gate,
-// /ungate.
+// /ungate, and POST /push?room=R&event=E with a JSON param as the body,
+// pushed to room R as the manager port would.
 func (n *liveNode) control() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /push", func(w http.ResponseWriter, r *http.Request) {
+		var param json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&param); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f, err := framework.Push(r.URL.Query().Get("event"), param)
+		if err == nil {
+			n.mu.Lock()
+			err = n.srv.App().SendToGroup(r.Context(), r.URL.Query().Get("room"), f)
+			n.mu.Unlock()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
 	mux.HandleFunc("POST /kill", func(w http.ResponseWriter, r *http.Request) { n.kill() })
 	mux.HandleFunc("POST /start", func(w http.ResponseWriter, r *http.Request) { n.start() })
 	mux.HandleFunc("POST /gate", func(w http.ResponseWriter, r *http.Request) { n.gated.Store(true) })

@@ -142,6 +142,18 @@ test('in Chinese: the wall, a phone, and a phone that has not joined', async () 
   await shot(wall, 'live-wall-room.zh-CN');
   await shot(phones[0], 'live-join-room.zh-CN');
   await shot(outside, 'live-join-welcome.zh-CN');
+
+  // live.room.count (the coalesced count every member may get) moves the
+  // numbers too: with guests as given, without it by keeping the walls.
+  const push = (param) => fetch(`${process.env.MSGO_CONTROL_URL}/push?room=${encodeURIComponent(code)}&event=live.room.count`,
+    { method: 'POST', body: JSON.stringify(param) }).then((r) => assert.equal(r.status, 200));
+  await push({ online: 9 });
+  await wall.waitForFunction(() => document.querySelector('#guests').textContent === '8');
+  await phones[1].waitForFunction(() => document.querySelector('#count').textContent === '现场 8 位来宾');
+  await push({ online: 12, guests: 10 });
+  await wall.waitForFunction(() => document.querySelector('#guests').textContent === '10');
+  await phones[1].waitForFunction(() => document.querySelector('#count').textContent === '现场 10 位来宾');
+  assert.equal(await outside.isVisible('#count'), false); // not in the room: no count
   for (const p of [wall, ...phones, outside]) assert.deepEqual(p.problems, []);
   for (const p of [wall, ...phones, outside]) await p.context().close();
 });
