@@ -2,9 +2,9 @@
 // Open it as /live/join?auth=<wechatUser token with the room code>
 // (&lang=zh-CN or en to pick the language).
 
-import { boot, el, $, avatar, fmtTime, toast, errorText, composer } from '/assets/page.js';
+import { boot, el, $, toast, errorText, composer } from '/assets/page.js';
 import { i18n } from '/assets/i18n.js';
-import { Room, whoami } from './room.js';
+import { Room, whoami, messageCard } from './room.js';
 
 const STRINGS = {
   en: {
@@ -127,15 +127,6 @@ function showJoined(joined) {
   document.body.dataset.joined = joined ? 'yes' : 'no';
 }
 
-function bubble(cls, data, m, ...extra) {
-  return el('div', { class: cls, dataset: data },
-    avatar(m.id, m.nickname),
-    el('div', { class: 'bubble-body' },
-      el('div', { class: 'bubble-meta' }, el('span', { class: 'bubble-name', text: m.nickname || m.id }), el('time', { text: fmtTime(m.time) })),
-      el('div', { class: 'bubble-text', text: m.content }),
-      ...extra));
-}
-
 function addMessage(list, m, me) {
   let mine = (me.id && m.id === me.id) || me.seqs.has(m.seq);
   if (mine || !me.id) { // a held message of ours was approved: it takes its place in the room
@@ -145,7 +136,7 @@ function addMessage(list, m, me) {
       mine = true;
     }
   }
-  const b = bubble(`bubble${mine ? ' mine' : ''}`, { seq: String(m.seq), user: m.id }, m);
+  const b = messageCard('bubble', m, { cls: `bubble${mine ? ' mine' : ''}`, dataset: { seq: String(m.seq) } });
   // A message filling a gap walks back past the later ones to its place.
   let before = list.lastElementChild;
   while (before && !before.classList.contains('pending') && before.classList.contains('bubble') && Number(before.dataset.seq) > m.seq) before = before.previousElementSibling;
@@ -158,7 +149,7 @@ function addMessage(list, m, me) {
 // addPending shows one of our messages that waits for a moderator.
 function addPending(list, content) {
   const m = { id: '', nickname: '', content, time: Date.now() };
-  list.append(bubble('bubble mine pending', { content }, m, el('div', { class: 'bubble-held', text: t('held') })));
+  list.append(messageCard('bubble', m, { cls: 'bubble mine pending', dataset: { content }, body: [el('div', { class: 'bubble-held', text: t('held') })] }));
   trim(list);
   stickToBottom(list);
 }

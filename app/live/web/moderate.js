@@ -4,9 +4,9 @@
 // token of the room; &lang=zh-CN or en to pick the language). Several
 // moderators can work at once: a decision by one leaves every page.
 
-import { boot, el, $, avatar, fmtTime, toast, errorText } from '/assets/page.js';
+import { boot, el, $, toast, errorText } from '/assets/page.js';
 import { i18n } from '/assets/i18n.js';
-import { Room } from './room.js';
+import { Room, messageCard } from './room.js';
 
 const STRINGS = {
   en: {
@@ -98,15 +98,12 @@ function start(client) {
     if (cards.has(h.held_id)) return;
     const approve = el('button', { class: 'btn btn-small mod-approve', type: 'button', text: t('approve') });
     const reject = el('button', { class: 'btn btn-small mod-reject', type: 'button', text: t('reject') });
-    const card = el('article', { class: 'mod-card', dataset: { held: String(h.held_id), user: h.id } },
-      avatar(h.id, h.nickname),
-      el('div', { class: 'mod-body' },
-        el('div', { class: 'mod-meta' },
-          el('span', { class: 'mod-name', text: h.nickname || h.id }),
-          el('time', { text: fmtTime(h.time) }),
-          h.word ? el('span', { class: 'mod-word', text: t('word', { word: h.word }) }) : null),
-        el('div', { class: 'mod-text', text: h.content })),
-      el('div', { class: 'mod-actions' }, approve, reject));
+    const card = messageCard('mod', h, {
+      cls: 'mod-card',
+      dataset: { held: String(h.held_id) },
+      meta: h.word ? [el('span', { class: 'mod-word', text: t('word', { word: h.word }) })] : [],
+      tail: [el('div', { class: 'mod-actions' }, approve, reject)],
+    });
     approve.addEventListener('click', () => decide(h.held_id, 'approve'));
     reject.addEventListener('click', () => decide(h.held_id, 'reject'));
     // Oldest first: a card arriving late walks back to its place.
@@ -160,11 +157,7 @@ function showMode(mode) {
 
 function addWall(m) {
   const list = $('#wall');
-  const item = el('div', { class: 'mod-card mod-card-wall', dataset: { seq: String(m.seq), user: m.id } },
-    avatar(m.id, m.nickname),
-    el('div', { class: 'mod-body' },
-      el('div', { class: 'mod-meta' }, el('span', { class: 'mod-name', text: m.nickname || m.id }), el('time', { text: fmtTime(m.time) })),
-      el('div', { class: 'mod-text', text: m.content })));
+  const item = messageCard('mod', m, { cls: 'mod-card mod-card-wall', dataset: { seq: String(m.seq) } });
   // Newest on top.
   let after = list.firstElementChild;
   while (after && Number(after.dataset.seq) > m.seq) after = after.nextElementSibling;

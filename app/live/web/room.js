@@ -15,6 +15,8 @@
 // with live.room.count pushes; a push without guests keeps the last known
 // number of walls, so guests follow online.
 
+import { el, avatar, fmtTime } from '/assets/page.js';
+
 const PAGE = 100;
 
 export class Room {
@@ -193,4 +195,26 @@ export async function whoami(client) {
   } catch (_) {
     return null;
   }
+}
+
+/**
+ * A message as the pages draw it: avatar, then name, time and text, with
+ * class names starting with prefix (prefix-body, -meta, -name, -time,
+ * -text). meta adds to the name line, body after the text, tail after the
+ * body.
+ * @param {string} prefix
+ * @param {{id: string, nickname?: string, content: string, time: number}} m
+ * @param {{cls?: string, dataset?: object, meta?: Node[], body?: Node[], tail?: Node[]}} [opts]
+ */
+export function messageCard(prefix, m, { cls = prefix, dataset = {}, meta = [], body = [], tail = [] } = {}) {
+  return el('div', { class: cls, dataset: { user: m.id, ...dataset } },
+    avatar(m.id, m.nickname),
+    el('div', { class: `${prefix}-body` },
+      el('div', { class: `${prefix}-meta` },
+        el('span', { class: `${prefix}-name`, text: m.nickname || m.id }),
+        el('time', { class: `${prefix}-time`, text: fmtTime(m.time), dateTime: new Date(m.time).toISOString() }),
+        ...meta),
+      el('div', { class: `${prefix}-text`, text: m.content }),
+      ...body),
+    ...tail);
 }

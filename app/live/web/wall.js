@@ -4,9 +4,9 @@
 // &mode=danmaku to start flying, &lang=zh-CN or en to pick the language).
 // Held messages never show here: they wait on /live/moderate.
 
-import { boot, el, $, avatar, fmtTime, toast, errorText } from '/assets/page.js';
+import { boot, el, $, avatar, toast, errorText } from '/assets/page.js';
 import { i18n } from '/assets/i18n.js';
-import { Room } from './room.js';
+import { Room, messageCard } from './room.js';
 
 const STRINGS = {
   en: {
@@ -158,13 +158,7 @@ class Eligible {
 function addToList(stream, m) {
   const empty = $('#empty');
   if (empty) empty.remove();
-  const item = el('div', { class: 'msg', dataset: { seq: String(m.seq), user: m.id } },
-    avatar(m.id, m.nickname),
-    el('div', { class: 'msg-body' },
-      el('div', { class: 'msg-meta' },
-        el('span', { class: 'msg-name', text: m.nickname || m.id }),
-        el('time', { class: 'msg-time', text: fmtTime(m.time), dateTime: new Date(m.time).toISOString() })),
-      el('div', { class: 'msg-text', text: m.content })));
+  const item = messageCard('msg', m, { dataset: { seq: String(m.seq) } });
   // Most messages arrive in order; one filling a gap walks back to its place.
   let before = stream.lastElementChild;
   while (before && Number(before.dataset.seq) > m.seq) before = before.previousElementSibling;
