@@ -79,11 +79,19 @@ function start(client) {
       addToList(stream, m);
       if (live && mode.now === 'danmaku') fly(sky, m);
     },
-    onJoin: (u) => { if (u.type !== 'wall') toast(t('joined', { name: who(u) }), 'join'); },
-    onLeave: (u) => { if (u.type !== 'wall') toast(t('left', { name: who(u) }), 'leave'); },
+    onJoin: (u) => {
+      if (u.type === 'wall') return;
+      toast(t('joined', { name: who(u) }), 'join');
+      eligible.refresh();
+    },
+    onLeave: (u) => {
+      if (u.type === 'wall') return;
+      toast(t('left', { name: who(u) }), 'leave');
+      eligible.refresh();
+    },
     onCounts: (c) => {
       setCount(c);
-      eligible.refresh();
+      if (c.guests !== eligible.count) eligible.refresh();
     },
     onJoined: (p) => { $('#room').textContent = p.room ? `#${p.room}` : ''; },
     onLottery: (winners) => draw.shown(winners),
@@ -122,12 +130,12 @@ function setCount({ online, guests }) {
 
 // Eligible keeps the side panel's list of who can win the draw: the joined
 // guests (live.room.online with type wechatUser), read again at most every
-// REFRESH ms while the counts change.
+// REFRESH ms while guests come and go.
 class Eligible {
   constructor(room) {
     this.room = room;
     this.names = [];
-    this.count = 0;
+    this.count = -1; // not read yet
     this.timer = 0;
     this.last = 0;
   }
