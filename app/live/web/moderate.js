@@ -77,6 +77,8 @@ function start(client) {
     try {
       let after = 0;
       const seen = new Set();
+      const stale = new Set(cards.keys()); // cards pushed during the read are current
+
       for (let pages = 0; pages < 100; pages++) {
         const { param } = await client.request('live.moderation.pending', { after_id: after, limit: PAGE });
         showMode(param.mode);
@@ -87,7 +89,7 @@ function start(client) {
         if (param.messages.length < PAGE) break;
         after = param.messages[param.messages.length - 1].held_id;
       }
-      for (const id of [...cards.keys()]) if (!seen.has(id)) remove(id);
+      for (const id of stale) if (!seen.has(id)) remove(id); // decided while we were away
       document.body.dataset.loaded = 'yes';
     } catch (err) {
       if (err.code !== 'disconnected' && err.code !== 'closed') toast(t('loadFailed', { why: errorText(err) }), 'error', 6000);
