@@ -25,6 +25,8 @@ const STRINGS = {
     more: 'and {n} more',
     joined: '{name} joined',
     left: '{name} left',
+    joinedMany: '{name} and {others} others joined',
+    leftMany: '{name} and {others} others left',
     joinFailed: 'Could not join the room: {why}',
     historyFailed: 'Could not load messages: {why}',
     drawing: 'Drawing {count} of {eligible} guests…',
@@ -50,6 +52,8 @@ const STRINGS = {
     more: '等 {n} 人',
     joined: '{name} 加入了',
     left: '{name} 离开了',
+    joinedMany: '{name} 等 {total} 人加入了',
+    leftMany: '{name} 等 {total} 人离开了',
     joinFailed: '无法加入房间：{why}',
     historyFailed: '无法加载消息：{why}',
     drawing: '正在从 {eligible} 位来宾中抽取 {count} 位…',
@@ -67,12 +71,15 @@ const LANE = 58; // px per danmaku lane
 const SPIN_MIN = 2200; // ms the reel spins before it may stop
 const SHOWN = 60; // guests named in the side panel
 const REFRESH = 3000; // ms between two reads of who can win
+const BURST = 1500; // ms of joins (or leaves) one toast sums up
 
 function start(client) {
   const stream = $('#stream');
   const sky = $('#danmaku');
   const mode = { now: new URLSearchParams(location.search).get('mode') === 'danmaku' ? 'danmaku' : 'list' };
   const who = (u) => u.nickname || u.id;
+  const joins = new Burst('joined', 'joinedMany', 'join');
+  const leaves = new Burst('left', 'leftMany', 'leave');
 
   const room = new Room(client, {
     onMessage: (m, live) => {
@@ -81,12 +88,12 @@ function start(client) {
     },
     onJoin: (u) => {
       if (u.type === 'wall') return;
-      toast(t('joined', { name: who(u) }), 'join');
+      joins.add(who(u));
       eligible.refresh();
     },
     onLeave: (u) => {
       if (u.type === 'wall') return;
-      toast(t('left', { name: who(u) }), 'leave');
+      leaves.add(who(u));
       eligible.refresh();
     },
     onCounts: (c) => {
@@ -113,6 +120,27 @@ function start(client) {
   $('#draw').addEventListener('click', () => draw.start());
   $('#lottery-close').addEventListener('click', () => draw.close());
   addEventListener('keydown', (e) => { if (e.key === 'Escape') draw.close(); });
+}
+
+// Burst sums up the joins (or leaves) of BURST ms in one toast: a hall
+// filling up would otherwise bury the screen in them.
+class Burst {
+  constructor(one, many, kind) {
+    Object.assign(this, { one, many, kind, names: [], timer: 0 });
+  }
+
+  add(name) {
+    this.names.push(name);
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), BURST);
+  }
+
+  flush() {
+    const [name] = this.names;
+    const total = this.names.length;
+    toast(total === 1 ? t(this.one, { name }) : t(this.many, { name, others: total - 1, total }), this.kind);
+    this.names = [];
+    this.timer = 0;
+  }
 }
 
 // setCount shows the guests, not every connection: the screens and the
