@@ -54,8 +54,9 @@ func (n *liveNode) start() {
 	defer n.mu.Unlock()
 	r := framework.NewRouter()
 	index.Register(r) // as msgo start does: the phone page asks whoami
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	o := n.opts
-	o.DB = n.gdb
+	o.DB, o.Log = n.gdb, logger
 	n.stop = live.Register(r, o)
 	auth := msgotest.Authenticator(n.codec)
 	store := cache.NewMemory() // the process's memory dies with it
@@ -71,7 +72,7 @@ func (n *liveNode) start() {
 			return id, err
 		},
 		HTTP:        n.pages,
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:      logger,
 		Unavailable: []error{db.ErrUnavailable},
 	})
 	if err != nil {
