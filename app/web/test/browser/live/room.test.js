@@ -66,6 +66,8 @@ test('a wall and three phones chat in one room, and the wall draws winners', asy
     await p.waitForFunction((n) => document.querySelectorAll('.bubble').length === n, n);
     assert.deepEqual(await seqs(p, '.bubble'), wallSeqs);
     assert.equal(await p.$$eval('.bubble.mine', (els) => els.length), 3);
+    // Nothing is wider than the phone (a long room code in the header included).
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), phone.width);
   }
   await shot(phones[2], 'live-join-room');
 
