@@ -23,7 +23,7 @@ func TestModerationCheck(t *testing.T) {
 		{m, "add me on w.e-c h a t", Hold, "wechat"},
 		{m, "WECHAT", Hold, "wechat"},
 		{m, "你是傻 瓜，看广告", Drop, "傻瓜"}, // drop wins over hold
-		{m, "sp@m", Pass, ""},              // a different word, not a spelling of it
+		{m, "sp@m", Pass, ""},        // a different word, not a spelling of it
 		{m, "S p A m", Drop, "spam"},
 		{m, "!!", Pass, ""}, // a word of punctuation alone never matches
 		{all, "大家好", Hold, ""},
