@@ -1,7 +1,7 @@
-// Package live is msgo's event wall module: wall screens and WeChat users
-// in a room (the token's code), messages on the wall with a gap-free seq
-// and history, who is online and how many of them are guests, moderation
-// (messages held for approval, a word filter), and a lottery.
+// Package live is msgo's event wall module (docs/live.md): wall screens and
+// WeChat users in a room (the token's code), messages on the wall with a
+// gap-free seq and history, who is online and how many of them are guests,
+// moderation (messages held for approval, a word filter), and a lottery.
 //
 //	stop := live.Register(router, live.Options{DB: gdb, Log: log})
 //	defer stop() // after the server stopped

@@ -48,7 +48,7 @@ const STRINGS = {
 };
 const t = i18n(STRINGS);
 
-const MAX = 500; // characters per message (live.message.send)
+const MAX = 500; // characters per message (live.message.send, docs/live.md)
 const KEEP = 200;
 
 const client = boot();
