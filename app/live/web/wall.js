@@ -6,64 +6,9 @@
 
 import { boot, el, $, avatar, toast, errorText } from '/assets/page.js';
 import { i18n } from '/assets/i18n.js';
+import { STRINGS } from './wall.strings.js';
 import { Room, messageCard } from './room.js';
 
-const STRINGS = {
-  en: {
-    title: 'Live',
-    guests: 'guests',
-    guestsTitle: 'Guests in the room ({online} connected, screens included)',
-    modeTitle: 'Switch between a list and flying comments',
-    danmaku: 'Danmaku',
-    list: 'List',
-    winners: 'Winners',
-    draw: 'Lucky draw',
-    close: 'Close',
-    empty: 'Guests join from their phones; their messages appear here.',
-    canWin: 'In the lucky draw',
-    eligible: 'guests can win',
-    more: 'and {n} more',
-    joined: '{name} joined',
-    left: '{name} left',
-    joinedMany: '{name} and {others} others joined',
-    leftMany: '{name} and {others} others left',
-    joinFailed: 'Could not join the room: {why}',
-    historyFailed: 'Could not load messages: {why}',
-    drawing: 'Drawing {count} of {eligible} guests…',
-    drawFailed: 'The draw failed: {why}',
-    noWinners: 'No winners',
-    nobody: 'Nobody eligible is in the room: guests must join from their phones.',
-    oneWinner: 'We have a winner!',
-    manyWinners: '{n} winners!',
-  },
-  'zh-CN': {
-    title: '现场互动',
-    guests: '位来宾',
-    guestsTitle: '现场来宾人数（含大屏共 {online} 个连接）',
-    modeTitle: '在列表和弹幕之间切换',
-    danmaku: '弹幕',
-    list: '列表',
-    winners: '中奖人数',
-    draw: '抽奖',
-    close: '关闭',
-    empty: '来宾用手机加入后，消息会显示在这里。',
-    canWin: '参与抽奖',
-    eligible: '位来宾可中奖',
-    more: '等 {n} 人',
-    joined: '{name} 加入了',
-    left: '{name} 离开了',
-    joinedMany: '{name} 等 {total} 人加入了',
-    leftMany: '{name} 等 {total} 人离开了',
-    joinFailed: '无法加入房间：{why}',
-    historyFailed: '无法加载消息：{why}',
-    drawing: '正在从 {eligible} 位来宾中抽取 {count} 位…',
-    drawFailed: '抽奖失败：{why}',
-    noWinners: '无人中奖',
-    nobody: '房间里没有可参与抽奖的来宾：请来宾先用手机加入。',
-    oneWinner: '恭喜中奖！',
-    manyWinners: '恭喜这 {n} 位中奖！',
-  },
-};
 const t = i18n(STRINGS);
 
 const KEEP = 150; // messages kept in the list

@@ -1,59 +1,11 @@
 // What every msgo page shares: reading ?auth= and ?ws=, connecting with the
 // SDK, the connection pill, the "missing or invalid token" screen, toasts and
 // a small DOM builder. Pages import it as /assets/page.js. Its own words are
-// in STRINGS below, in the page's language (i18n.js).
+// in page.strings.js, shown in the page's language (i18n.js).
 
 import { connect, CLOSED } from '/sdk/msgo.js';
 import { i18n } from '/assets/i18n.js';
-
-const STRINGS = {
-  en: {
-    connecting: 'Connecting…',
-    open: 'Connected',
-    reconnecting: 'Reconnecting…',
-    reconnectingIn: 'Reconnecting in {s}s…',
-    closed: 'Offline',
-    noToken: 'No token',
-    invalidToken: 'Invalid token',
-    badTokenTitle: 'Missing or invalid token',
-    noTokenDetail: 'This page needs a token: open it with ?auth=TOKEN (mint one with `msgo token --id ID --type TYPE --code ROOM`).',
-    refusedDetail: 'The server refused this page\'s token (403): it is wrong, expired, or minted with another secret. Ask for a fresh link.',
-    disconnected: 'Disconnected',
-    kickedDetail: 'The server closed this connection for good ({code}). Reload to connect again.',
-    closedDetail: 'The server closed this connection ({code}).',
-    reload: 'Reload',
-    unreachable: 'Cannot reach msgo; still trying',
-    notSent: 'Not sent: {why}',
-    errStatus: 'error {status}',
-    errTimeout: 'No answer from the server, try again',
-    errQueueFull: 'Offline: too many unsent requests',
-    errDisconnected: 'The connection dropped; it may not have been sent',
-    errClosed: 'Not connected',
-  },
-  'zh-CN': {
-    connecting: '连接中…',
-    open: '已连接',
-    reconnecting: '重新连接中…',
-    reconnectingIn: '{s} 秒后重新连接…',
-    closed: '离线',
-    noToken: '缺少令牌',
-    invalidToken: '令牌无效',
-    badTokenTitle: '令牌缺失或无效',
-    noTokenDetail: '此页面需要令牌：请用 ?auth=TOKEN 打开（可用 `msgo token --id ID --type TYPE --code ROOM` 生成）。',
-    refusedDetail: '服务器拒绝了此页面的令牌（403）：令牌有误、已过期，或由其他密钥生成。请索取新的链接。',
-    disconnected: '连接已断开',
-    kickedDetail: '服务器已永久关闭此连接（{code}）。刷新页面可重新连接。',
-    closedDetail: '服务器关闭了此连接（{code}）。',
-    reload: '刷新',
-    unreachable: '无法连接 msgo，正在重试',
-    notSent: '未发送：{why}',
-    errStatus: '错误 {status}',
-    errTimeout: '服务器没有响应，请重试',
-    errQueueFull: '离线：未发送的请求过多',
-    errDisconnected: '连接中断，可能未发送成功',
-    errClosed: '未连接',
-  },
-};
+import { STRINGS } from '/assets/page.strings.js';
 
 // t translates page.js's own strings; the root is empty, so the page's
 // markup is left to the page's own i18n call.

@@ -32,6 +32,17 @@ for (const [path, claims, viewport] of pages) {
     await page.context().close();
   });
 
+  test(`${path} speaks the browser's language unless ?lang= says otherwise`, async () => {
+    for (const [locale, query, lang, status] of [['zh-CN', {}, 'zh-CN', '已连接'], ['zh-TW', {}, 'zh-CN', '已连接'],
+      ['zh-CN', { lang: 'en' }, 'en', 'Connected'], ['en-US', { lang: 'zh-CN' }, 'zh-CN', '已连接']]) {
+      const page = await openPage(browser, path, { token: mint(claims), viewport, query, locale });
+      await page.waitForSelector('body[data-state="open"]');
+      assert.equal(await page.getAttribute('html', 'lang'), lang, `${locale} ${JSON.stringify(query)}`);
+      assert.equal(await page.textContent('#status'), status);
+      await page.context().close();
+    }
+  });
+
   test(`${path} says so when the token is bad`, async () => {
     const page = await openPage(browser, path, { token: 'bm90LWEtdG9rZW4', viewport });
     await page.waitForSelector('.blocker h1');
