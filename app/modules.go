@@ -35,11 +35,11 @@ func Register(r *framework.Router, d Deps) (stop func(), err error) {
 	}
 	index.Register(r)
 	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log}))
-	var faq string
+	var kc config.Kefu
 	if d.Config != nil {
-		faq = d.Config.Kefu.FAQ
+		kc = d.Config.Kefu
 	}
-	stopKefu, err := kefu.Register(r, kefu.Options{DB: d.DB, Log: d.Log, FAQ: faq})
+	stopKefu, err := kefu.Register(r, kefu.Options{DB: d.DB, Log: d.Log, FAQ: kc.FAQ, Canned: kc.Canned})
 	if err != nil {
 		stopAll()
 		return nil, err
