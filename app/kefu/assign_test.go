@@ -19,6 +19,7 @@ type sessionEntry struct {
 	LastTime  int64  `json:"last_time"`
 	Unread    int64  `json:"unread"`
 	MyUnread  *int64 `json:"my_unread"`
+	MyReadID  *int64 `json:"my_read_id"`
 	Nickname  string `json:"nickname"`
 	Code      string `json:"code"`
 	AgentID   string `json:"agent_id"`
@@ -42,8 +43,8 @@ func sessions(t testing.TB, cl *msgotest.Client, params map[string]any) map[stri
 	call(t, cl, "kefu.session.list", params, &p)
 	out := make(map[string]sessionEntry, len(p.Sessions))
 	for _, s := range p.Sessions {
-		if s.MyUnread == nil {
-			t.Fatalf("session list entry %+v has no my_unread", s)
+		if s.MyUnread == nil || s.MyReadID == nil {
+			t.Fatalf("session list entry %+v has no my_unread or my_read_id", s)
 		}
 		out[s.OpenID] = s
 	}
@@ -66,7 +67,7 @@ func expectAssignment(t testing.TB, action, by, openid, agentID, agentName strin
 	for i, cl := range cls {
 		var a assignment
 		cl.AwaitPush(t, "kefu.session").Decode(t, &a)
-		if a.Action != action || a.By.ID != by || a.Session.OpenID != openid || a.Session.AgentID != agentID || a.Session.AgentName != agentName || a.Session.MyUnread != nil {
+		if a.Action != action || a.By.ID != by || a.Session.OpenID != openid || a.Session.AgentID != agentID || a.Session.AgentName != agentName || a.Session.MyUnread != nil || a.Session.MyReadID != nil {
 			t.Errorf("connection %d: kefu.session %+v, want %s by %s of %s to %q (%q), no my_unread", i, a, action, by, openid, agentID, agentName)
 		}
 	}
@@ -243,6 +244,9 @@ func TestUnreadPerAgent(t *testing.T) {
 		call(t, a1, "kefu.chat.read", map[string]any{"openid": "o1", "up_to_id": last.ID}, nil)
 		counts("a1 after reading", a1, 0, 0)
 		counts("a2 after a1 read", a2, 0, 3)
+		if m1, m2 := *sessions(t, a1, nil)["o1"].MyReadID, *sessions(t, a2, nil)["o1"].MyReadID; m1 != last.ID || m2 != 0 {
+			t.Errorf("read marks %d, %d; want %d, 0", m1, m2, last.ID)
+		}
 
 		send(t, a1, "o1", "looking into it")
 		last = send(t, u, "", "thanks")
@@ -276,10 +280,18 @@ func TestAgentsAndCanned(t *testing.T) {
 				Nickname string `json:"nickname"`
 				Sessions int64  `json:"sessions"`
 			}
+			Me struct {
+				ID       string `json:"id"`
+				Nickname string `json:"nickname"`
+				Sessions int64  `json:"sessions"`
+			}
 		}
 		call(t, a1, "kefu.agent.list", nil, &p)
 		if got := jsonString(p.Agents); got != `[{"id":"a1","nickname":"客服-a1","sessions":1},{"id":"a2","nickname":"客服-a2","sessions":0}]` {
 			t.Errorf("agents %s", got)
+		}
+		if p.Me.ID != "a1" || p.Me.Nickname != "客服-a1" || p.Me.Sessions != 1 {
+			t.Errorf("me %+v", p.Me)
 		}
 		var c struct{ Replies []string }
 		call(t, a1, "kefu.canned.list", nil, &c)

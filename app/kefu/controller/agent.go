@@ -31,12 +31,14 @@ type agentEntry struct {
 
 type agentsReply struct {
 	Agents []agentEntry `json:"agents"`
+	Me     agentEntry   `json:"me"` // the caller, as the others see it
 }
 
 // List is kefu.agent.list: every agent online on any node, the caller
 // included, ordered by id, each once however many devices, with how many
-// conversations it is assigned. These are who a conversation can be
-// transferred to.
+// conversations it is assigned; these are who a conversation can be
+// transferred to. me is the caller, so a console knows which
+// conversations are its own.
 func (h *Agent) List(c *framework.Context) error {
 	ctx, cancel := dbContext(c, h.timeout)
 	defer cancel()
@@ -52,14 +54,17 @@ func (h *Agent) List(c *framework.Context) error {
 			ids = append(ids, m.ID)
 		}
 	}
-	loads, err := h.store.AgentLoads(ctx, ids)
+	cl := c.Client()
+	me := agentEntry{ID: cl.UserID(), Nickname: cl.Nickname()}
+	loads, err := h.store.AgentLoads(ctx, append(ids, me.ID))
 	if err != nil {
 		return err
 	}
 	for i := range out {
 		out[i].Sessions = loads[out[i].ID]
 	}
-	return c.Success(okInfo, agentsReply{Agents: out})
+	me.Sessions = loads[me.ID]
+	return c.Success(okInfo, agentsReply{Agents: out, Me: me})
 }
 
 // Canned is kefu.canned.*: the replies agents insert with a click.

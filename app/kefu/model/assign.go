@@ -72,42 +72,44 @@ func (s *Store) AgentSessions(ctx context.Context, agent string, owner Owner, li
 	if agent == "" || len(sessions) == 0 {
 		return sessions, nil
 	}
-	mine, err := s.myUnread(ctx, agent, openIDsOf(sessions))
+	mine, marks, err := s.myUnread(ctx, agent, openIDsOf(sessions))
 	if err != nil {
 		return nil, fmt.Errorf("kefu: sessions: %s's unread counts: %w", agent, err)
 	}
 	for i := range sessions {
-		n := mine[sessions[i].OpenID]
-		sessions[i].MyUnread = &n
+		n, mark := mine[sessions[i].OpenID], marks[sessions[i].OpenID]
+		sessions[i].MyUnread, sessions[i].MyReadID = &n, &mark
 	}
 	return sessions, nil
 }
 
 // myUnread counts, per openid, the user's messages after agent's read mark
-// or, where agent has none, after the agents' latest reply. Each count
-// reads only the rows after that point: the last query is a union of
-// (openid, id) index ranges.
-func (s *Store) myUnread(ctx context.Context, agent string, openids []string) (map[string]int64, error) {
+// or, where agent has none, after the agents' latest reply, and returns
+// the marks it found. Each count reads only the rows after that point: the
+// last query is a union of (openid, id) index ranges.
+func (s *Store) myUnread(ctx context.Context, agent string, openids []string) (counts, marks map[string]int64, err error) {
 	q := s.db.WithContext(ctx)
-	var marks []ReadMark
-	if err := q.Where("agent_id = ? AND openid IN ?", agent, openids).Find(&marks).Error; err != nil {
-		return nil, db.Classify(err)
+	var rows []ReadMark
+	if err := q.Where("agent_id = ? AND openid IN ?", agent, openids).Find(&rows).Error; err != nil {
+		return nil, nil, db.Classify(err)
 	}
 	var replies []struct {
 		OpenID string `gorm:"column:openid"`
 		LastID int64  `gorm:"column:last_id"`
 	}
-	err := q.Model(&Message{}).Select("openid, MAX(id) AS last_id").
+	err = q.Model(&Message{}).Select("openid, MAX(id) AS last_id").
 		Where("openid IN ? AND type = ?", openids, TypeAgentToUser).Group("openid").Scan(&replies).Error
 	if err != nil {
-		return nil, db.Classify(err)
+		return nil, nil, db.Classify(err)
 	}
 	after := make(map[string]int64, len(openids))
 	for _, r := range replies {
 		after[r.OpenID] = r.LastID
 	}
-	for _, m := range marks {
+	marks = make(map[string]int64, len(rows))
+	for _, m := range rows {
 		after[m.OpenID] = m.ReadID
+		marks[m.OpenID] = m.ReadID
 	}
 	var ranges []string
 	var args []any
@@ -115,18 +117,18 @@ func (s *Store) myUnread(ctx context.Context, agent string, openids []string) (m
 		ranges = append(ranges, "(openid = ? AND id > ?)")
 		args = append(args, id, after[id])
 	}
-	var counts []SessionUnread
+	var unread []SessionUnread
 	err = q.Model(&Message{}).Select("openid, COUNT(*) AS unread").
 		Where(strings.Join(ranges, " OR "), args...).Where("type = ?", TypeUserToAgent).
-		Group("openid").Scan(&counts).Error
+		Group("openid").Scan(&unread).Error
 	if err != nil {
-		return nil, db.Classify(err)
+		return nil, nil, db.Classify(err)
 	}
-	out := make(map[string]int64, len(counts))
-	for _, c := range counts {
-		out[c.OpenID] = c.Unread
+	counts = make(map[string]int64, len(unread))
+	for _, c := range unread {
+		counts[c.OpenID] = c.Unread
 	}
-	return out, nil
+	return counts, marks, nil
 }
 
 // Session returns the conversation with openid, with Unread, or

@@ -49,7 +49,7 @@ func (Message) TableName() string { return "chat" }
 // Store.Insert keeps pointing at the openid's latest message, plus the
 // count of that user's messages no agent has read yet. Its JSON is the
 // kefu.session.list entry {"openid","last_msg","last_time","unread",
-// "nickname","code","agent_id","agent_name","my_unread"}.
+// "nickname","code","agent_id","agent_name","my_unread","my_read_id"}.
 //
 // Nickname and Code are the latest non-empty ones the user's messages
 // came with. AgentID and AgentName name the agent the conversation is
@@ -69,6 +69,9 @@ type Session struct {
 	// messages that agent has not read (see Store.AgentSessions); nil
 	// where no agent asked, so a push to all agents leaves it out.
 	MyUnread *int64 `gorm:"-" json:"my_unread,omitempty"`
+	// MyReadID is that agent's read mark, 0 when it has none (then a
+	// reply by any agent restarts its count); nil where no agent asked.
+	MyReadID *int64 `gorm:"-" json:"my_read_id,omitempty"`
 }
 
 // TableName is the table's name, chat_session.

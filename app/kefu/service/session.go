@@ -24,8 +24,8 @@ type AgentRef struct {
 }
 
 // Assignment is the param of a kefu.session push: the action, the agent
-// who did it and the conversation as it is now (without my_unread, which
-// differs from agent to agent).
+// who did it and the conversation as it is now (without my_unread and
+// my_read_id, which differ from agent to agent).
 type Assignment struct {
 	Action  string        `json:"action"`
 	By      AgentRef      `json:"by"`
@@ -36,7 +36,7 @@ type Assignment struct {
 // node. A push that fails is logged: the change is stored, and agents see
 // it in their next kefu.session.list.
 func (s *Chat) Announce(ctx context.Context, app *framework.App, a Assignment) {
-	a.Session.MyUnread = nil
+	a.Session.MyUnread, a.Session.MyReadID = nil, nil
 	f, err := framework.Push(SessionEvent, a)
 	if err == nil {
 		err = app.SendToGroup(ctx, AgentsGroup, f)
