@@ -87,7 +87,8 @@ for (const [lang, s] of Object.entries(shifts)) {
     for (const p of [li, wang]) {
       await p.click('.ag-tab[data-owner="unassigned"]');
       await p.waitForFunction((sel) => document.querySelector(`${sel} .badge`)?.textContent === '2', item);
-      assert.equal(await p.textContent(`${item} .ag-session-name`), s.user.nickname);
+      // A new conversation's name comes with the list, loaded again for it.
+      await p.waitForFunction(([sel, name]) => document.querySelector(`${sel} .ag-session-name`)?.textContent === name, [item, s.user.nickname]);
       assert.equal(await p.textContent(`${item} .ag-chip`), s.room);
     }
 
@@ -112,6 +113,10 @@ for (const [lang, s] of Object.entries(shifts)) {
     // A canned reply with a click, and one with "/".
     await li.click('#canned-btn');
     await li.waitForSelector('#canned:not([hidden]) .ag-canned-item');
+    assert.equal(await li.$$eval('#canned .ag-canned-item', (els) => els.length), 9); // config's default set
+    const suffix = lang === 'en' ? '' : `.${lang}`;
+    await li.waitForTimeout(400);
+    await shot(li, `kefu-agent-canned${suffix}`);
     await li.click('#canned .ag-canned-item[data-n="1"]');
     assert.equal(await li.inputValue('#text'), s.clickPick);
     await li.press('#text', 'Enter');
@@ -156,8 +161,8 @@ for (const [lang, s] of Object.entries(shifts)) {
     await wang.click(item);
     await wang.waitForFunction(() => document.querySelectorAll('#thread .kmsg[data-id]').length === 6);
     await wang.waitForFunction((sel) => !document.querySelector(`${sel} .badge`), item);
+    await wang.waitForSelector('.toast', { state: 'detached' }); // the transfer's notice has gone
     await wang.waitForTimeout(400); // let entrance animations settle for the picture
-    const suffix = lang === 'en' ? '' : `.${lang}`;
     await shot(wang, `kefu-agent-conversation${suffix}`);
     await shot(user, `kefu-chat-agent${suffix}`);
     await li.reload();
