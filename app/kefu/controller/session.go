@@ -87,17 +87,8 @@ type sessionReply struct {
 // another agent holds is 409, one that does not exist 404. Every agent
 // gets a kefu.session push.
 func (h *Session) Claim(c *framework.Context) error {
-	var p struct {
-		OpenID *string `json:"openid"`
-	}
-	if err := c.Bind(&p); err != nil {
-		return err
-	}
-	openid, err := conversation(c, p.OpenID)
-	if err != nil {
-		return err
-	}
-	me, err := agentID(c)
+	var p conversationParam
+	openid, me, err := p.bind(c, &p)
 	if err != nil {
 		return err
 	}
@@ -110,21 +101,14 @@ func (h *Session) Claim(c *framework.Context) error {
 // is 409. An agent who is not online is 404.
 func (h *Session) Transfer(c *framework.Context) error {
 	var p struct {
-		OpenID *string `json:"openid"`
-		To     *string `json:"to"`
+		conversationParam
+		To *string `json:"to"`
 	}
-	if err := c.Bind(&p); err != nil {
-		return err
-	}
-	openid, err := conversation(c, p.OpenID)
+	openid, me, err := p.bind(c, &p)
 	if err != nil {
 		return err
 	}
 	to, err := text("to", p.To, model.MaxOpenIDLen)
-	if err != nil {
-		return err
-	}
-	me, err := agentID(c)
 	if err != nil {
 		return err
 	}
@@ -159,21 +143,33 @@ func (h *Session) Transfer(c *framework.Context) error {
 // conversation with openid back to the unassigned ones. Releasing an
 // unassigned one is a no-op; one another agent holds is 409.
 func (h *Session) Release(c *framework.Context) error {
-	var p struct {
-		OpenID *string `json:"openid"`
-	}
-	if err := c.Bind(&p); err != nil {
-		return err
-	}
-	openid, err := conversation(c, p.OpenID)
-	if err != nil {
-		return err
-	}
-	me, err := agentID(c)
+	var p conversationParam
+	openid, me, err := p.bind(c, &p)
 	if err != nil {
 		return err
 	}
 	return h.assign(c, service.ActionRelease, openid, me, "", "")
+}
+
+// conversationParam is the param of the methods that act on one
+// conversation; their params embed it.
+type conversationParam struct {
+	OpenID *string `json:"openid"`
+}
+
+// bind binds the request's params into all (which embeds p) and returns
+// the conversation and the calling agent.
+func (p *conversationParam) bind(c *framework.Context, all any) (conv, me string, err error) {
+	if err := c.Bind(all); err != nil {
+		return "", "", err
+	}
+	if conv, err = conversation(c, p.OpenID); err != nil {
+		return "", "", err
+	}
+	if me, err = agentID(c); err != nil {
+		return "", "", err
+	}
+	return conv, me, nil
 }
 
 // assign moves openid's conversation from one agent to another (""
