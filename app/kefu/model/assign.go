@@ -93,23 +93,37 @@ func (s *Store) myUnread(ctx context.Context, agent string, openids []string) (c
 	if err := q.Where("agent_id = ? AND openid IN ?", agent, openids).Find(&rows).Error; err != nil {
 		return nil, nil, db.Classify(err)
 	}
-	var replies []struct {
-		OpenID string `gorm:"column:openid"`
-		LastID int64  `gorm:"column:last_id"`
-	}
-	err = q.Model(&Message{}).Select("openid, MAX(id) AS last_id").
-		Where("openid IN ? AND type = ?", openids, TypeAgentToUser).Group("openid").Scan(&replies).Error
-	if err != nil {
-		return nil, nil, db.Classify(err)
-	}
 	after := make(map[string]int64, len(openids))
-	for _, r := range replies {
-		after[r.OpenID] = r.LastID
-	}
 	marks = make(map[string]int64, len(rows))
 	for _, m := range rows {
 		after[m.OpenID] = m.ReadID
 		marks[m.OpenID] = m.ReadID
+	}
+	// Where agent has no mark, the agents' latest reply: one MAX per
+	// openid, so each reads that openid's (openid, id) range. (One GROUP
+	// BY over "openid IN (...)" made MariaDB scan far more: 150 ms at
+	// 1M rows, BenchmarkQueries.)
+	var latest []string
+	var largs []any
+	for _, id := range openids {
+		if _, ok := marks[id]; !ok {
+			latest = append(latest, "SELECT ? AS openid, MAX(id) AS last_id FROM chat WHERE openid = ? AND type = ?")
+			largs = append(largs, id, id, TypeAgentToUser)
+		}
+	}
+	if len(latest) > 0 {
+		var replies []struct {
+			OpenID string `gorm:"column:openid"`
+			LastID *int64 `gorm:"column:last_id"`
+		}
+		if err := q.Raw(strings.Join(latest, " UNION ALL "), largs...).Scan(&replies).Error; err != nil {
+			return nil, nil, db.Classify(err)
+		}
+		for _, r := range replies {
+			if r.LastID != nil {
+				after[r.OpenID] = *r.LastID
+			}
+		}
 	}
 	var ranges []string
 	var args []any
