@@ -1,7 +1,7 @@
 // Package controller holds the kefu module's handlers, one type per
-// controller (docs/kefu.md): Chat (send, history, read, unread), Session
-// (list, claim, transfer, release), Agent (list), Canned (list) and Bot
-// (ask).
+// controller of the kefu methods (docs/kefu.md): Chat (send, history, read,
+// unread), Session (list, claim, transfer, release), Agent (list), Canned
+// (list) and Bot (ask).
 //
 //	svc := service.NewChat(store, service.Options{Log: log})
 //	chat := controller.NewChat(svc, store, 0)
