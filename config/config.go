@@ -61,7 +61,8 @@ type Log struct {
 
 // Kefu configures the customer-service module.
 type Kefu struct {
-	FAQ string `yaml:"faq"` // path of the bot's FAQ file; empty = built-in
+	FAQ    string   `yaml:"faq"`    // path of the bot's FAQ file; empty = built-in
+	Canned []string `yaml:"canned"` // the agents' canned replies, 1..2000 characters each
 }
 
 // Live configures the event wall module.

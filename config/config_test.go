@@ -34,12 +34,40 @@ func TestDefaults(t *testing.T) {
 		Manager: Manager{Listen: "127.0.0.1:9502"},
 		Auth:    Auth{TTL: 86400},
 		Log:     Log{Level: "info", Format: "text"},
+		Kefu:    Kefu{Canned: defaultCanned},
 		Live:    Live{Moderation: LiveModeration{Mode: "off", HoldWords: []string{}, DropWords: []string{}}},
 		DB:      DB{Driver: "sqlite", MaxOpenConns: 32, MaxIdleConns: 8, ConnMaxLifetime: 300, AutoMigrate: true},
 		Cache:   Cache{Driver: "memory", Redis: Redis{Addr: "127.0.0.1:6379", Prefix: "msgo:"}},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// defaultCanned is the built-in kefu.canned: the usual openings and
+// closings of a Chinese support team, and a few in English.
+var defaultCanned = []string{
+	"您好，请问有什么可以帮您？",
+	"请提供一下您的订单号，我帮您查询。",
+	"好的，我这边帮您查一下，请稍等。",
+	"已为您登记退款，款项将在 3 个工作日内原路退回。",
+	"请问还有其他可以帮您的吗？",
+	"感谢您的耐心等待，祝您生活愉快！",
+	"Hello! How can I help you today?",
+	"Could you share your order number? I will look it up.",
+	"Thank you for waiting. Is there anything else I can do for you?",
+}
+
+func TestCannedValidated(t *testing.T) {
+	c := Default()
+	c.Kefu.Canned = []string{"ok", "", strings.Repeat("字", 2001)}
+	err := c.Validate()
+	if err == nil || strings.Count(err.Error(), "kefu.canned (MSGO_KEFU_CANNED)") != 2 {
+		t.Errorf("an empty and a 2001-character reply: %v, want two kefu.canned errors", err)
+	}
+	c.Kefu.Canned = []string{strings.Repeat("字", 2000)}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a 2000-character reply: %v", err)
 	}
 }
 
