@@ -6,6 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, shot, mint } from '../harness.js';
+import { STRINGS as AGENT } from '../../../../kefu/web/agent.strings.js';
+import { STRINGS as CHAT } from '../../../../kefu/web/chat.strings.js';
 
 let browser;
 before(async () => { browser = await launch(); });
