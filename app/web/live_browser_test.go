@@ -128,7 +128,7 @@ func (n *liveNode) control() http.Handler {
 		f, err := framework.Push(r.URL.Query().Get("event"), param)
 		if err == nil {
 			n.mu.Lock()
-			err = n.srv.App().SendToGroup(r.Context(), r.URL.Query().Get("room"), f)
+			err = n.srv.App().SendToGroup(r.Context(), framework.Room(r.URL.Query().Get("room")), f)
 			n.mu.Unlock()
 		}
 		if err != nil {

@@ -45,7 +45,7 @@ func roomOf(cl framework.Client) (string, error) {
 // wallsGroup is the framework group of the room's wall connections (the
 // wall screens and the moderator pages): held messages go to it, and its
 // count tells guests from walls.
-func wallsGroup(room string) string { return "live:walls:" + room }
+func wallsGroup(room string) framework.Group { return framework.InternalGroup("live.walls:" + room) }
 
 // counts is how many are in a room: online counts distinct users, walls
 // included; guests only the wechatUsers. Replies and pushes that carry
@@ -58,7 +58,7 @@ type counts struct {
 // countRoom counts room cluster-wide. Walls are distinct users of their own
 // type, so the guests are the users who are not walls.
 func countRoom(ctx context.Context, app *framework.App, room string) (counts, error) {
-	online, err := app.GroupCount(ctx, room)
+	online, err := app.GroupCount(ctx, framework.Room(room))
 	if err != nil {
 		return counts{}, err
 	}
@@ -74,7 +74,7 @@ func countRoom(ctx context.Context, app *framework.App, room string) (counts, er
 func joined(c *framework.Context) (string, error) {
 	cl := c.Client()
 	room := cl.Code()
-	if room == "" || !c.App().InGroup(cl.ID(), room) {
+	if room == "" || !c.App().InGroup(cl.ID(), framework.Room(room)) {
 		return "", framework.Errorf(framework.StatusForbidden, "join the room first (live.user.join)")
 	}
 	return room, nil
@@ -131,7 +131,7 @@ func (Room) Online(c *framework.Context) error {
 	}
 	var users []framework.Member
 	if p.Type == nil {
-		users, err = app.GroupMembers(ctx, room, limit)
+		users, err = app.GroupMembers(ctx, framework.Room(room), limit)
 	} else {
 		users, err = membersOfType(ctx, app, room, *p.Type, limit)
 	}
@@ -150,7 +150,7 @@ func membersOfType(ctx context.Context, app *framework.App, room, typ string, li
 	if typ == framework.TypeWall {
 		return app.GroupMembers(ctx, wallsGroup(room), limit)
 	}
-	all, err := app.GroupMembers(ctx, room, 0)
+	all, err := app.GroupMembers(ctx, framework.Room(room), 0)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func (u *User) Join(c *framework.Context) error {
 		return err
 	}
 	app, ctx := c.App(), c.Context()
-	if app.InGroup(cl.ID(), room) {
+	if app.InGroup(cl.ID(), framework.Room(room)) {
 		n, err := countRoom(ctx, app, room)
 		if err != nil {
 			return err
@@ -66,7 +66,7 @@ func (u *User) Join(c *framework.Context) error {
 func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (counts, error) {
 	var n counts
 	id := cl.ID()
-	err := app.JoinGroup(ctx, id, room)
+	err := app.JoinGroup(ctx, id, framework.Room(room))
 	if err == nil && cl.Type() == framework.TypeWall {
 		err = app.JoinGroup(ctx, id, wallsGroup(room))
 	}
@@ -114,7 +114,7 @@ func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnI
 		app.FdRemoveController(id, CloseController),
 		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
 		app.LeaveGroup(ctx, id, wallsGroup(room)), // a no-op for guests
-		app.LeaveGroup(ctx, id, room),
+		app.LeaveGroup(ctx, id, framework.Room(room)),
 	)
 	if err != nil {
 		return counts{}, err
@@ -129,7 +129,7 @@ func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnI
 func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
 	room := cl.Code()
 	// The framework removes the close key itself once this returns.
-	err := errors.Join(app.LeaveGroup(ctx, cl.ID(), wallsGroup(room)), app.LeaveGroup(ctx, cl.ID(), room))
+	err := errors.Join(app.LeaveGroup(ctx, cl.ID(), wallsGroup(room)), app.LeaveGroup(ctx, cl.ID(), framework.Room(room)))
 	if err != nil {
 		u.log.Warn("live: leave on close", "room", room, "err", err)
 		return
@@ -147,7 +147,7 @@ func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Cli
 func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, n counts) {
 	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), counts: n})
 	if err == nil {
-		err = app.SendToGroup(ctx, room, f)
+		err = app.SendToGroup(ctx, framework.Room(room), f)
 	}
 	if err != nil {
 		u.log.Warn("live: push "+event, "room", room, "err", err)
