@@ -36,8 +36,10 @@ func TestDefaults(t *testing.T) {
 		Log:     Log{Level: "info", Format: "text"},
 		Kefu:    Kefu{Canned: defaultCanned},
 		Live:    Live{Moderation: LiveModeration{Mode: "off", HoldWords: []string{}, DropWords: []string{}}},
-		DB:      DB{Driver: "sqlite", MaxOpenConns: 32, MaxIdleConns: 8, ConnMaxLifetime: 300, AutoMigrate: true},
-		Cache:   Cache{Driver: "memory", Redis: Redis{Addr: "127.0.0.1:6379", Prefix: "msgo:"}},
+		Proxy: Proxy{Timeout: 5, Methods: []string{}, Workers: 64, Queue: 4096, DisconnectRetention: 86400,
+			RetryMinMS: 500, RetryMax: 30},
+		DB:    DB{Driver: "sqlite", MaxOpenConns: 32, MaxIdleConns: 8, ConnMaxLifetime: 300, AutoMigrate: true},
+		Cache: Cache{Driver: "memory", Redis: Redis{Addr: "127.0.0.1:6379", Prefix: "msgo:"}},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", got, want)
@@ -221,6 +223,12 @@ func TestEnvProtocolNames(t *testing.T) {
 		"MSGO_KEFU_FAQ":                    "/etc/faq.yaml",
 		"MSGO_LIVE_MODERATION_MODE":        "hold_all",
 		"MSGO_LIVE_MODERATION_HOLD_WORDS":  "广告, 微信",
+		"MSGO_PROXY_ENDPOINT":              "http://php.local:8080/msgo",
+		"MSGO_PROXY_TOKEN":                 "ptok",
+		"MSGO_PROXY_TIMEOUT":               "3",
+		"MSGO_PROXY_METHODS":               "shop, order.pay",
+		"MSGO_PROXY_CONNECT":               "true",
+		"MSGO_PROXY_DISCONNECT":            "1",
 	}
 	c, err := Load("", envMap(env))
 	if err != nil {
@@ -249,6 +257,12 @@ func TestEnvProtocolNames(t *testing.T) {
 	want.Kefu.FAQ = "/etc/faq.yaml"
 	want.Live.Moderation.Mode = "hold_all"
 	want.Live.Moderation.HoldWords = []string{"广告", "微信"}
+	want.Proxy.Endpoint = "http://php.local:8080/msgo"
+	want.Proxy.Token = "ptok"
+	want.Proxy.Timeout = 3
+	want.Proxy.Methods = []string{"shop", "order.pay"}
+	want.Proxy.Connect = true
+	want.Proxy.Disconnect = true
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got\n%+v\nwant\n%+v", c, want)
 	}

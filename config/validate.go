@@ -90,6 +90,22 @@ func (c *Config) Validate() error {
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 
 	v.oneOf("live.moderation.mode", c.Live.Moderation.Mode, "off", "hold_all")
+	if px := &c.Proxy; px.Endpoint != "" {
+		if u, err := url.Parse(px.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.fail("proxy.endpoint", "must be an http:// or https:// URL, got %q", px.Endpoint)
+		}
+	}
+	v.positive("proxy.timeout", c.Proxy.Timeout)
+	v.positive("proxy.workers", c.Proxy.Workers)
+	v.positive("proxy.queue", c.Proxy.Queue)
+	v.positive("proxy.disconnect_retention", c.Proxy.DisconnectRetention)
+	v.positive("proxy.retry_min_ms", c.Proxy.RetryMinMS)
+	v.positive("proxy.retry_max", c.Proxy.RetryMax)
+	for _, m := range c.Proxy.Methods {
+		if m == "" || strings.ContainsAny(m, " /") {
+			v.fail("proxy.methods", "must be method prefixes such as shop or shop.order, got %q", m)
+		}
+	}
 
 	v.oneOf("db.driver", c.DB.Driver, "sqlite", "mysql")
 	if c.DB.Driver == "mysql" && c.DB.DSN == "" {
