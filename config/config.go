@@ -15,6 +15,7 @@ type Config struct {
 	Auth    Auth    `yaml:"auth"`
 	Log     Log     `yaml:"log"`
 	Kefu    Kefu    `yaml:"kefu"`
+	Live    Live    `yaml:"live"`
 	Proxy   Proxy   `yaml:"proxy"`
 	DB      DB      `yaml:"db"`
 	Cache   Cache   `yaml:"cache"`
@@ -67,7 +68,20 @@ type Log struct {
 
 // Kefu configures the customer-service module.
 type Kefu struct {
-	FAQ string `yaml:"faq"` // path of the bot's FAQ file; empty = built-in
+	FAQ    string   `yaml:"faq"`    // path of the bot's FAQ file; empty = built-in
+	Canned []string `yaml:"canned"` // the agents' canned replies, 1..2000 characters each
+}
+
+// Live configures the event wall module.
+type Live struct {
+	Moderation LiveModeration `yaml:"moderation"`
+}
+
+// LiveModeration decides which wall messages wait for a moderator.
+type LiveModeration struct {
+	Mode      string   `yaml:"mode"`       // off or hold_all
+	HoldWords []string `yaml:"hold_words"` // a message containing one waits for a moderator
+	DropWords []string `yaml:"drop_words"` // a message containing one is thrown away
 }
 
 // Proxy configures the backend proxy: connects, chosen methods and
