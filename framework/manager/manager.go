@@ -109,7 +109,7 @@ func New(o Options) *Manager {
 	if o.Pprof {
 		m.pprof = pprofHandler()
 	}
-	m.openapi = openAPI(o.Version)
+	m.openapi = openAPI(o.Version, m.types)
 	if o.Assets != nil {
 		m.assets = assetsHandler(o.Assets)
 	}

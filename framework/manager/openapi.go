@@ -46,7 +46,7 @@ var (
 	boolean    = typed("boolean", "")
 	anyObject  = typed("object", "")
 	idSchema   = schema{"type": []string{"string", "integer"}, "description": "user id: a string, or an integer read as its decimal text"}
-	typeSchema = schema{"type": "string", "enum": []string{"wechatUser", "wall", "kefu"}, "description": "user type; absent = every type"}
+	typeSchema = schema{"$ref": "#/components/schemas/UserType"} // the node's user types
 	roomSchema = schema{"type": []string{"string", "integer"}, "description": "room name: the namespace of the live module's token code"}
 	delivered_ = obj([]string{"delivered"}, schema{"delivered": typed("integer", "connections reached, cluster-wide")})
 	userRef    = obj([]string{"id", "type"}, schema{"id": str, "type": str})
@@ -152,8 +152,9 @@ func envelopeOf(data schema) schema {
 	return obj([]string{"code", "message", "data"}, schema{"code": typed("integer", "the HTTP status again"), "message": str, "data": data})
 }
 
-// openAPI builds the document.
-func openAPI(version string) []byte {
+// openAPI builds the document; types are the user types a type field may
+// name.
+func openAPI(version string, types []string) []byte {
 	errorAnswer := func(desc string) schema {
 		return schema{"description": desc, "content": schema{"application/json": schema{"schema": schema{"$ref": "#/components/schemas/Error"}}}}
 	}
@@ -206,10 +207,13 @@ func openAPI(version string) []byte {
 		"openapi": "3.1.0",
 		"info": schema{"title": "msgo manager API", "version": version,
 			"description": "The backend-facing HTTP port: pushes, presence, rooms, status. Every answer but /metrics and this document is {\"code\",\"message\",\"data\"} with code = the HTTP status."},
-		"servers":    []any{schema{"url": "http://127.0.0.1:9502"}},
-		"security":   []any{schema{"bearer": []any{}}},
-		"paths":      paths,
-		"components": schema{"securitySchemes": schema{"bearer": schema{"type": "http", "scheme": "bearer"}}, "schemas": schema{"Error": envelopeOf(schema{})}},
+		"servers":  []any{schema{"url": "http://127.0.0.1:9502"}},
+		"security": []any{schema{"bearer": []any{}}},
+		"paths":    paths,
+		"components": schema{"securitySchemes": schema{"bearer": schema{"type": "http", "scheme": "bearer"}}, "schemas": schema{
+			"Error":    envelopeOf(schema{}),
+			"UserType": schema{"type": "string", "enum": types, "description": "user type; absent = every type"},
+		}},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
