@@ -214,8 +214,8 @@ func TestEverythingIsServedLocally(t *testing.T) {
 			}
 		}
 		for _, ref := range refs {
-			if strings.HasPrefix(ref, "data:") {
-				continue
+			if strings.HasPrefix(ref, "data:") || strings.HasPrefix(ref, "#") {
+				continue // inline data, or a place in the page itself
 			}
 			u, err := url.Parse(ref)
 			if err != nil || u.Host != "" {
