@@ -8,8 +8,9 @@ import (
 	"msgo/framework"
 )
 
-// metricsHandler serves the node's registry in the Prometheus text format.
+// metricsHandler serves the node's metrics (with the totals carried over a
+// reload) in the Prometheus text format.
 // A collector that fails does not hide the others.
 func metricsHandler(m *framework.Metrics) http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return promhttp.HandlerFor(m, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }

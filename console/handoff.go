@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"msgo/library/cache"
+)
+
+// A reload (SIGHUP) hands every connection to a new process started from
+// the binary now at msgo's path: see docs/reload.md. The new process finds
+// the listeners at fds 3 and 4 and its end of the handoff socket at fd 5.
+const (
+	handoffEnv = "MSGO_HANDOFF"
+	handoffFD  = 5
+	// adoptWait bounds the new process's adoption, once it has the state.
+	adoptWait = 30 * time.Second
+)
+
+// handoffFault breaks a reload on purpose, for the tests that prove a
+// failed reload leaves the old process serving; set with
+// -ldflags "-X main.handoffFault=...": "crash" (the new process dies after
+// adopting, before it answers) or "newer-state" (the old process writes a
+// state version no binary reads).
+var handoffFault string
+
+// reloadReport is what a reload did, for the log and `msgo reload`.
+type reloadReport struct {
+	pid   int
+	conns int
+	pause time.Duration
+}
+
+func (r reloadReport) String() string {
+	return fmt.Sprintf("%d %d %.1f", r.pid, r.conns, float64(r.pause.Microseconds())/1000)
+}
+
+// handOver starts the new process and, once it is built, pauses this one,
+// passes it the sockets and the state, and returns when it has adopted
+// them: this process must then exit without touching a connection. On an
+// error the new process is killed and this one serves on.
+func (n *node) handOver(configDir string) (err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	wsf, err := inheritable(n.ws)
+	if err != nil {
+		return fmt.Errorf("listener fd: %w", err)
+	}
+	defer wsf.Close()
+	mgrf, err := inheritable(n.mgr)
+	if err != nil {
+		return fmt.Errorf("manager listener fd: %w", err)
+	}
+	defer mgrf.Close()
+	mine, theirs, err := socketPair()
+	if err != nil {
+		return err
+	}
+	w, err := newWire(mine)
+	mine.Close()
+	if err != nil {
+		theirs.Close()
+		return err
+	}
+	defer w.Close()
+	args := []string{"start"}
+	if configDir != "" {
+		args = append(args, "--config", configDir)
+	}
+	c := exec.Command(exe, args...)
+	c.Env = append(os.Environ(), inheritEnv+"=1", handoffEnv+"=1", "MSGO_NODE_ID="+n.cfg.NodeID)
+	c.Stdin, c.Stdout, c.Stderr = nil, os.Stdout, os.Stderr
+	c.ExtraFiles = []*os.File{wsf, mgrf, theirs}
+	err = c.Start()
+	theirs.Close()
+	if err != nil {
+		return fmt.Errorf("start %s: %w", exe, err)
+	}
+	exited := make(chan struct{})
+	go func() { c.Wait(); close(exited) }()
+	defer func() {
+		if err != nil {
+			c.Process.Kill()
+			<-exited
+		}
+	}()
+
+	w.c.SetDeadline(time.Now().Add(readyWait))
+	if kind, _, _, err := w.recv(); err != nil || kind != frameReady {
+		return fmt.Errorf("new process %d exited before it was ready (see its log): %v", c.Process.Pid, err)
+	}
+	paused := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
+	defer cancel()
+	n.pauseManager(ctx)
+	defer func() {
+		if err != nil {
+			n.srv.Resume()
+			n.serveManager()
+		}
+	}()
+	if err := n.srv.Pause(ctx); err != nil {
+		return err
+	}
+	moving := n.srv.Export()
+	st := handoffState{Paused: paused, LastID: n.srv.LastConnID(), Conns: make([]handedConn, len(moving))}
+	fds := make([]int, len(moving))
+	for i, m := range moving {
+		st.Conns[i], fds[i] = handedConn{ID: m.ID, State: m.State}, m.FD
+	}
+	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
+		return err
+	}
+	if mem, ok := n.store.(*cache.Memory); ok {
+		st.Memory = mem.Snapshot()
+	}
+	version := byte(handoffVersion)
+	if handoffFault == "newer-state" {
+		version++
+	}
+	blob, err := st.marshal(version)
+	if err != nil {
+		return err
+	}
+	w.c.SetDeadline(time.Now().Add(adoptWait))
+	if err := w.sendFDs(fds); err != nil {
+		return err
+	}
+	if err := w.send(frameState, blob); err != nil {
+		return err
+	}
+	kind, payload, _, err := w.recv()
+	switch {
+	case err != nil:
+		return fmt.Errorf("new process %d failed to take over: %w", c.Process.Pid, err)
+	case kind == frameError:
+		return fmt.Errorf("new process %d could not take over: %s", c.Process.Pid, payload)
+	case kind != frameOK:
+		return fmt.Errorf("new process %d answered %q", c.Process.Pid, kind)
+	}
+	// Past this point the new process serves, whatever happens to us.
+	w.send(frameBye, nil)
+	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(moving), "state_bytes", len(blob),
+		"memory_store_bytes", len(st.Memory))
+	return nil
+}
+
+// adopt is the new process's side of handOver: it reports ready, takes the
+// sockets and the state, adopts every connection under its old id while
+// paused, and returns once the old process let go. Any error leaves the old
+// process serving; the caller must then exit without touching the store.
+func (n *node) adopt() (reloadReport, error) {
+	f := os.NewFile(handoffFD, "handoff")
+	if f == nil {
+		return reloadReport{}, errors.New("no handoff socket at fd 5")
+	}
+	w, err := newWire(f)
+	f.Close()
+	if err != nil {
+		return reloadReport{}, err
+	}
+	defer w.Close()
+	// Paused from the start: nothing is read or written until the old
+	// process has let go.
+	n.srv.Pause(context.Background())
+	if err := w.send(frameReady, nil); err != nil {
+		return reloadReport{}, err
+	}
+	var fds []int
+	var blob []byte
+	for blob == nil {
+		kind, payload, got, err := w.recv()
+		fds = append(fds, got...)
+		if err != nil {
+			closeAll(fds)
+			return reloadReport{}, err
+		}
+		if kind == frameState {
+			blob = payload
+		}
+	}
+	fail := func(err error) (reloadReport, error) {
+		closeAll(fds)
+		w.send(frameError, []byte(err.Error()))
+		return reloadReport{}, err
+	}
+	var st handoffState
+	if err := st.unmarshal(blob); err != nil {
+		return fail(err)
+	}
+	if len(st.Conns) != len(fds) {
+		return fail(fmt.Errorf("%d sockets for %d connections", len(fds), len(st.Conns)))
+	}
+	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
+		return fail(err)
+	}
+	if st.Memory != nil {
+		mem, ok := n.store.(*cache.Memory)
+		if !ok {
+			return fail(errors.New("the old process used the memory store, this one does not"))
+		}
+		if err := mem.Restore(st.Memory); err != nil {
+			return fail(err)
+		}
+	}
+	var errs []error
+	for i, c := range st.Conns {
+		if err := n.srv.Adopt(c.ID, fds[i], c.State); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.srv.ReserveConnIDs(st.LastID)
+	if err := errors.Join(errs...); err != nil {
+		// Some sockets are the server's now; the process exits anyway.
+		return fail(err)
+	}
+	if handoffFault == "crash" {
+		os.Exit(3)
+	}
+	if err := w.send(frameOK, []byte(strconv.Itoa(os.Getpid()))); err != nil {
+		return fail(err)
+	}
+	// The old process answers bye, or dies trying: either way it is done.
+	w.c.SetDeadline(time.Now().Add(adoptWait))
+	w.recv()
+	n.srv.Resume()
+	pause := time.Since(st.Paused)
+	n.srv.Metrics().ReloadPaused(pause)
+	return reloadReport{pid: os.Getpid(), conns: len(st.Conns), pause: pause}, nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		os.NewFile(uintptr(fd), "").Close()
+	}
+}
+
+// heldListener is the manager's listener as its http.Server sees it: Close
+// only stops Accept (with a deadline in the past), so a reload can pause
+// the manager port and serve it again if the new process does not take
+// over.
+type heldListener struct{ *net.TCPListener }
+
+func (l heldListener) Close() error { return l.SetDeadline(time.Unix(1, 0)) }
