@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -100,11 +99,13 @@ func (n *node) handOver(configDir string) (err error) {
 	paused := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
 	defer cancel()
-	n.pauseManager(ctx)
+	n.http.SetKeepAlivesEnabled(false)
+	n.held.hold(ctx)
 	defer func() {
 		if err != nil {
 			n.srv.Resume()
-			n.serveManager()
+			n.held.release()
+			n.http.SetKeepAlivesEnabled(true)
 		}
 	}()
 	if err := n.srv.Pause(ctx); err != nil {
@@ -243,10 +244,3 @@ func closeAll(fds []int) {
 	}
 }
 
-// heldListener is the manager's listener as its http.Server sees it: Close
-// only stops Accept (with a deadline in the past), so a reload can pause
-// the manager port and serve it again if the new process does not take
-// over.
-type heldListener struct{ *net.TCPListener }
-
-func (l heldListener) Close() error { return l.SetDeadline(time.Unix(1, 0)) }

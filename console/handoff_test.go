@@ -1,34 +1,253 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/db/dbtest"
 )
 
-func TestReloadHandoffSmoke(t *testing.T) {
+// The connections of the load tests: members in rooms of roomSize (the
+// first pushRooms get pushes through the manager), and requesters that run
+// closed-loop requests.
+const (
+	roomSize   = 100
+	pushRooms  = 3
+	requesters = 200
+)
+
+// TestReloadUnderLoadMemory: 2,000 connections in rooms, 200 of them in a
+// request loop, three rooms pushed to through the manager, three reloads in
+// a row with the memory store: no client is closed, every push arrives once
+// and in order, every request is answered once, and the rooms, the store's
+// contents and the close controllers cross over.
+func TestReloadUnderLoadMemory(t *testing.T) {
 	in := newInstance(t)
+	reloadUnderLoad(t, in, 2000, 3)
+}
+
+// TestReloadUnderLoadRedisMySQL is the same with Redis and MySQL.
+func TestReloadUnderLoadRedisMySQL(t *testing.T) {
+	env, _ := clusterEnv(t)
+	gdb := dbtest.MySQL(t)
+	dsn := os.Getenv("MSGO_TEST_MYSQL_DSN")
+	if dsn == "" {
+		dsn = dbtest.DefaultMySQLDSN
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DBName = gdb.Migrator().CurrentDatabase()
+	in := newInstance(t, append(env, "MSGO_DB_DRIVER=mysql", "MSGO_DB_DSN="+cfg.FormatDSN())...)
+	reloadUnderLoad(t, in, 2000, 3)
+}
+
+var pauseRE = regexp.MustCompile(`(\d+) connections handed over, pause ([0-9.]+) ms`)
+
+func reloadUnderLoad(t *testing.T, in *instance, n, reloads int) {
 	in.must("start", "-d")
-	oldPid := in.pid()
-	var cs []*msgotest.Client
-	for i := range 20 {
-		c, err := in.dial(framework.Identity{ID: "u" + string(rune('a'+i)), Type: framework.TypeWechatUser})
-		if err != nil {
-			t.Fatal(err)
+	in.logOnFailure()
+	members := dialMany(t, in, n-requesters, func(i int) framework.Identity {
+		return framework.Identity{ID: "m" + strconv.Itoa(i), Type: framework.TypeWechatUser, Code: "r" + strconv.Itoa(i/roomSize)}
+	})
+	for _, c := range members {
+		if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
+			t.Fatalf("join: %+v", r)
 		}
-		defer c.Close()
-		cs = append(cs, c)
 	}
-	out := in.must("reload")
-	t.Log(out)
-	if !strings.Contains(out, "20 connections handed over") || in.pid() == oldPid {
-		t.Fatalf("reload: %s", out)
+	loopers := dialMany(t, in, requesters, func(i int) framework.Identity {
+		return framework.Identity{ID: "q" + strconv.Itoa(i), Type: framework.TypeWall}
+	})
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var answered atomic.Int64
+	for _, c := range loopers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := c.Call(t, "index.index.whoami", nil)
+				r, err := c.Next(30*time.Second, msgotest.IsReplyTo(id))
+				if err != nil || r.Status != 200 {
+					t.Errorf("request %s: %+v %v", id, r, err)
+					return
+				}
+				answered.Add(1)
+			}
+		})
 	}
-	for _, c := range cs {
+	pushed := 0
+	pusherDone := make(chan struct{})
+	go func() {
+		defer close(pusherDone)
+		hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		for ; ; pushed++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			for r := range pushRooms {
+				body := fmt.Sprintf(`{"room":"r%d","event":"test.seq","param":{"n":%d}}`, r, pushed)
+				resp, err := hc.Post("http://"+in.mgr+"/api/send/room", "application/json", strings.NewReader(body))
+				if err != nil {
+					t.Errorf("push %d at %s: %v", pushed, time.Now().Format("15:04:05.000"), err); if ue, ok := err.(*url.Error); ok { t.Logf("%#v", ue.Err) }
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("push %d: %s", pushed, resp.Status)
+					return
+				}
+			}
+		}
+	}()
+
+	time.Sleep(500 * time.Millisecond)
+	for i := range reloads {
+		oldPid := in.pid()
+		out := in.must("reload")
+		m := pauseRE.FindStringSubmatch(out)
+		if m == nil || m[1] != strconv.Itoa(n) || in.pid() == oldPid {
+			t.Fatalf("reload %d: %s", i+1, out)
+		}
+		t.Logf("reload %d: %s", i+1, strings.TrimSpace(out))
+		time.Sleep(300 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	<-pusherDone
+	if t.Failed() {
+		return
+	}
+	t.Logf("%d requests answered, %d pushes to each of %d rooms", answered.Load(), pushed, pushRooms)
+
+	// Every push once and in order, to every member of the pushed rooms.
+	for i, c := range members[:pushRooms*roomSize] {
+		var got []int
+		deadline := time.Now().Add(20 * time.Second)
+		for len(got) < pushed && time.Now().Before(deadline) {
+			r, err := c.Next(time.Until(deadline), msgotest.IsPush("test.seq"))
+			if err != nil {
+				break
+			}
+			var p struct{ N int }
+			r.Decode(t, &p)
+			got = append(got, p.N)
+		}
+		for k, v := range got {
+			if v != k {
+				t.Fatalf("member %d: push %d is n=%d (got %v)", i, k, v, got)
+			}
+		}
+		if len(got) != pushed {
+			t.Fatalf("member %d got %d of %d pushes", i, len(got), pushed)
+		}
+		if _, err := c.Next(0, msgotest.IsPush("test.seq")); err == nil {
+			t.Fatalf("member %d got a push twice", i)
+		}
+	}
+	// No request answered twice, no client closed.
+	for i, c := range loopers {
+		for _, r := range c.Frames() {
+			t.Fatalf("requester %d: a frame nobody waits for: %+v", i, r)
+		}
+	}
+	all := append(members, loopers...)
+	for i, c := range all {
 		if r := c.Request(t, "index.index.whoami", nil); r.Status != 200 {
-			t.Fatalf("whoami after reload: %+v", r)
+			t.Fatalf("client %d after the reloads: %+v", i, r)
 		}
 	}
+	// Rooms and close controllers crossed: members who leave now are
+	// announced to their room once each.
+	room := members[pushRooms*roomSize : (pushRooms+1)*roomSize]
+	for _, c := range room {
+		c.Frames()
+	}
+	for _, c := range room[:3] {
+		c.Close()
+	}
+	for i, c := range room[3:] {
+		left := map[string]int{}
+		for len(left) < 3 {
+			r := c.AwaitPush(t, "live.user.leave")
+			var p struct{ ID string }
+			r.Decode(t, &p)
+			left[p.ID]++
+		}
+		msgotest.NoPush(t, 0, "live.user.leave", "member", c)
+		for id, k := range left {
+			if k != 1 {
+				t.Fatalf("member %d: %s announced leaving %d times", i, id, k)
+			}
+		}
+		if i == 0 {
+			time.Sleep(500 * time.Millisecond) // a second announcement would be here by now
+		}
+	}
+}
+
+// dialMany opens n connections, several at a time, with identity id(i).
+func dialMany(t *testing.T, in *instance, n int, id func(int) framework.Identity) []*msgotest.Client {
+	out := make([]*msgotest.Client, n)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 16 {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				c, err := in.dial(id(i))
+				if err != nil {
+					t.Errorf("dial %d: %v", i, err)
+					return
+				}
+				out[i] = c
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Cleanup(func() {
+		for _, c := range out {
+			c.Close()
+		}
+	})
+	return out
+}
+
+// logOnFailure prints the daemon's log if the test fails.
+func (in *instance) logOnFailure() {
+	in.t.Cleanup(func() {
+		if in.t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(in.dir, "runtime", "msgo.out"))
+			in.t.Logf("msgo.out:\n%s", b)
+		}
+	})
+}
+
+func TestReloadSmall(t *testing.T) {
+	in := newInstance(t)
+	reloadUnderLoad(t, in, 700, 2)
 }

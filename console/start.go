@@ -185,6 +185,7 @@ type node struct {
 	inherited bool // the listeners came from a reloading parent
 	http      *http.Server
 	manager   http.Handler
+	held      *heldListener // the manager's listener, paused by a reload
 	stopApps  func()
 	closeDB   func()
 	served    chan struct{}
@@ -263,18 +264,12 @@ func (n *node) serve() {
 	go func() { n.srv.Serve(n.ws); close(n.served) }()
 }
 
-// serveManager serves the manager port with a new http.Server: at start,
-// and again after a reload that failed paused it.
+// serveManager serves the manager port.
 func (n *node) serveManager() {
-	ln := n.mgr.(*net.TCPListener)
-	ln.SetDeadline(time.Time{})
-	n.http = &http.Server{Handler: n.manager, ReadHeaderTimeout: 5 * time.Second}
-	go n.http.Serve(heldListener{ln})
+	n.held = newHeldListener(n.mgr.(*net.TCPListener))
+	n.http = &http.Server{Handler: n.manager, ReadHeaderTimeout: 5 * time.Second, ConnState: n.held.track}
+	go n.http.Serve(n.held)
 }
-
-// pauseManager stops taking manager calls and waits for those in progress:
-// a push they make is then in the connections' queues, which move with them.
-func (n *node) pauseManager(ctx context.Context) { n.http.Shutdown(ctx) }
 
 // leave releases what this process holds after it handed its connections
 // over: modules finish their writes, the database closes. Not the server:
