@@ -19,25 +19,38 @@ type heldListener struct {
 	*net.TCPListener
 	mu     sync.Mutex
 	held   chan struct{} // non-nil while held; closed by release
+	parked chan struct{} // Accept waits on held: nothing is being accepted
 	conns  map[net.Conn]http.ConnState
 	change chan struct{} // signalled on every state change
 }
 
 func newHeldListener(ln *net.TCPListener) *heldListener {
-	return &heldListener{TCPListener: ln, conns: make(map[net.Conn]http.ConnState), change: make(chan struct{}, 1)}
+	return &heldListener{TCPListener: ln, conns: make(map[net.Conn]http.ConnState), change: make(chan struct{}, 1), parked: make(chan struct{}, 1)}
 }
 
 // Accept waits while the listener is held.
 func (l *heldListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.TCPListener.Accept()
-		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
-			return c, err
+		if err == nil {
+			// Counted before the server sees it, so a hold that begins
+			// now waits for its request.
+			l.mu.Lock()
+			l.conns[c] = http.StateNew
+			l.mu.Unlock()
+			return c, nil
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, err
 		}
 		l.mu.Lock()
 		held := l.held
 		l.mu.Unlock()
 		if held != nil {
+			select {
+			case l.parked <- struct{}{}:
+			default:
+			}
 			<-held
 		}
 	}
@@ -67,6 +80,10 @@ func (l *heldListener) hold(ctx context.Context) {
 	l.held = make(chan struct{})
 	l.mu.Unlock()
 	l.SetDeadline(time.Unix(1, 0))
+	select { // a connection being accepted now is counted first
+	case <-l.parked:
+	case <-ctx.Done():
+	}
 	for {
 		busy := false
 		l.mu.Lock()
@@ -93,6 +110,10 @@ func (l *heldListener) hold(ctx context.Context) {
 // release undoes hold.
 func (l *heldListener) release() {
 	l.SetDeadline(time.Time{})
+	select {
+	case <-l.parked:
+	default:
+	}
 	l.mu.Lock()
 	if l.held != nil {
 		close(l.held)
