@@ -94,7 +94,9 @@ func (n *node) handOver(configDir string) (err error) {
 
 	w.c.SetDeadline(time.Now().Add(readyWait))
 	if kind, _, _, err := w.recv(); err != nil || kind != frameReady {
-		return fmt.Errorf("new process %d exited before it was ready (see its log): %v", c.Process.Pid, err)
+		c.Process.Kill() // if it is alive, it is not getting ready
+		<-exited
+		return fmt.Errorf("new process %d exited before it was ready (%s; see its log)", c.Process.Pid, c.ProcessState)
 	}
 	paused := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
@@ -141,6 +143,11 @@ func (n *node) handOver(configDir string) (err error) {
 	kind, payload, _, err := w.recv()
 	switch {
 	case err != nil:
+		select {
+		case <-exited:
+			return fmt.Errorf("new process %d died before taking over (%s)", c.Process.Pid, c.ProcessState)
+		case <-time.After(time.Second):
+		}
 		return fmt.Errorf("new process %d failed to take over: %w", c.Process.Pid, err)
 	case kind == frameError:
 		return fmt.Errorf("new process %d could not take over: %s", c.Process.Pid, payload)

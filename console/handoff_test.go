@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -250,4 +251,103 @@ func (in *instance) logOnFailure() {
 func TestReloadSmall(t *testing.T) {
 	in := newInstance(t)
 	reloadUnderLoad(t, in, 700, 2)
+}
+
+// faultBinary builds msgo with handoffFault set, once per fault.
+func faultBinary(t *testing.T, fault string) string {
+	t.Helper()
+	path := binary + "-" + fault
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.handoffFault="+fault, "-o", path, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build msgo with fault %s: %v\n%s", fault, err, out)
+	}
+	return path
+}
+
+// installBinary puts the binary at path where the instance's reload finds it.
+func (in *instance) installBinary(path string) {
+	in.t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	tmp := in.bin + ".new"
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		in.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, in.bin); err != nil {
+		in.t.Fatal(err)
+	}
+}
+
+// TestReloadFailureKeepsEveryClient: a new binary that crashes after it
+// adopted the connections, or an old one whose state the new one cannot
+// read, fails the reload with exit status 1 and the reason, and the old
+// process goes on serving every client, rooms and all.
+func TestReloadFailureKeepsEveryClient(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, next, says string
+	}{
+		{"new process crashes after adopting", "", "crash", "exit status 3"},
+		{"state format newer than the new binary", "newer-state", "", "this binary reads 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := newInstance(t)
+			if tc.old != "" {
+				in.installBinary(faultBinary(t, tc.old))
+			}
+			in.must("start", "-d")
+			in.logOnFailure()
+			oldPid := in.pid()
+			cs := dialMany(t, in, 50, func(i int) framework.Identity {
+				return framework.Identity{ID: "f" + strconv.Itoa(i), Type: framework.TypeWechatUser, Code: "room"}
+			})
+			for _, c := range cs {
+				if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
+					t.Fatalf("join: %+v", r)
+				}
+			}
+			next := binary
+			if tc.next != "" {
+				next = faultBinary(t, tc.next)
+			}
+			in.installBinary(next)
+			out, err := in.cmd("reload")
+			if err == nil || !strings.Contains(out, "keeps serving") || !strings.Contains(out, tc.says) {
+				t.Fatalf("reload: err=%v out=%s", err, out)
+			}
+			t.Logf("reload said: %s", strings.TrimSpace(out))
+			if in.pid() != oldPid {
+				t.Fatalf("pid file changed after a failed reload")
+			}
+			resp, err := http.Post("http://"+in.mgr+"/api/send/room", "application/json",
+				strings.NewReader(`{"room":"room","event":"test.after","param":{}}`))
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("push after the failed reload: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			for i, c := range cs {
+				c.AwaitPush(t, "test.after")
+				if r := c.Request(t, "index.index.whoami", nil); r.Status != 200 {
+					t.Fatalf("client %d after the failed reload: %+v", i, r)
+				}
+			}
+			if tc.old != "" {
+				return
+			}
+			// And a reload onto a good binary still works afterwards.
+			in.installBinary(binary)
+			if out := in.must("reload"); !strings.Contains(out, "50 connections handed over") {
+				t.Fatalf("reload after the failure: %s", out)
+			}
+			for i, c := range cs {
+				if r := c.Request(t, "index.index.whoami", nil); r.Status != 200 {
+					t.Fatalf("client %d after the good reload: %+v", i, r)
+				}
+			}
+		})
+	}
 }
