@@ -250,4 +250,3 @@ func closeAll(fds []int) {
 		os.NewFile(uintptr(fd), "").Close()
 	}
 }
-

@@ -111,7 +111,10 @@ func reloadUnderLoad(t *testing.T, in *instance, n, reloads int) {
 				body := fmt.Sprintf(`{"room":"r%d","event":"test.seq","param":{"n":%d}}`, r, pushed)
 				resp, err := hc.Post("http://"+in.mgr+"/api/send/room", "application/json", strings.NewReader(body))
 				if err != nil {
-					t.Errorf("push %d at %s: %v", pushed, time.Now().Format("15:04:05.000"), err); if ue, ok := err.(*url.Error); ok { t.Logf("%#v", ue.Err) }
+					t.Errorf("push %d at %s: %v", pushed, time.Now().Format("15:04:05.000"), err)
+					if ue, ok := err.(*url.Error); ok {
+						t.Logf("%#v", ue.Err)
+					}
 					return
 				}
 				resp.Body.Close()
