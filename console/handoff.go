@@ -98,9 +98,10 @@ func (n *node) handOver(configDir string) (err error) {
 		<-exited
 		return fmt.Errorf("new process %d exited before it was ready (%s; see its log)", c.Process.Pid, c.ProcessState)
 	}
-	paused := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
 	defer cancel()
+	n.srv.DrainStreams(ctx)
+	paused := time.Now()
 	n.http.SetKeepAlivesEnabled(false)
 	n.held.hold(ctx)
 	defer func() {
@@ -116,8 +117,11 @@ func (n *node) handOver(configDir string) (err error) {
 	moving := n.srv.Export()
 	st := handoffState{Paused: paused, LastID: n.srv.LastConnID(), Conns: make([]handedConn, len(moving))}
 	fds := make([]int, len(moving))
+	var output, input int // bytes queued for clients and read from them, not yet handled
 	for i, m := range moving {
 		st.Conns[i], fds[i] = handedConn{ID: m.ID, State: m.State}, m.FD
+		output += len(m.State.Transport.Output)
+		input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
 	}
 	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
 		return err
@@ -157,6 +161,7 @@ func (n *node) handOver(configDir string) (err error) {
 	// Past this point the new process serves, whatever happens to us.
 	w.send(frameBye, nil)
 	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(moving), "state_bytes", len(blob),
+		"queued_output_bytes", output, "unhandled_input_bytes", input,
 		"memory_store_bytes", len(st.Memory))
 	return nil
 }

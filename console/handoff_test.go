@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,14 +15,19 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 
 	"github.com/go-sql-driver/mysql"
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/library/db/dbtest"
+	"msgo/library/encrypt"
 )
 
 // The connections of the load tests: members in rooms of roomSize (the
@@ -352,5 +360,149 @@ func TestReloadFailureKeepsEveryClient(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReloadCarriesPartialFramesQueuedOutputAndStreams: half a frame sent
+// before the reload is completed after it and answered; output queued
+// behind a client that does not read arrives whole and in order once it
+// reads; a bot answer streaming when the reload begins ends before the
+// move, whole.
+func TestReloadCarriesPartialFramesQueuedOutputAndStreams(t *testing.T) {
+	// Room for more output than the kernel's socket buffers hold (4 MiB).
+	in := newInstance(t, "MSGO_OUTSIDE_WRITE_QUEUE_BYTES=33554432")
+	in.must("start", "-d")
+	in.logOnFailure()
+
+	// Half a frame.
+	half := in.rawDial(t, framework.Identity{ID: "half", Type: framework.TypeWechatUser}, 0)
+	frame := maskedText(t, `{"method":"index.index.whoami","id":"half"}`)
+	if _, err := half.Write(frame[:len(frame)/2]); err != nil {
+		t.Fatal(err)
+	}
+
+	// A client that does not read, with a small receive buffer, and pushes
+	// to it until output queues behind it.
+	slow := in.rawDial(t, framework.Identity{ID: "slow", Type: framework.TypeWechatUser}, 4096)
+	pad := strings.Repeat("x", 60000)
+	const pushes = 150
+	for k := range pushes {
+		body := fmt.Sprintf(`{"id":"slow","type":"wechatUser","event":"test.big","param":{"n":%d,"pad":"%s"}}`, k, pad)
+		resp, err := http.Post("http://"+in.mgr+"/api/send/user", "application/json", strings.NewReader(body))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("push %d: %v %v", k, resp, err)
+		}
+		resp.Body.Close()
+	}
+
+	// A bot answer in flight.
+	asker, err := in.dial(framework.Identity{ID: "asker", Type: framework.TypeWechatUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asker.Close()
+	id := asker.Call(t, "kefu.bot.ask", map[string]any{"message": "hello", "session_id": "s1"})
+
+	time.Sleep(200 * time.Millisecond) // the old process has read the half frame
+	out := in.must("reload")
+	t.Logf("%s", strings.TrimSpace(out))
+	log, _ := os.ReadFile(filepath.Join(in.dir, "runtime", "msgo.out"))
+	m := regexp.MustCompile(`queued_output_bytes=(\d+) unhandled_input_bytes=(\d+)`).FindSubmatch(log)
+	if m == nil || string(m[1]) == "0" || string(m[2]) == "0" {
+		t.Fatalf("the handover carried no queued output or no unhandled input: %q", m)
+	}
+	t.Logf("carried %s bytes of queued output and %s of unhandled input", m[1], m[2])
+
+	if _, err := half.Write(frame[len(frame)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	var r msgotest.Reply
+	readJSON(t, half, &r)
+	if r.Status != 200 || string(r.ID) != `"half"` {
+		t.Fatalf("reply to the frame completed after the reload: %+v", r)
+	}
+
+	for k := range pushes {
+		var p struct {
+			Event string
+			Param struct {
+				N   int
+				Pad string
+			}
+		}
+		readJSON(t, slow, &p)
+		if p.Event != "test.big" || p.Param.N != k || p.Param.Pad != pad {
+			t.Fatalf("slow client's push %d: event %q n=%d, pad of %d bytes", k, p.Event, p.Param.N, len(p.Param.Pad))
+		}
+	}
+
+	var text strings.Builder
+	for {
+		r := asker.AwaitID(t, id)
+		var c struct {
+			Message  string
+			Complete bool
+		}
+		r.Decode(t, &c)
+		if r.Status != 200 {
+			t.Fatalf("bot answer: %+v", r)
+		}
+		text.WriteString(c.Message)
+		if c.Complete {
+			break
+		}
+	}
+	if text.Len() == 0 {
+		t.Fatal("the bot's answer was empty")
+	}
+	if r := asker.Request(t, "index.index.whoami", nil); r.Status != 200 {
+		t.Fatalf("asker after the reload: %+v", r)
+	}
+}
+
+// rawDial opens a WebSocket connection the test reads itself; rcvbuf, when
+// set, is the socket's receive buffer.
+func (in *instance) rawDial(t *testing.T, id framework.Identity, rcvbuf int) net.Conn {
+	tok, err := encrypt.New(in.secret(), time.Hour).Mint(encrypt.Claims{ID: id.ID, Type: id.Type})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		if rcvbuf > 0 {
+			rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf) })
+		}
+		return nil
+	}}
+	d := ws.Dialer{NetDial: nd.DialContext}
+	conn, br, _, err := d.Dial(t.Context(), "ws://"+in.ws+"/ws?auth="+tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if br != nil {
+		t.Fatal("the server spoke before the client")
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func maskedText(t *testing.T, s string) []byte {
+	f := ws.MaskFrameInPlace(ws.NewTextFrame([]byte(s)))
+	var b bytes.Buffer
+	if err := ws.WriteFrame(&b, f); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// readJSON reads the next server message from c into v.
+func readJSON(t *testing.T, c net.Conn, v any) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(msgotest.DefaultTimeout))
+	b, err := wsutil.ReadServerText(c)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
 	}
 }

@@ -16,6 +16,16 @@ import (
 // open when a reload's wait for streams ran out.
 const StreamCutInfo = "stream cut short by a server reload"
 
+// DrainStreams waits, serving as usual, until no stream is open at one
+// moment or ctx ends: a reload calls it before Pause so that streams in
+// flight (a bot's answer) end while clients are still read, and the pause
+// only has to wait for streams begun in between.
+func (s *Server) DrainStreams(ctx context.Context) {
+	for s.openStreams(nil) > 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Pause stops accepting, reading and writing (frames sent meanwhile wait in
 // their connections' queues), waits for in-flight handlers, then for open
 // streams (a streamed answer, a reply decided later) to end. Streams still
