@@ -104,6 +104,7 @@ func (n *node) handOver(configDir string) (err error) {
 	paused := time.Now()
 	n.http.SetKeepAlivesEnabled(false)
 	n.held.hold(ctx)
+	held := time.Now()
 	defer func() {
 		if err != nil {
 			n.srv.Resume()
@@ -114,7 +115,9 @@ func (n *node) handOver(configDir string) (err error) {
 	if err := n.srv.Pause(ctx); err != nil {
 		return err
 	}
+	quiet := time.Now()
 	moving := n.srv.Export()
+	listed := time.Now()
 	st := handoffState{Paused: paused, LastID: n.srv.LastConnID(), Conns: make([]handedConn, len(moving))}
 	fds := make([]int, len(moving))
 	var output, input int // bytes queued for clients and read from them, not yet handled
@@ -138,12 +141,14 @@ func (n *node) handOver(configDir string) (err error) {
 		return err
 	}
 	w.c.SetDeadline(time.Now().Add(adoptWait))
+	exported := time.Now()
 	if err := w.sendFDs(fds); err != nil {
 		return err
 	}
 	if err := w.send(frameState, blob); err != nil {
 		return err
 	}
+	sent := time.Now()
 	kind, payload, _, err := w.recv()
 	switch {
 	case err != nil:
@@ -160,7 +165,10 @@ func (n *node) handOver(configDir string) (err error) {
 	}
 	// Past this point the new process serves, whatever happens to us.
 	w.send(frameBye, nil)
+	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
 	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(moving), "state_bytes", len(blob),
+		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "export_ms", ms(quiet, listed), "encode_ms", ms(listed, exported),
+		"send_ms", ms(exported, sent), "adopt_ms", ms(sent, time.Now()),
 		"queued_output_bytes", output, "unhandled_input_bytes", input,
 		"memory_store_bytes", len(st.Memory))
 	return nil

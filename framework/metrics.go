@@ -12,7 +12,8 @@ import (
 // Metrics are a server's Prometheus collectors (the transport's and its own), in a registry of its own (no
 // global registry: two servers in one process, as in tests, do not collide).
 type Metrics struct {
-	Registry *prometheus.Registry
+	Registry *prometheus.Registry // msgo's own collectors (see Gather for all)
+	runtime  *prometheus.Registry // the Go runtime's and the process's
 
 	transport   *transport.Metrics // connections, handshakes, frames, closes
 	latency     *prometheus.HistogramVec
@@ -27,7 +28,7 @@ type Metrics struct {
 }
 
 func newMetrics() *Metrics {
-	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m := &Metrics{Registry: prometheus.NewRegistry(), runtime: prometheus.NewRegistry()}
 	counter := func(name, help string) prometheus.Counter {
 		c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "msgo", Name: name, Help: help})
 		m.Registry.MustRegister(c)
@@ -38,7 +39,7 @@ func newMetrics() *Metrics {
 		m.Registry.MustRegister(c)
 		return c
 	}
-	m.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.runtime.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	m.transport = transport.NewMetrics(m.Registry)
 	m.statuses = vec("replies_total", "Replies by status.", "status")
 	m.byStatus = make(map[int]prometheus.Counter)

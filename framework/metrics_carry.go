@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +29,11 @@ func carried(mf *dto.MetricFamily) bool {
 // Gather implements prometheus.Gatherer: the registry's metrics with the
 // totals seeded from the process before this one added in.
 func (m *Metrics) Gather() ([]*dto.MetricFamily, error) {
+	return prometheus.Gatherers{prometheus.GathererFunc(m.gatherOwn), m.runtime}.Gather()
+}
+
+// gatherOwn gathers msgo's own collectors, seed added.
+func (m *Metrics) gatherOwn() ([]*dto.MetricFamily, error) {
 	mfs, err := m.Registry.Gather()
 	if len(m.seed) == 0 {
 		return mfs, err
@@ -100,7 +106,7 @@ func addMetric(m, base *dto.Metric) {
 // Carry returns this process's counter and histogram totals (seed
 // included), for the process that takes over to Seed.
 func (m *Metrics) Carry() ([]byte, error) {
-	mfs, err := m.Gather()
+	mfs, err := m.gatherOwn()
 	if err != nil {
 		return nil, fmt.Errorf("framework: gather metrics: %w", err)
 	}
