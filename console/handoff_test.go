@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,10 +118,7 @@ func reloadUnderLoad(t *testing.T, in *instance, n, reloads int) {
 				body := fmt.Sprintf(`{"room":"r%d","event":"test.seq","param":{"n":%d}}`, r, pushed)
 				resp, err := hc.Post("http://"+in.mgr+"/api/send/room", "application/json", strings.NewReader(body))
 				if err != nil {
-					t.Errorf("push %d at %s: %v", pushed, time.Now().Format("15:04:05.000"), err)
-					if ue, ok := err.(*url.Error); ok {
-						t.Logf("%#v", ue.Err)
-					}
+					t.Errorf("push %d: %v", pushed, err)
 					return
 				}
 				resp.Body.Close()
@@ -257,11 +253,6 @@ func (in *instance) logOnFailure() {
 			in.t.Logf("msgo.out:\n%s", b)
 		}
 	})
-}
-
-func TestReloadSmall(t *testing.T) {
-	in := newInstance(t)
-	reloadUnderLoad(t, in, 700, 2)
 }
 
 // faultBinary builds msgo with handoffFault set, once per fault.
@@ -505,4 +496,93 @@ func readJSON(t *testing.T, c net.Conn, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("decode %s: %v", b, err)
 	}
+}
+
+// TestReloadKeepsCountersAndAppendsTheLog: in the foreground, with a log
+// file, two reloads: the counters go on from the old process's values, and
+// the log holds every process's lines, none overwritten.
+func TestReloadKeepsCountersAndAppendsTheLog(t *testing.T) {
+	in := newInstance(t, "MSGO_LOG_FILE=msgo.log")
+	c := exec.Command(in.bin, "start")
+	c.Env, c.Dir = in.env, in.dir
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(in.dir, "runtime", "msgo.pid")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("msgo did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cl, err := in.dial(framework.Identity{ID: "counted", Type: framework.TypeWechatUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	const requests = 25
+	for range requests {
+		cl.Request(t, "index.index.whoami", nil)
+	}
+	before := counter(t, in, "msgo_frames_in_total")
+	if before < requests {
+		t.Fatalf("msgo_frames_in_total = %v before the reload", before)
+	}
+	pids := []string{in.pid()}
+	for range 2 {
+		in.must("reload")
+		pids = append(pids, in.pid())
+	}
+	cl.Request(t, "index.index.whoami", nil)
+	if after := counter(t, in, "msgo_frames_in_total"); after != before+1 {
+		t.Fatalf("msgo_frames_in_total = %v after two reloads and one more request, want %v", after, before+1)
+	}
+	if pause := counter(t, in, "msgo_reload_pause_seconds"); pause <= 0 {
+		t.Fatalf("msgo_reload_pause_seconds = %v", pause)
+	}
+
+	b, err := os.ReadFile(filepath.Join(in.dir, "runtime", "msgo.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if !strings.HasPrefix(line, "time=") {
+			t.Fatalf("a broken line in the log: %q", line)
+		}
+	}
+	for i, pid := range pids {
+		if !strings.Contains(string(b), `msg="msgo started"`) || !strings.Contains(string(b), "pid="+pid+" ") {
+			t.Fatalf("the log has no start line of process %d (pid %s):\n%s", i, pid, b)
+		}
+	}
+	if got := strings.Count(string(b), `msg="handed over"`); got != 2 {
+		t.Fatalf("the log has %d handover lines, want 2:\n%s", got, b)
+	}
+}
+
+// counter reads one unlabelled metric from the manager port.
+func counter(t *testing.T, in *instance, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + in.mgr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	for line := range strings.Lines(body.String()) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
 }
