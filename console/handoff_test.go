@@ -71,7 +71,7 @@ func reloadUnderLoad(t *testing.T, in *instance, n, reloads int) {
 	in.must("start", "-d")
 	in.logOnFailure()
 	members := dialMany(t, in, n-requesters, func(i int) framework.Identity {
-		return framework.Identity{ID: "m" + strconv.Itoa(i), Type: framework.TypeWechatUser, Code: "r" + strconv.Itoa(i/roomSize)}
+		return framework.Identity{ID: "m" + strconv.Itoa(i), Type: encrypt.TypeWechatUser, Code: "r" + strconv.Itoa(i/roomSize)}
 	})
 	for _, c := range members {
 		if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
@@ -79,7 +79,7 @@ func reloadUnderLoad(t *testing.T, in *instance, n, reloads int) {
 		}
 	}
 	loopers := dialMany(t, in, requesters, func(i int) framework.Identity {
-		return framework.Identity{ID: "q" + strconv.Itoa(i), Type: framework.TypeWall}
+		return framework.Identity{ID: "q" + strconv.Itoa(i), Type: encrypt.TypeWall}
 	})
 
 	stop := make(chan struct{})
@@ -305,7 +305,7 @@ func TestReloadFailureKeepsEveryClient(t *testing.T) {
 			in.logOnFailure()
 			oldPid := in.pid()
 			cs := dialMany(t, in, 50, func(i int) framework.Identity {
-				return framework.Identity{ID: "f" + strconv.Itoa(i), Type: framework.TypeWechatUser, Code: "room"}
+				return framework.Identity{ID: "f" + strconv.Itoa(i), Type: encrypt.TypeWechatUser, Code: "room"}
 			})
 			for _, c := range cs {
 				if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
@@ -366,7 +366,7 @@ func TestReloadCarriesPartialFramesQueuedOutputAndStreams(t *testing.T) {
 	in.logOnFailure()
 
 	// Half a frame.
-	half := in.rawDial(t, framework.Identity{ID: "half", Type: framework.TypeWechatUser}, 0)
+	half := in.rawDial(t, framework.Identity{ID: "half", Type: encrypt.TypeWechatUser}, 0)
 	frame := maskedText(t, `{"method":"index.index.whoami","id":"half"}`)
 	if _, err := half.Write(frame[:len(frame)/2]); err != nil {
 		t.Fatal(err)
@@ -374,7 +374,7 @@ func TestReloadCarriesPartialFramesQueuedOutputAndStreams(t *testing.T) {
 
 	// A client that does not read, with a small receive buffer, and pushes
 	// to it until output queues behind it.
-	slow := in.rawDial(t, framework.Identity{ID: "slow", Type: framework.TypeWechatUser}, 4096)
+	slow := in.rawDial(t, framework.Identity{ID: "slow", Type: encrypt.TypeWechatUser}, 4096)
 	pad := strings.Repeat("x", 60000)
 	const pushes = 150
 	for k := range pushes {
@@ -387,7 +387,7 @@ func TestReloadCarriesPartialFramesQueuedOutputAndStreams(t *testing.T) {
 	}
 
 	// A bot answer in flight.
-	asker, err := in.dial(framework.Identity{ID: "asker", Type: framework.TypeWechatUser})
+	asker, err := in.dial(framework.Identity{ID: "asker", Type: encrypt.TypeWechatUser})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +519,7 @@ func TestReloadKeepsCountersAndAppendsTheLog(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cl, err := in.dial(framework.Identity{ID: "counted", Type: framework.TypeWechatUser})
+	cl, err := in.dial(framework.Identity{ID: "counted", Type: encrypt.TypeWechatUser})
 	if err != nil {
 		t.Fatal(err)
 	}

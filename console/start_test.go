@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // TestDaemonLifecycle drives msgo from a shell's point of view: start -d,
@@ -23,7 +24,7 @@ func TestDaemonLifecycle(t *testing.T) {
 	if len(tok) < 2 || tok[0] == "" || !strings.HasPrefix(tok[1], "ws://") || !strings.Contains(tok[1], "auth=") {
 		t.Fatalf("token output: %q", tok)
 	}
-	c, err := in.dial(framework.Identity{ID: "u1", Type: framework.TypeWechatUser})
+	c, err := in.dial(framework.Identity{ID: "u1", Type: encrypt.TypeWechatUser})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestDaemonLifecycle(t *testing.T) {
 			t.Fatalf("GET %s: %d", page, resp.StatusCode)
 		}
 	}
-	if out := in.must("token", "--id", "w", "--type", "wall", "--code", "r1", "--open", "live-wall"); !strings.Contains(out, "http://"+in.ws+"/live/wall?auth=") {
+	if out := in.must("token", "--id", "w", "--type", "wall", "--code", "r1", "--open", "live-wall"); !strings.Contains(out, "http://"+in.ws+"/live/wall#auth=") {
 		t.Fatalf("token --open: %s", out)
 	}
 	st := in.must("status")

@@ -126,7 +126,7 @@ func (s *Server) Adopt(id ConnID, fd int, st ConnState) error {
 	if len(st.Groups)+len(st.CloseKeys)+len(st.Controllers) > 0 {
 		h := &hooks{}
 		for _, g := range st.Groups {
-			h.list = h.list.with(hookGroup, g)
+			h.list = h.list.with(hookGroup, g.key)
 		}
 		for _, k := range st.CloseKeys {
 			h.list = h.list.with(hookCloseKey, k)
@@ -146,7 +146,7 @@ func (s *Server) Adopt(id ConnID, fd int, st ConnState) error {
 	}
 	s.app.hub.AddUser(userOf(c), c)
 	for _, g := range st.Groups {
-		s.app.hub.Join(g, c)
+		s.app.hub.Join(g.key, c)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("framework: adopt connection %d: %w", id, err)

@@ -55,6 +55,7 @@ func (a *App) disconnected(c *conn, h *hooks) {
 		defer cancel()
 		for st := h.streams; st != nil; st = st.next {
 			st.cancel()
+			a.srv.work.leave()
 		}
 		for name := range h.list.names(hookController) {
 			a.runCloser(hctx, name, cl)

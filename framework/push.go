@@ -19,7 +19,7 @@ func (a *App) deliverLocal(op cluster.Op, target string, frame []byte, code uint
 	switch op {
 	case cluster.OpUser, cluster.OpDisconnect:
 		if id, ok := strings.CutPrefix(target, "*:"); ok {
-			for _, t := range userTypes {
+			for _, t := range a.srv.cfg.UserTypes {
 				cs = h.UserMembers(cs, userKey(t, id))
 			}
 		} else {
@@ -57,8 +57,6 @@ func (a *App) deliverLocal(op cluster.Op, target string, frame []byte, code uint
 // conns lists are borrowed from a pool for pushes.
 var connLists = sync.Pool{New: func() any { s := make([]*conn, 0, 64); return &s }}
 
-var userTypes = []string{TypeWechatUser, TypeWall, TypeKefu}
-
 // userTarget is the envelope target for a user: "type:id", or "*:id" for
 // every type when typ is empty.
 func userTarget(typ, id string) string {
@@ -73,8 +71,8 @@ func (a *App) userNodes(ctx context.Context, typ, id string) ([]string, error) {
 	if typ != "" {
 		return a.presence.UserNodes(ctx, userKey(typ, id))
 	}
-	keys := make([]string, len(userTypes))
-	for i, t := range userTypes {
+	keys := make([]string, len(a.srv.cfg.UserTypes))
+	for i, t := range a.srv.cfg.UserTypes {
 		keys[i] = userKey(t, id)
 	}
 	return a.presence.UserNodes(ctx, keys...)
@@ -85,7 +83,7 @@ type Target struct {
 	// Exactly one of these kinds is set.
 	User    string // user id; Type narrows it to one user type
 	Type    string
-	Group   string
+	Group   Group
 	All     bool
 	Exclude string // with All: a user id to leave out
 }
@@ -101,7 +99,7 @@ func opFor(t Target) cluster.Op {
 	switch {
 	case t.All:
 		return cluster.OpAll
-	case t.Group != "":
+	case t.Group != Group{}:
 		return cluster.OpGroup
 	default:
 		return cluster.OpUser
@@ -117,8 +115,8 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op cluster.Op, c
 		target = t.Exclude
 		nodes, err = a.liveNodeIDs(ctx)
 	case cluster.OpGroup:
-		target = t.Group
-		nodes, err = a.groups.GroupNodes(ctx, t.Group)
+		target = t.Group.key
+		nodes, err = a.groups.GroupNodes(ctx, target)
 	default:
 		target = userTarget(t.Type, t.User)
 		nodes, err = a.userNodes(ctx, t.Type, t.User)
@@ -137,7 +135,7 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op cluster.Op, c
 }
 
 // SendToGroup pushes f to every connection in group g, on every node.
-func (a *App) SendToGroup(ctx context.Context, g string, f *Frame) error {
+func (a *App) SendToGroup(ctx context.Context, g Group, f *Frame) error {
 	_, err := a.push(ctx, Target{Group: g}, f.b, cluster.OpGroup, 0, false)
 	return err
 }

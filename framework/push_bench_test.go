@@ -28,7 +28,7 @@ func BenchmarkGroupPush10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		// Stop releases and closes them.
-		c, err := s.tr.Import(fd, transport.State{}, session{ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})})
+		c, err := s.tr.Import(fd, transport.State{}, session{ident: compact(Identity{ID: fmt.Sprint(i), Type: "wall"})})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func BenchmarkGroupPush10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.app.SendToGroup(ctx, "room", f); err != nil {
+		if err := s.app.SendToGroup(ctx, Room("room"), f); err != nil {
 			b.Fatal(err)
 		}
 		for _, c := range cs {

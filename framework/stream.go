@@ -7,7 +7,7 @@ import (
 )
 
 // Stream answers one request with several frames, sent after the handler
-// returned (kefu.bot.ask streams an answer in chunks). Every frame carries
+// returned (an answer produced in chunks, such as a bot's). Every frame carries
 // the request's id. Its Context is cancelled when the connection closes or
 // the server stops, so the producer stops; Close releases it when done.
 // A Stream is safe for use by one goroutine at a time.
@@ -31,6 +31,9 @@ func (c *Context) Stream(event string) (*Stream, error) {
 		cancel()
 		return nil, ErrConnGone
 	}
+	// The stream owes a reply until it leaves the connection's list (Close,
+	// or the connection's close): a graceful stop waits for it.
+	c.srv.work.hold()
 	c.replied = true
 	return st, nil
 }
@@ -88,6 +91,7 @@ func (st *Stream) Close() {
 		for p := &ss.hooks.streams; *p != nil; p = &(*p).next {
 			if *p == st {
 				*p = st.next
+				st.srv.work.leave()
 				break
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/cache/cachetest"
+	"msgo/library/encrypt"
 )
 
 // syncModule: test.sync.join joins group "g"; test.sync.push pushes n frames
@@ -15,7 +16,7 @@ import (
 // before pushing.
 func syncModule(r *framework.Router) {
 	r.Handle("test.sync.join", func(c *framework.Context) error {
-		return c.App().JoinGroup(c.Context(), c.Client().ID(), "g")
+		return c.App().JoinGroup(c.Context(), c.Client().ID(), framework.Room("g"))
 	})
 	r.Handle("test.sync.push", func(c *framework.Context) error {
 		var p struct {
@@ -35,7 +36,7 @@ func syncModule(r *framework.Router) {
 			if err != nil {
 				return err
 			}
-			if err := c.App().SendToGroup(c.Context(), "g", f); err != nil {
+			if err := c.App().SendToGroup(c.Context(), framework.Room("g"), f); err != nil {
 				return err
 			}
 		}
@@ -65,8 +66,8 @@ func TestSyncOrdersPushesAcrossNodes(t *testing.T) {
 					Modules: []msgotest.Module{syncModule}, Store: st[i], Secret: "s", NodeID: fmt.Sprintf("sync%d", i),
 				}))
 			}
-			a := nodes[0].Dial(t, framework.Identity{ID: "a", Type: framework.TypeWall})
-			b := nodes[1].Dial(t, framework.Identity{ID: "b", Type: framework.TypeWall})
+			a := nodes[0].Dial(t, framework.Identity{ID: "a", Type: encrypt.TypeWall})
+			b := nodes[1].Dial(t, framework.Identity{ID: "b", Type: encrypt.TypeWall})
 			if r := b.Request(t, "test.sync.join", nil); r.Status != 200 {
 				t.Fatalf("join: %+v", r)
 			}

@@ -9,9 +9,10 @@ import (
 	"msgo/app/kefu/model"
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
-// Every permission and bad-input row of PROTOCOL.md section 5 "kefu": 403
+// Every permission and bad-input row of the kefu methods (docs/kefu.md): 403
 // for a user type the route does not allow and for a wechatUser naming
 // another user's conversation, 400 naming the param for one that is
 // missing, of the wrong type or out of range (never clamped). None of them
@@ -21,7 +22,7 @@ func TestPermissionsAndBadInput(t *testing.T) {
 	eachSetup(t, func(t *testing.T, nodes []*msgotest.Server, gdb *gorm.DB) {
 		u := on(t, nodes, 0, user("o1"))
 		k := on(t, nodes, 1, agent("a1"))
-		w := on(t, nodes, 2, framework.Identity{ID: "w1", Type: framework.TypeWall, Code: "room"})
+		w := on(t, nodes, 2, framework.Identity{ID: "w1", Type: encrypt.TypeWall, Code: "room"})
 		longID := on(t, nodes, 0, user(strings.Repeat("o", model.MaxOpenIDLen+1)))
 
 		type row struct {

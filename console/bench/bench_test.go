@@ -19,6 +19,7 @@ import (
 	"msgo/framework/manager"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
+	"msgo/library/encrypt"
 )
 
 // joinModule stands in for app/live's live.user.join: it joins the token's
@@ -27,10 +28,10 @@ import (
 func joinModule(r *framework.Router) {
 	r.Handle("live.user.join", func(c *framework.Context) error {
 		cl, app, ctx := c.Client(), c.App(), c.Context()
-		if err := app.JoinGroup(ctx, cl.ID(), cl.Code()); err != nil {
+		if err := app.JoinGroup(ctx, cl.ID(), framework.Room(cl.Code())); err != nil {
 			return err
 		}
-		online, err := app.GroupCount(ctx, cl.Code())
+		online, err := app.GroupCount(ctx, framework.Room(cl.Code()))
 		if err != nil {
 			return err
 		}
@@ -38,11 +39,11 @@ func joinModule(r *framework.Router) {
 		if err != nil {
 			return err
 		}
-		if err := app.SendToGroup(ctx, cl.Code(), f); err != nil {
+		if err := app.SendToGroup(ctx, framework.Room(cl.Code()), f); err != nil {
 			return err
 		}
 		return c.Success("ok", map[string]any{"room": cl.Code(), "online": online})
-	}, framework.Allow(framework.TypeWechatUser, framework.TypeWall))
+	}, framework.Allow(encrypt.TypeWechatUser, encrypt.TypeWall))
 }
 
 func startNode(t *testing.T, o msgotest.Options) *msgotest.Server {
@@ -177,7 +178,7 @@ func TestConnsJoinedWhileHeld(t *testing.T) {
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n, _ := srv.App().GroupCount(context.Background(), "r")
+		n, _ := srv.App().GroupCount(context.Background(), framework.Room("r"))
 		if n == 12 {
 			break
 		}

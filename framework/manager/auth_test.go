@@ -6,8 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"msgo/framework"
 	"msgo/framework/manager"
+	"msgo/library/encrypt"
 )
 
 // guarded is every call that needs the token, with a body it accepts.
@@ -34,7 +34,7 @@ var guarded = []struct {
 func TestEveryCallNeedsTheToken(t *testing.T) {
 	srv := startNode(t, "n1", nil)
 	m := serve(t, srv, manager.Options{Pprof: true})
-	cl := dial(t, srv, "u1", framework.TypeWechatUser)
+	cl := dial(t, srv, "u1", encrypt.TypeWechatUser)
 
 	for _, c := range guarded {
 		for _, auth := range []string{"", "Bearer", "Bearer ", "Bearer wrong", "Bearer " + token + "x", "Bearer " + token[:len(token)-1],
@@ -93,7 +93,7 @@ func TestNoTokenServesLoopbackOnly(t *testing.T) {
 		"203.0.113.7:5000": 401, "[2001:db8::1]:5000": 401, "10.0.0.1:1": 401,
 		"127.0.0.1:5000": 200, "[::1]:5000": 200, "[::ffff:127.0.0.1]:5000": 200,
 	} {
-		req := httptest.NewRequest("GET", "/api/status", nil)
+		req := httptest.NewRequest("GET", "http://127.0.0.1:9502/api/status", nil)
 		req.RemoteAddr = remote
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

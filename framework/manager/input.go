@@ -7,16 +7,47 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-
-	"msgo/framework"
+	"slices"
+	"strings"
 )
 
 // form is a call's input, JSON values by name, read from a POST body or a GET
-// query. Its readers keep the first problem in err, so an endpoint reads every
-// field and checks err once; each message names its field.
+// query. Its readers keep the first problem in err and remember the names
+// they read, so an endpoint reads every field and then checks done once;
+// each message names its field.
 type form struct {
-	f   map[string]json.RawMessage
-	err error
+	f     map[string]json.RawMessage
+	read  map[string]bool // the names the call asked for
+	types []string        // the user types a type field may name
+	err   error
+}
+
+// done returns the first problem, or else a 400 naming a key the call does
+// not know (a misspelt key would otherwise be ignored silently: a
+// /api/online/users?room=x answering every user, not the room's).
+func (in *form) done() error {
+	if in.err != nil {
+		return in.err
+	}
+	var unknown []string
+	for k := range in.f {
+		if !in.read[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		in.fail(unknown[0], "unknown key")
+	}
+	return in.err
+}
+
+// mark records that the call knows name.
+func (in *form) mark(name string) {
+	if in.read == nil {
+		in.read = map[string]bool{}
+	}
+	in.read[name] = true
 }
 
 func (in *form) fail(field, format string, args ...any) {
@@ -25,10 +56,11 @@ func (in *form) fail(field, format string, args ...any) {
 	}
 }
 
-// readBody reads a JSON object body. The body was already bounded by
-// ServeHTTP; reading past the bound answers 413.
-func readBody(r *http.Request) *form {
-	in := &form{}
+// readBody reads a JSON object body whose type fields name one of types.
+// The body was already bounded by ServeHTTP; reading past the bound answers
+// 413.
+func readBody(r *http.Request, types []string) *form {
+	in := &form{types: types}
 	b, err := io.ReadAll(r.Body)
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -53,14 +85,17 @@ func readBody(r *http.Request) *form {
 
 // readQuery reads a GET call's query parameters as JSON strings, so that the
 // same readers check them.
-func readQuery(r *http.Request) *form {
-	in := &form{f: map[string]json.RawMessage{}}
+func readQuery(r *http.Request, types []string) *form {
+	in := &form{f: map[string]json.RawMessage{}, types: types}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		in.fail("query", "%v", err)
 		return in
 	}
 	for k, vs := range q {
+		if len(vs) > 1 {
+			in.fail(k, "given %d times", len(vs))
+		}
 		b, _ := json.Marshal(vs[0])
 		in.f[k] = b
 	}
@@ -69,6 +104,7 @@ func readQuery(r *http.Request) *form {
 
 // raw returns a field's JSON, nil when absent or null.
 func (in *form) raw(name string) json.RawMessage {
+	in.mark(name)
 	v := in.f[name]
 	if string(v) == "null" {
 		return nil
@@ -171,15 +207,23 @@ func (in *form) ids(name string, required bool) []string {
 	return out
 }
 
-// userType reads an optional user type; empty means every type.
+// userType reads an optional user type, one of the form's types; empty
+// means every type.
 func (in *form) userType(name string) string {
 	t := in.str(name, false)
-	switch t {
-	case "", framework.TypeWechatUser, framework.TypeWall, framework.TypeKefu:
+	if t == "" || slices.Contains(in.types, t) {
 		return t
 	}
-	in.fail(name, "must be %s, %s or %s, got %q", framework.TypeWechatUser, framework.TypeWall, framework.TypeKefu, t)
+	in.fail(name, "must be %s, got %q", oneOf(in.types), t)
 	return ""
+}
+
+// oneOf lists names as "a, b or c".
+func oneOf(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // object reads a required JSON object, compacted.
@@ -198,6 +242,7 @@ func (in *form) object(name string) json.RawMessage {
 
 // value reads a required JSON value of any kind, null included, compacted.
 func (in *form) value(name string) json.RawMessage {
+	in.mark(name)
 	v, ok := in.f[name]
 	if !ok {
 		in.fail(name, "required")

@@ -1,10 +1,10 @@
 // Package controller holds the kefu module's handlers, one type per
-// controller of PROTOCOL.md section 5 "kefu": Chat (send, history, read,
+// controller of the kefu methods (docs/kefu.md): Chat (send, history, read,
 // unread), Session (list) and Bot (ask).
 //
 //	chat := controller.NewChat(service.NewChat(store, log), store, 0)
-//	r.Handle("kefu.chat.send", chat.Send, framework.Allow(framework.TypeWechatUser, framework.TypeKefu))
-//	r.Handle("kefu.session.list", controller.NewSession(store, 0).List, framework.Allow(framework.TypeKefu))
+//	r.Handle("kefu.chat.send", chat.Send, framework.Allow(encrypt.TypeWechatUser, encrypt.TypeKefu))
+//	r.Handle("kefu.session.list", controller.NewSession(store, 0).List, framework.Allow(encrypt.TypeKefu))
 //
 // Who may call a method by user type is declared on the route
 // (framework.Allow); whose conversation a request is about is decided here:

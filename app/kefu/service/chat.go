@@ -8,14 +8,14 @@ import (
 
 	"msgo/app/kefu/model"
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
-// AgentsGroup is the framework group of every kefu (agent) connection,
-// on every node. Connections join it when they connect (Chat.Connect), so
-// an agent receives kefu.message without having called anything; the
-// manager port's POST /api/send/room {"room":"kefu:agents"} reaches them
-// too.
-const AgentsGroup = "kefu:agents"
+// AgentsGroup is the internal group of every kefu (agent) connection, on
+// every node. Connections join it when they connect (Chat.Connect), so an
+// agent receives kefu.message without having called anything. It is not a
+// room: no token code and no manager room call reaches it.
+var AgentsGroup = framework.InternalGroup("kefu.agents")
 
 // MessageEvent is the push that carries a stored message.
 const MessageEvent = "kefu.message"
@@ -121,7 +121,7 @@ func (s *Chat) push(ctx context.Context, app *framework.App, stored []*pending) 
 	}
 	for _, id := range openids {
 		for _, run := range runs(byUser[id]) {
-			if err := app.SendToUser(ctx, framework.TypeWechatUser, id, run); err != nil {
+			if err := app.SendToUser(ctx, encrypt.TypeWechatUser, id, run); err != nil {
 				s.log.Warn("kefu: push to the user failed; the messages are stored", "openid", id, "err", err)
 			}
 		}
@@ -150,7 +150,7 @@ func runs(fs []*framework.Frame) []*framework.Frame {
 // group on its own node (pushes from this node reach it) and the failure
 // is logged.
 func (s *Chat) Connect(ctx context.Context, app *framework.App, cl framework.Client) {
-	if cl.Type() != framework.TypeKefu {
+	if cl.Type() != encrypt.TypeKefu {
 		return
 	}
 	if err := app.JoinGroup(ctx, cl.ID(), AgentsGroup); err != nil {
