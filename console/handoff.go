@@ -31,9 +31,10 @@ var handoffFault string
 
 // reloadReport is what a reload did, for the log and `msgo reload`.
 type reloadReport struct {
-	pid   int
-	conns int
-	pause time.Duration
+	pid     int
+	conns   int
+	pause   time.Duration
+	serving func() // tells the old process it may exit
 }
 
 func (r reloadReport) String() string {
@@ -171,6 +172,10 @@ func (n *node) handOver(configDir string) (err error) {
 		"send_ms", ms(exported, sent), "adopt_ms", ms(sent, time.Now()),
 		"queued_output_bytes", output, "unhandled_input_bytes", input,
 		"memory_store_bytes", len(st.Memory))
+	// Exit once the new process serves and told systemd its pid, so that
+	// systemd never sees the service without a main process.
+	w.c.SetDeadline(time.Now().Add(5 * time.Second))
+	w.recv()
 	return nil
 }
 
@@ -178,6 +183,8 @@ func (n *node) handOver(configDir string) (err error) {
 // sockets and the state, adopts every connection under its old id while
 // paused, and returns once the old process let go. Any error leaves the old
 // process serving; the caller must then exit without touching the store.
+// On success the report's serving must be called once this process serves:
+// the old process exits then.
 func (n *node) adopt() (reloadReport, error) {
 	f := os.NewFile(handoffFD, "handoff")
 	if f == nil {
@@ -188,7 +195,12 @@ func (n *node) adopt() (reloadReport, error) {
 	if err != nil {
 		return reloadReport{}, err
 	}
-	defer w.Close()
+	ok := false
+	defer func() {
+		if !ok {
+			w.Close()
+		}
+	}()
 	// Paused from the start: nothing is read or written until the old
 	// process has let go.
 	n.srv.Pause(context.Background())
@@ -255,7 +267,9 @@ func (n *node) adopt() (reloadReport, error) {
 	n.srv.Resume()
 	pause := time.Since(st.Paused)
 	n.srv.Metrics().ReloadPaused(pause)
-	return reloadReport{pid: os.Getpid(), conns: len(st.Conns), pause: pause}, nil
+	ok = true
+	serving := func() { w.send(frameServing, nil); w.Close() }
+	return reloadReport{pid: os.Getpid(), conns: len(st.Conns), pause: pause, serving: serving}, nil
 }
 
 func closeAll(fds []int) {

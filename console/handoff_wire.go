@@ -15,12 +15,13 @@ import (
 // kind byte, a 4-byte big-endian length, the payload. A frame of kind
 // frameFDs carries up to fdBatch sockets as SCM_RIGHTS on its header.
 const (
-	frameReady = 'R' // new -> old: built, waiting for the connections
-	frameFDs   = 'F' // old -> new: sockets, in the order of the state's connections
-	frameState = 'S' // old -> new: the handoff state
-	frameOK    = 'O' // new -> old: every connection adopted, payload: pid
-	frameError = 'E' // new -> old: adoption failed, payload: the reason
-	frameBye   = 'B' // old -> new: the old closed nothing and is leaving; serve
+	frameReady   = 'R' // new -> old: built, waiting for the connections
+	frameFDs     = 'F' // old -> new: sockets, in the order of the state's connections
+	frameState   = 'S' // old -> new: the handoff state
+	frameOK      = 'O' // new -> old: every connection adopted, payload: pid
+	frameError   = 'E' // new -> old: adoption failed, payload: the reason
+	frameBye     = 'B' // old -> new: the old closed nothing and is leaving; serve
+	frameServing = 'V' // new -> old: serving, systemd told; the old may exit
 
 	fdBatch = 250 // under the kernel's SCM_MAX_FD (253)
 )

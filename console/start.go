@@ -163,6 +163,7 @@ func run(configDir string) error {
 	case handoff:
 		log.Info("reload: took the connections over", "connections", took.conns, "pause", took.pause)
 		writeReloadResult(cfg, took.String(), nil)
+		took.serving()
 	case n.inherited:
 		notifyReady()
 	}
