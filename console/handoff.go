@@ -108,12 +108,12 @@ func (n *node) handOver(configDir string) (err error) {
 	held := time.Now()
 	defer func() {
 		if err != nil {
-			n.srv.Resume()
+			n.srv.Thaw()
 			n.held.release()
 			n.http.SetKeepAlivesEnabled(true)
 		}
 	}()
-	if err := n.srv.Pause(ctx); err != nil {
+	if err := n.srv.Freeze(ctx); err != nil {
 		return err
 	}
 	quiet := time.Now()
@@ -203,7 +203,7 @@ func (n *node) adopt() (reloadReport, error) {
 	}()
 	// Paused from the start: nothing is read or written until the old
 	// process has let go.
-	n.srv.Pause(context.Background())
+	n.srv.Freeze(context.Background())
 	if err := w.send(frameReady, nil); err != nil {
 		return reloadReport{}, err
 	}
@@ -264,7 +264,7 @@ func (n *node) adopt() (reloadReport, error) {
 	// The old process answers bye, or dies trying: either way it is done.
 	w.c.SetDeadline(time.Now().Add(adoptWait))
 	w.recv()
-	n.srv.Resume()
+	n.srv.Thaw()
 	pause := time.Since(st.Paused)
 	n.srv.Metrics().ReloadPaused(pause)
 	ok = true

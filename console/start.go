@@ -22,6 +22,7 @@ import (
 	"msgo/config"
 	"msgo/framework"
 	"msgo/framework/manager"
+	"msgo/framework/proxy"
 	"msgo/library/cache"
 	"msgo/library/db"
 )
@@ -202,18 +203,20 @@ func run(configDir string) error {
 
 // node is one running msgo: listeners, server, manager, dependencies.
 type node struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	store     cache.Store
-	srv       *framework.Server
-	ws, mgr   net.Listener
-	inherited bool // the listeners came from a reloading parent
-	http      *http.Server
-	manager   http.Handler
-	held      *heldListener // the manager's listener, paused by a reload
-	stopApps  func()
-	closeDB   func()
-	served    chan struct{}
+	cfg         *config.Config
+	log         *slog.Logger
+	store       cache.Store
+	srv         *framework.Server
+	ws, mgr     net.Listener
+	inherited   bool // the listeners came from a reloading parent
+	http        *http.Server
+	manager     http.Handler
+	held        *heldListener // the manager's listener, paused by a reload
+	stopApps    func()
+	closeDB     func()
+	proxy       *proxy.Proxy // nil without proxy.endpoint
+	closeEvents func()
+	served      chan struct{}
 }
 
 func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
@@ -241,7 +244,7 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 	}
 	n.closeDB = func() { db.Close(gdb) }
 	if cfg.DB.AutoMigrate {
-		if err := db.Migrate(ctx, gdb, app.Models()...); err != nil {
+		if err := db.Migrate(ctx, gdb, models()...); err != nil {
 			log.Warn("automatic migration failed; run `msgo migrate` once the database is up", "err", err)
 		}
 	}
@@ -250,6 +253,11 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 	if n.stopApps, err = app.Register(r, app.Deps{DB: gdb, Config: cfg, Log: log}); err != nil {
 		return nil, fmt.Errorf("register modules: %w", err)
 	}
+	px, closeEvents, err := newProxy(cfg, gdb, r.Routes(), log)
+	if err != nil {
+		return nil, err
+	}
+	n.closeEvents = closeEvents
 	tokens := codec(cfg)
 	pages, err := web.NewHandler(web.Options{
 		Pages:  app.Pages(),
@@ -266,9 +274,15 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 		Logger:       log,
 		Unavailable:  []error{db.ErrUnavailable},
 		HTTP:         pages,
+		Backend:      backendOf(px),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if px != nil {
+		n.srv.Metrics().Registry.MustRegister(px.Collectors()...)
+		px.Start(context.Background())
+		n.proxy = px
 	}
 	if err := n.listen(); err != nil {
 		return nil, err
@@ -301,6 +315,12 @@ func (n *node) serveManager() {
 // the connections and the store's entries are the new process's now, and
 // exiting closes this process's copies of the sockets without a shutdown.
 func (n *node) leave() {
+	if n.proxy != nil {
+		n.proxy.Stop() // what the backend is still owed is sent
+	}
+	if n.closeEvents != nil {
+		n.closeEvents()
+	}
 	if n.stopApps != nil {
 		n.stopApps()
 	}
@@ -335,6 +355,10 @@ func (n *node) shutdown(code int, spread time.Duration) {
 	defer cancel()
 	n.srv.Stop(ctx, code, spread)
 	<-n.served
+	if n.proxy != nil {
+		n.proxy.Stop() // after the server: every close is recorded
+		n.proxy = nil
+	}
 	n.http.Shutdown(ctx)
 	n.close()
 }
@@ -350,6 +374,12 @@ func (n *node) close() {
 	}
 	if n.ws != nil {
 		n.ws.Close()
+	}
+	if n.proxy != nil {
+		n.proxy.Stop()
+	}
+	if n.closeEvents != nil {
+		n.closeEvents()
 	}
 	if n.stopApps != nil {
 		n.stopApps()

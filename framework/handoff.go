@@ -17,7 +17,7 @@ import (
 const StreamCutInfo = "stream cut short by a server reload"
 
 // DrainStreams waits, serving as usual, until no stream is open at one
-// moment or ctx ends: a reload calls it before Pause so that streams in
+// moment or ctx ends: a reload calls it before Freeze so that streams in
 // flight (a bot's answer) end while clients are still read, and the pause
 // only has to wait for streams begun in between.
 func (s *Server) DrainStreams(ctx context.Context) {
@@ -26,14 +26,14 @@ func (s *Server) DrainStreams(ctx context.Context) {
 	}
 }
 
-// Pause stops accepting, reading and writing (frames sent meanwhile wait in
+// Freeze stops accepting, reading and writing (frames sent meanwhile wait in
 // their connections' queues), waits for in-flight handlers, then for open
 // streams (a streamed answer, a reply decided later) to end. Streams still
 // open when ctx ends get a final 503 frame with StreamCutInfo and are
 // closed, so every connection leaves with whole answers. It fails only if
-// a handler is still running when ctx ends; Resume undoes it.
-func (s *Server) Pause(ctx context.Context) error {
-	if err := s.tr.Pause(ctx); err != nil {
+// a handler is still running when ctx ends; Thaw undoes it.
+func (s *Server) Freeze(ctx context.Context) error {
+	if err := s.tr.Freeze(ctx); err != nil {
 		return fmt.Errorf("framework: %w", err)
 	}
 	for s.openStreams(nil) > 0 && ctx.Err() == nil {
@@ -51,7 +51,7 @@ func (s *Server) Pause(ctx context.Context) error {
 	// A producer that sent on a stream a moment ago may have scheduled work.
 	wait, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := s.tr.Pause(wait); err != nil {
+	if err := s.tr.Freeze(wait); err != nil {
 		return fmt.Errorf("framework: %w", err)
 	}
 	return nil
@@ -76,9 +76,9 @@ func (s *Server) openStreams(fn func(*Stream)) int {
 	return n
 }
 
-// Resume undoes Pause, or, in the process that adopted connections, starts
+// Thaw undoes Freeze, or, in the process that adopted connections, starts
 // them: each writes what waits and reads what arrived meanwhile.
-func (s *Server) Resume() { s.tr.Resume() }
+func (s *Server) Thaw() { s.tr.Thaw() }
 
 // Moving is a connection leaving this process: its id, its socket and its
 // state.
@@ -90,7 +90,7 @@ type Moving struct {
 
 // Export returns every open connection with its state, for a new process
 // to Adopt. Call it while paused; the connections stay this process's until
-// it exits, so Resume still serves them if the new process does not take
+// it exits, so Thaw still serves them if the new process does not take
 // over. Connections whose close began are left to finish here.
 func (s *Server) Export() []Moving {
 	var out []Moving
@@ -119,7 +119,7 @@ func (s *Server) ReserveConnIDs(last ConnID) { s.tr.ReserveIDs(last) }
 // controllers. Unlike ImportConn it writes nothing to the store: the node id
 // and the connection id are the same, so the store's entries (in Redis, or
 // in the memory store's contents handed over with the connections) are
-// already true. Call it while paused, before Resume.
+// already true. Call it while paused, before Thaw.
 func (s *Server) Adopt(id ConnID, fd int, st ConnState) error {
 	ss := s.sessionOf(st)
 	var errs []error

@@ -18,6 +18,7 @@ const (
 	flagClose         // a close began: run the close hooks
 	flagAbort         // give up on the socket now: release it
 	flagHup           // the peer hung up or the socket errored: read to the end
+	flagResume        // the answer c waited for is in: handle it, then read again
 )
 
 // Connection life: open, then closing (our close frame is queued, hooks run,
@@ -59,6 +60,7 @@ type Conn[S any] struct {
 	closedRan bool
 	starting  bool // 101 not yet written: output waits in out
 	closeCode uint16
+	waiting   bool  // waiting on the layer above: read nothing until Resume
 	shakeAt   int64 // server clock when accepted; 0 once the handshake succeeded
 	closingAt int64
 	out       *outbox
@@ -190,7 +192,11 @@ func (s *Server[S]) run(c *Conn[S]) {
 		if work&flagClose != 0 {
 			s.closed(c)
 		}
-		// Paused: the socket keeps its input; Resume (or the process the
+		if work&flagResume != 0 {
+			s.resume(c)
+			work |= flagRead // what arrived while it waited
+		}
+		// Frozen: the socket keeps its input; Thaw (or the process the
 		// connection moves to) reads it.
 		if work&flagRead != 0 && !s.paused.Load() && s.read(c, work&flagHup != 0) {
 			// One busy connection must not keep a worker: back of the queue,
@@ -203,4 +209,13 @@ func (s *Server[S]) run(c *Conn[S]) {
 			}
 		}
 	}
+}
+
+// CloseCode returns the code c closed with, once its close began: the
+// client's, 1006 when the socket ended without a close frame, or the one
+// given to Close. Options.Closed reads it.
+func (c *Conn[S]) CloseCode() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return int(c.closeCode)
 }

@@ -12,38 +12,41 @@ import (
 // exported the server pauses: it accepts nothing, reads nothing and writes
 // nothing, so what Export returns is the whole truth and stays so. Frames
 // sent meanwhile wait in the connections' queues and leave with them. If
-// the new process does not take over, Resume undoes the pause and nothing
+// the new process does not take over, Thaw undoes the freeze and nothing
 // was lost.
 
-// Pause stops accepting, waits for handshakes in progress (up to the
+// Freeze stops accepting, waits for handshakes in progress (up to the
 // handshake timeout), then stops reading and writing every connection, and
-// returns once no worker is running a connection or ctx ends. Messages
+// returns once no worker is running a connection and none waits on an
+// answer (Conn.Pause), or ctx ends. Messages
 // already read are handled before it returns; a message whose handler is
 // still running when ctx ends keeps running and makes the caller's export
 // incomplete, hence the error.
-func (s *Server[S]) Pause(ctx context.Context) error {
+func (s *Server[S]) Freeze(ctx context.Context) error {
 	s.pauseAccepting()
 	deadline := time.Now().Add(s.cfg.HandshakeTimeout + time.Second)
 	for s.handshaking() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(time.Millisecond)
 	}
 	s.paused.Store(true)
-	for len(s.runq) > 0 || s.busy.Load() > 0 {
+	// A connection waiting on an answer (Conn.Pause) holds a continuation
+	// no other process could run: it is in flight too.
+	for len(s.runq) > 0 || s.busy.Load() > 0 || s.waiting.Load() > 0 {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("transport: pause: handlers still running: %w", err)
+			return fmt.Errorf("transport: freeze: handlers still running: %w", err)
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
 	return nil
 }
 
-// Paused reports whether the server is paused.
-func (s *Server[S]) Paused() bool { return s.paused.Load() }
+// Frozen reports whether the server is frozen (see Freeze).
+func (s *Server[S]) Frozen() bool { return s.paused.Load() }
 
-// Resume undoes Pause, or starts an imported set of connections: every
+// Thaw undoes Freeze, or starts an imported set of connections: every
 // connection writes what waits and reads what arrived meanwhile, and
 // accepting goes on.
-func (s *Server[S]) Resume() {
+func (s *Server[S]) Thaw() {
 	s.paused.Store(false)
 	s.conns.each(func(c *Conn[S]) {
 		c.flush()
