@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,9 +26,10 @@ const (
 )
 
 func reloadCmd(configDir *string) *cobra.Command {
-	return &cobra.Command{
+	var drain bool
+	cmd := &cobra.Command{
 		Use:   "reload",
-		Short: "Restart onto the binary now at msgo's path without refusing a handshake",
+		Short: "Replace the running msgo with the binary now at its path; every client stays connected",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, pid, err := running(*configDir)
 			if err != nil {
@@ -36,24 +37,37 @@ func reloadCmd(configDir *string) *cobra.Command {
 			}
 			result := reloadResultFile(cfg)
 			os.Remove(result)
-			if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+			sig := syscall.SIGHUP
+			if drain {
+				sig = syscall.SIGUSR2
+			}
+			if err := syscall.Kill(pid, sig); err != nil {
 				return fmt.Errorf("signal pid %d: %w", pid, err)
 			}
-			deadline := time.Now().Add(readyWait + 5*time.Second)
+			wait := readyWait + adoptWait + cfg.StopTimeout() + 5*time.Second
+			deadline := time.Now().Add(wait)
 			for time.Now().Before(deadline) {
-				if b, err := os.ReadFile(result); err == nil {
+				if b, err := os.ReadFile(result); err == nil && bytes.HasSuffix(b, []byte("\n")) {
 					msg := strings.TrimSpace(string(b))
-					if rest, ok := strings.CutPrefix(msg, "ok "); ok {
-						fmt.Printf("msgo reloaded: pid %d -> %s\n", pid, rest)
-						return nil
+					rest, ok := strings.CutPrefix(msg, "ok ")
+					if !ok {
+						return fmt.Errorf("reload failed, pid %d keeps serving: %s", pid, strings.TrimPrefix(msg, "error "))
 					}
-					return fmt.Errorf("reload failed, pid %d keeps serving: %s", pid, msg)
+					if f := strings.Fields(rest); len(f) == 3 {
+						fmt.Printf("msgo reloaded: pid %d -> %s, %s connections handed over, pause %s ms\n", pid, f[0], f[1], f[2])
+					} else {
+						fmt.Printf("msgo reloaded: pid %d -> %s, clients closed with 1012 to reconnect\n", pid, rest)
+					}
+					return nil
 				}
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond)
 			}
-			return fmt.Errorf("no reload result from pid %d after %s", pid, readyWait)
+			return fmt.Errorf("no reload result from pid %d after %s", pid, wait)
 		},
 	}
+	cmd.Flags().BoolVar(&drain, "drain", false,
+		"for a binary that cannot take the connections over: close every client with 1012 (spread over outside.drain_window) to reconnect to it")
+	return cmd
 }
 
 func reloadResultFile(cfg *config.Config) string { return cfg.RuntimePath("reload.result") }
@@ -162,10 +176,16 @@ func notifyReady() {
 	f.Close()
 }
 
-func writeReloadResult(cfg *config.Config, newPid int, err error) {
-	msg := "ok " + strconv.Itoa(newPid)
+// writeReloadResult leaves the outcome for `msgo reload`: "ok" and what
+// happened (the new pid; with a handoff, connections and pause), or the error.
+func writeReloadResult(cfg *config.Config, ok string, err error) {
+	msg := "ok " + ok
 	if err != nil {
 		msg = "error " + err.Error()
 	}
-	os.WriteFile(reloadResultFile(cfg), []byte(msg+"\n"), 0o644)
+	// Written whole, then renamed: the reader never sees half a line.
+	tmp := reloadResultFile(cfg) + ".tmp"
+	if os.WriteFile(tmp, []byte(msg+"\n"), 0o644) == nil {
+		os.Rename(tmp, reloadResultFile(cfg))
+	}
 }

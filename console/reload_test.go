@@ -13,8 +13,8 @@ import (
 	"msgo/library/encrypt"
 )
 
-// TestReloadRefusesNoHandshake reloads a daemonized msgo while a client loop
-// keeps opening connections: no handshake fails, every client connected
+// TestReloadRefusesNoHandshake drains a daemonized msgo onto a new process
+// (reload --drain) while a client loop keeps opening connections: no handshake fails, every client connected
 // before the reload is closed with 1012 and reconnects to the new process.
 func TestReloadRefusesNoHandshake(t *testing.T) {
 	in := newInstance(t, "MSGO_OUTSIDE_DRAIN_WINDOW=1")
@@ -55,7 +55,7 @@ func TestReloadRefusesNoHandshake(t *testing.T) {
 		})
 	}
 	time.Sleep(300 * time.Millisecond)
-	out := in.must("reload")
+	out := in.must("reload", "--drain")
 	if !strings.Contains(out, "reloaded") {
 		t.Fatalf("reload said: %s", out)
 	}

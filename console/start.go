@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -130,11 +131,27 @@ func run(configDir string) error {
 		log.Error("start failed", "err", err)
 		return err
 	}
+	// Before anything else can stop us: SIGHUP's default would kill us.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
+	handoff := os.Getenv(handoffEnv) != ""
+	var took reloadReport
+	if handoff {
+		os.Unsetenv(handoffEnv)
+		if took, err = n.adopt(); err != nil {
+			log.Error("reload: could not take the connections over; the old process serves on", "err", err)
+			// Not n.close: the store's entries and the sockets are the old
+			// process's, and leaving the cluster would remove them.
+			logCloser.Close()
+			os.Exit(1)
+		}
+	}
 	if err := writePid(pidFile(cfg), os.Getpid()); err != nil {
 		n.close()
 		return fmt.Errorf("write pid file: %w", err)
 	}
 	defer removePid(pidFile(cfg), os.Getpid())
+	n.serve()
 	log.Info("msgo started", "node", cfg.NodeID, "listen", n.ws.Addr().String(), "manager", n.mgr.Addr().String(),
 		"cache", cfg.Cache.Driver, "db", cfg.DB.Driver, "pid", os.Getpid(), "version", version)
 
@@ -143,17 +160,30 @@ func run(configDir string) error {
 	if err := systemdReady(); err != nil {
 		log.Warn("could not tell systemd this process is ready", "err", err)
 	}
-	if n.inherited {
+	switch {
+	case handoff:
+		log.Info("reload: took the connections over", "connections", took.conns, "pause", took.pause)
+		writeReloadResult(cfg, took.String(), nil)
+		took.serving()
+	case n.inherited:
 		notifyReady()
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
 	for sig := range sigs {
-		if sig == syscall.SIGHUP || sig == syscall.SIGUSR2 {
-			log.Info("reloading", "signal", sig.String())
+		if sig == syscall.SIGHUP {
+			log.Info("reloading: handing the connections over", "signal", sig.String())
+			if err := n.handOver(configDir); err != nil {
+				writeReloadResult(cfg, "", err)
+				log.Error("reload failed; this process keeps serving", "err", err)
+				continue
+			}
+			n.leave()
+			return nil
+		}
+		if sig == syscall.SIGUSR2 {
+			log.Info("reloading: draining", "signal", sig.String())
 			pid, err := n.reload(configDir)
-			writeReloadResult(cfg, pid, err)
+			writeReloadResult(cfg, strconv.Itoa(pid), err)
 			if err != nil {
 				log.Error("reload failed; this process keeps serving", "err", err)
 				continue
@@ -180,6 +210,8 @@ type node struct {
 	ws, mgr     net.Listener
 	inherited   bool // the listeners came from a reloading parent
 	http        *http.Server
+	manager     http.Handler
+	held        *heldListener // the manager's listener, paused by a reload
 	stopApps    func()
 	closeDB     func()
 	proxy       *proxy.Proxy // nil without proxy.endpoint
@@ -261,10 +293,40 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 		}
 		return db.Ping(ctx, gdb)
 	}
-	n.http = &http.Server{Handler: managerHandler(n.srv, cfg, ready, log), ReadHeaderTimeout: 5 * time.Second}
-	go n.http.Serve(n.mgr)
-	go func() { n.srv.Serve(n.ws); close(n.served) }()
+	n.manager = managerHandler(n.srv, cfg, ready, log)
 	return n, nil
+}
+
+// serve starts accepting on both ports.
+func (n *node) serve() {
+	n.serveManager()
+	go func() { n.srv.Serve(n.ws); close(n.served) }()
+}
+
+// serveManager serves the manager port.
+func (n *node) serveManager() {
+	n.held = newHeldListener(n.mgr.(*net.TCPListener))
+	n.http = &http.Server{Handler: n.manager, ReadHeaderTimeout: 5 * time.Second, ConnState: n.held.track}
+	go n.http.Serve(n.held)
+}
+
+// leave releases what this process holds after it handed its connections
+// over: modules finish their writes, the database closes. Not the server:
+// the connections and the store's entries are the new process's now, and
+// exiting closes this process's copies of the sockets without a shutdown.
+func (n *node) leave() {
+	if n.proxy != nil {
+		n.proxy.Stop() // what the backend is still owed is sent
+	}
+	if n.closeEvents != nil {
+		n.closeEvents()
+	}
+	if n.stopApps != nil {
+		n.stopApps()
+	}
+	if n.closeDB != nil {
+		n.closeDB()
+	}
 }
 
 // listen takes the listeners a reloading parent passed, or opens them.

@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Metrics are a server's Prometheus collectors (the transport's and its own), in a registry of its own (no
 // global registry: two servers in one process, as in tests, do not collide).
 type Metrics struct {
-	Registry *prometheus.Registry
+	Registry *prometheus.Registry // msgo's own collectors (see Gather for all)
+	runtime  *prometheus.Registry // the Go runtime's and the process's
 
 	transport   *transport.Metrics // connections, handshakes, frames, closes
 	latency     *prometheus.HistogramVec
@@ -21,10 +23,12 @@ type Metrics struct {
 	busErrors   prometheus.Counter
 	storeErrors prometheus.Counter
 	depErrors   prometheus.Counter
+	reloadPause prometheus.Gauge
+	seed        []*dto.MetricFamily // totals of the process before a reload
 }
 
 func newMetrics() *Metrics {
-	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m := &Metrics{Registry: prometheus.NewRegistry(), runtime: prometheus.NewRegistry()}
 	counter := func(name, help string) prometheus.Counter {
 		c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "msgo", Name: name, Help: help})
 		m.Registry.MustRegister(c)
@@ -35,7 +39,7 @@ func newMetrics() *Metrics {
 		m.Registry.MustRegister(c)
 		return c
 	}
-	m.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.runtime.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	m.transport = transport.NewMetrics(m.Registry)
 	m.statuses = vec("replies_total", "Replies by status.", "status")
 	m.byStatus = make(map[int]prometheus.Counter)
@@ -46,6 +50,9 @@ func newMetrics() *Metrics {
 	m.busErrors = counter("bus_publish_errors_total", "Cross-node publishes that failed.")
 	m.storeErrors = counter("store_errors_total", "Shared store operations that failed.")
 	m.depErrors = counter("dependency_errors_total", "Requests answered 503 because a dependency was down.")
+	m.reloadPause = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "msgo", Name: "reload_pause_seconds",
+		Help: "How long the reload that started this process read no client frame (0: not started by a reload)."})
+	m.Registry.MustRegister(m.reloadPause)
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "msgo", Name: "handler_seconds", Help: "Handler latency by method.",
 		Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1},
@@ -64,6 +71,9 @@ func (m *Metrics) status(code int) {
 func (m *Metrics) rateLimited() { m.limited.Inc() }
 func (m *Metrics) busError()    { m.busErrors.Inc() }
 func (m *Metrics) storeError()  { m.storeErrors.Inc() }
+
+// ReloadPaused records the pause of the reload that started this process.
+func (m *Metrics) ReloadPaused(d time.Duration) { m.reloadPause.Set(d.Seconds()) }
 
 // DependencyError counts a request refused because a dependency was down.
 func (m *Metrics) DependencyError() { m.depErrors.Inc() }

@@ -64,11 +64,7 @@ func collect(l hookList, kind byte) []string {
 // close keys and close controllers, as it was where st was exported. Once
 // it succeeded, fd is the server's.
 func (s *Server) ImportConn(ctx context.Context, fd int, st ConnState) (ConnID, error) {
-	ss := session{ident: compact(st.Identity)}
-	if s.cfg.RateLimit > 0 {
-		ss.bucket = bucket{tokens: min(st.RateTokens, float32(s.cfg.RateLimit)), last: max(s.nowMS(), 1)}
-	}
-	c, err := s.tr.Import(fd, st.Transport, ss)
+	c, err := s.tr.Import(fd, st.Transport, s.sessionOf(st))
 	if err != nil {
 		return 0, fmt.Errorf("framework: import connection: %w", err)
 	}

@@ -15,6 +15,7 @@
 //	msgo bench rpc --conns 200 --duration 10s --pid $SERVER_PID
 //	msgo bench cluster --url ws://127.0.0.1:9501/ws,ws://127.0.0.1:9511/ws,ws://127.0.0.1:9521/ws \
 //	    --manager http://127.0.0.1:9502 --rate 1000 --pid 101,102,103
+//	MSGO_RUNTIME_DIR=/srv/msgo/runtime msgo bench reload --conns 19000 --members 5000 --reloads 10
 //
 // Scenarios:
 //
@@ -26,6 +27,9 @@
 //   - rpc: C connections in a closed request/reply loop; req/s, latency, CPU per request.
 //   - cluster: users spread over several nodes, send-to-user through one node's
 //     manager to users on the others; cross-node latency.
+//   - reload: N connections in rooms, some in a request loop, pushes to one
+//     room, while `msgo reload` runs again and again; each reload's pause,
+//     connections closed, pushes lost, duplicated or reordered, failed requests.
 //
 // Limits. Every target must be a loopback address; anything else is refused.
 // Each scenario is bounded by --conns, --duration, --timeout and --drain. The

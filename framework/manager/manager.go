@@ -118,7 +118,7 @@ func New(o Options) *Manager {
 	m.routes = map[string]route{
 		"/healthz":             {method: get, open: true, h: http.HandlerFunc(m.healthz)},
 		"/readyz":              {method: get, open: true, h: http.HandlerFunc(m.readyz)},
-		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics().Registry, m.metrics.reg)},
+		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics(), m.metrics.reg)},
 		"/api/status":          {method: get, h: m.api(m.status)},
 		"/api/online/count":    {method: get, h: m.api(m.onlineCount)},
 		"/api/online/users":    {method: get, h: m.api(m.onlineUsers)},

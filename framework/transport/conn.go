@@ -196,7 +196,9 @@ func (s *Server[S]) run(c *Conn[S]) {
 			s.resume(c)
 			work |= flagRead // what arrived while it waited
 		}
-		if work&flagRead != 0 && s.read(c, work&flagHup != 0) {
+		// Frozen: the socket keeps its input; Thaw (or the process the
+		// connection moves to) reads it.
+		if work&flagRead != 0 && !s.paused.Load() && s.read(c, work&flagHup != 0) {
 			// One busy connection must not keep a worker: back of the queue,
 			// still marked queued so the poller does not queue it twice.
 			c.flags.Or(flagRead | work&flagHup)

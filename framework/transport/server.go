@@ -79,6 +79,8 @@ type Server[S any] struct {
 	nextID   atomic.Uint64
 	clock    atomic.Int64 // unix seconds, ticked by the sweeper
 	draining atomic.Bool
+	paused   atomic.Bool  // see Freeze: no accept, read or write
+	busy     atomic.Int32 // workers running a connection now
 	ips      ipLimiter
 	acceptor acceptor[S]
 	shakes   sync.Pool // *handshake[S]
@@ -175,7 +177,9 @@ func (s *Server[S]) worker() {
 		if c == nil {
 			return
 		}
+		s.busy.Add(1)
 		s.run(c)
+		s.busy.Add(-1)
 	}
 }
 
@@ -258,6 +262,9 @@ func (s *Server[S]) sweeper() {
 }
 
 func (s *Server[S]) sweep(now int64) {
+	if s.paused.Load() {
+		return // the connections may be leaving: closing one now would run its hooks here
+	}
 	idle := int64(s.cfg.IdleTimeout / time.Second)
 	if idle < 1 {
 		idle = 1

@@ -51,10 +51,14 @@ func (c *Conn[S]) Export() State {
 // An fd that epoll refuses (a regular file such as /dev/null, which tests
 // and benchmarks use as a sink) is only written to, never read.
 func (s *Server[S]) Import(fd int, st State, session S) (*Conn[S], error) {
+	return s.importConn(ConnID(s.nextID.Add(1)), fd, st, session)
+}
+
+func (s *Server[S]) importConn(id ConnID, fd int, st State, session S) (*Conn[S], error) {
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, fmt.Errorf("transport: import: %w", err)
 	}
-	c := &Conn[S]{id: ConnID(s.nextID.Add(1)), fd: int32(fd), srv: s, session: session}
+	c := &Conn[S]{id: id, fd: int32(fd), srv: s, session: session}
 	last := st.LastSeen
 	if last == 0 {
 		last = s.now()
@@ -70,6 +74,7 @@ func (s *Server[S]) Import(fd int, st State, session S) (*Conn[S], error) {
 		o := c.outbox()
 		o.wq = append(o.wq, bytes.Clone(st.Output))
 		o.bytes = len(st.Output)
+		o.headPartial = true // it may begin with the rest of a frame
 	}
 	s.inflight.Add(1)
 	s.conns.add(c)

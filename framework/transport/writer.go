@@ -37,7 +37,7 @@ func (c *Conn[S]) write(b []byte, borrowed bool) error {
 		return ErrClosed
 	}
 	c.srv.metrics.frameOut(len(b))
-	if c.out == nil && !c.starting {
+	if c.out == nil && !c.starting && !c.srv.paused.Load() {
 		n, err := unix.Write(int(c.fd), b)
 		if n == len(b) {
 			return nil
@@ -144,7 +144,7 @@ func (c *Conn[S]) flush() {
 }
 
 func (c *Conn[S]) flushLocked() {
-	if c.starting {
+	if c.starting || c.srv.paused.Load() {
 		return
 	}
 	for o := c.out; o != nil && len(o.wq) > 0 && c.state != stateReleased; {

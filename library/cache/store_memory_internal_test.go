@@ -112,3 +112,47 @@ func sweepAll(m *Memory) {
 		m.sweep()
 	}
 }
+
+func TestMemorySnapshotRestore(t *testing.T) {
+	ctx := context.Background()
+	a := NewMemory()
+	defer a.Close()
+	a.Set(ctx, "plain", "v", 0)
+	a.Set(ctx, "ttl", "t", time.Hour)
+	a.Incr(ctx, "counter")
+	a.SAdd(ctx, "one", "x")
+	a.SAdd(ctx, "many", "a", "b", "c")
+	a.SAdd(ctx, "user:wechatUser:u1", "node-1")
+	a.Set(ctx, "nick:wechatUser:u1", "Ann", 0)
+	a.Set(ctx, "gone", "g", time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+
+	b := NewMemory()
+	defer b.Close()
+	if err := b.Restore(a.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"plain": "v", "ttl": "t", "counter": "1", "nick:wechatUser:u1": "Ann"} {
+		if v, ok, _ := b.Get(ctx, key); !ok || v != want {
+			t.Errorf("%s = %q %v, want %q", key, v, ok, want)
+		}
+	}
+	for key, want := range map[string]int{"one": 1, "many": 3, "user:wechatUser:u1": 1} {
+		if n, _ := b.SCard(ctx, key); int(n) != want {
+			t.Errorf("SCard %s = %d, want %d", key, n, want)
+		}
+	}
+	if _, ok, _ := b.Get(ctx, "gone"); ok {
+		t.Error("an expired key was restored")
+	}
+	sh := b.shard("ttl")
+	sh.mu.Lock()
+	e, _ := sh.lookup("ttl", b.now())
+	sh.mu.Unlock()
+	if left := e.deadline - b.now(); e.deadline == 0 || left > time.Hour || left < 59*time.Minute {
+		t.Errorf("ttl's TTL after the restore: %v", left)
+	}
+	if err := b.Restore([]byte{99}); err == nil {
+		t.Error("a snapshot of an unknown version was restored")
+	}
+}

@@ -40,6 +40,13 @@ func New(c config.Log, runtimeDir string) (*slog.Logger, io.Closer, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, nil, fmt.Errorf("log: %w", err)
 		}
+		// lumberjack opens a file that exists with O_APPEND, but creates a
+		// missing one without it: created here first, every write lands at
+		// the end even when two processes write the file at once (the old
+		// and the new process of a reload).
+		if err := touch(path); err != nil {
+			return nil, nil, fmt.Errorf("log: %w", err)
+		}
 		f := &lumberjack.Logger{Filename: path, MaxSize: MaxFileMB, MaxBackups: MaxBackups}
 		// lumberjack opens the file on the first write; an empty write opens
 		// it now, so a file that cannot be written fails the start, not the
@@ -60,6 +67,14 @@ func New(c config.Log, runtimeDir string) (*slog.Logger, io.Closer, error) {
 		return nil, nil, fmt.Errorf("log: unknown format %q", c.Format)
 	}
 	return slog.New(h), closer, nil
+}
+
+func touch(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 type nopCloser struct{}

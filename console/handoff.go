@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"msgo/library/cache"
+)
+
+// A reload (SIGHUP) hands every connection to a new process started from
+// the binary now at msgo's path: see docs/reload.md. The new process finds
+// the listeners at fds 3 and 4 and its end of the handoff socket at fd 5.
+const (
+	handoffEnv = "MSGO_HANDOFF"
+	handoffFD  = 5
+	// adoptWait bounds the new process's adoption, once it has the state.
+	adoptWait = 30 * time.Second
+)
+
+// handoffFault breaks a reload on purpose, for the tests that prove a
+// failed reload leaves the old process serving; set with
+// -ldflags "-X main.handoffFault=...": "crash" (the new process dies after
+// adopting, before it answers) or "newer-state" (the old process writes a
+// state version no binary reads).
+var handoffFault string
+
+// reloadReport is what a reload did, for the log and `msgo reload`.
+type reloadReport struct {
+	pid     int
+	conns   int
+	pause   time.Duration
+	serving func() // tells the old process it may exit
+}
+
+func (r reloadReport) String() string {
+	return fmt.Sprintf("%d %d %.1f", r.pid, r.conns, float64(r.pause.Microseconds())/1000)
+}
+
+// handOver starts the new process and, once it is built, pauses this one,
+// passes it the sockets and the state, and returns when it has adopted
+// them: this process must then exit without touching a connection. On an
+// error the new process is killed and this one serves on.
+func (n *node) handOver(configDir string) (err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	wsf, err := inheritable(n.ws)
+	if err != nil {
+		return fmt.Errorf("listener fd: %w", err)
+	}
+	defer wsf.Close()
+	mgrf, err := inheritable(n.mgr)
+	if err != nil {
+		return fmt.Errorf("manager listener fd: %w", err)
+	}
+	defer mgrf.Close()
+	mine, theirs, err := socketPair()
+	if err != nil {
+		return err
+	}
+	w, err := newWire(mine)
+	mine.Close()
+	if err != nil {
+		theirs.Close()
+		return err
+	}
+	defer w.Close()
+	args := []string{"start"}
+	if configDir != "" {
+		args = append(args, "--config", configDir)
+	}
+	c := exec.Command(exe, args...)
+	c.Env = append(os.Environ(), inheritEnv+"=1", handoffEnv+"=1", "MSGO_NODE_ID="+n.cfg.NodeID)
+	c.Stdin, c.Stdout, c.Stderr = nil, os.Stdout, os.Stderr
+	c.ExtraFiles = []*os.File{wsf, mgrf, theirs}
+	err = c.Start()
+	theirs.Close()
+	if err != nil {
+		return fmt.Errorf("start %s: %w", exe, err)
+	}
+	exited := make(chan struct{})
+	go func() { c.Wait(); close(exited) }()
+	defer func() {
+		if err != nil {
+			c.Process.Kill()
+			<-exited
+		}
+	}()
+
+	w.c.SetDeadline(time.Now().Add(readyWait))
+	if kind, _, _, err := w.recv(); err != nil || kind != frameReady {
+		c.Process.Kill() // if it is alive, it is not getting ready
+		<-exited
+		return fmt.Errorf("new process %d exited before it was ready (%s; see its log)", c.Process.Pid, c.ProcessState)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
+	defer cancel()
+	n.srv.DrainStreams(ctx)
+	paused := time.Now()
+	n.http.SetKeepAlivesEnabled(false)
+	n.held.hold(ctx)
+	held := time.Now()
+	defer func() {
+		if err != nil {
+			n.srv.Thaw()
+			n.held.release()
+			n.http.SetKeepAlivesEnabled(true)
+		}
+	}()
+	if err := n.srv.Freeze(ctx); err != nil {
+		return err
+	}
+	quiet := time.Now()
+	moving := n.srv.Export()
+	listed := time.Now()
+	st := handoffState{Paused: paused, LastID: n.srv.LastConnID(), Conns: make([]handedConn, len(moving))}
+	fds := make([]int, len(moving))
+	var output, input int // bytes queued for clients and read from them, not yet handled
+	for i, m := range moving {
+		st.Conns[i], fds[i] = handedConn{ID: m.ID, State: m.State}, m.FD
+		output += len(m.State.Transport.Output)
+		input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
+	}
+	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
+		return err
+	}
+	if mem, ok := n.store.(*cache.Memory); ok {
+		st.Memory = mem.Snapshot()
+	}
+	version := byte(handoffVersion)
+	if handoffFault == "newer-state" {
+		version++
+	}
+	blob, err := st.marshal(version)
+	if err != nil {
+		return err
+	}
+	w.c.SetDeadline(time.Now().Add(adoptWait))
+	exported := time.Now()
+	if err := w.sendFDs(fds); err != nil {
+		return err
+	}
+	if err := w.send(frameState, blob); err != nil {
+		return err
+	}
+	sent := time.Now()
+	kind, payload, _, err := w.recv()
+	switch {
+	case err != nil:
+		select {
+		case <-exited:
+			return fmt.Errorf("new process %d died before taking over (%s)", c.Process.Pid, c.ProcessState)
+		case <-time.After(time.Second):
+		}
+		return fmt.Errorf("new process %d failed to take over: %w", c.Process.Pid, err)
+	case kind == frameError:
+		return fmt.Errorf("new process %d could not take over: %s", c.Process.Pid, payload)
+	case kind != frameOK:
+		return fmt.Errorf("new process %d answered %q", c.Process.Pid, kind)
+	}
+	// Past this point the new process serves, whatever happens to us.
+	w.send(frameBye, nil)
+	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
+	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(moving), "state_bytes", len(blob),
+		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "export_ms", ms(quiet, listed), "encode_ms", ms(listed, exported),
+		"send_ms", ms(exported, sent), "adopt_ms", ms(sent, time.Now()),
+		"queued_output_bytes", output, "unhandled_input_bytes", input,
+		"memory_store_bytes", len(st.Memory))
+	// Exit once the new process serves and told systemd its pid, so that
+	// systemd never sees the service without a main process.
+	w.c.SetDeadline(time.Now().Add(5 * time.Second))
+	w.recv()
+	return nil
+}
+
+// adopt is the new process's side of handOver: it reports ready, takes the
+// sockets and the state, adopts every connection under its old id while
+// paused, and returns once the old process let go. Any error leaves the old
+// process serving; the caller must then exit without touching the store.
+// On success the report's serving must be called once this process serves:
+// the old process exits then.
+func (n *node) adopt() (reloadReport, error) {
+	f := os.NewFile(handoffFD, "handoff")
+	if f == nil {
+		return reloadReport{}, errors.New("no handoff socket at fd 5")
+	}
+	w, err := newWire(f)
+	f.Close()
+	if err != nil {
+		return reloadReport{}, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Close()
+		}
+	}()
+	// Paused from the start: nothing is read or written until the old
+	// process has let go.
+	n.srv.Freeze(context.Background())
+	if err := w.send(frameReady, nil); err != nil {
+		return reloadReport{}, err
+	}
+	var fds []int
+	var blob []byte
+	for blob == nil {
+		kind, payload, got, err := w.recv()
+		fds = append(fds, got...)
+		if err != nil {
+			closeAll(fds)
+			return reloadReport{}, err
+		}
+		if kind == frameState {
+			blob = payload
+		}
+	}
+	fail := func(err error) (reloadReport, error) {
+		closeAll(fds)
+		w.send(frameError, []byte(err.Error()))
+		return reloadReport{}, err
+	}
+	var st handoffState
+	if err := st.unmarshal(blob); err != nil {
+		return fail(err)
+	}
+	if len(st.Conns) != len(fds) {
+		return fail(fmt.Errorf("%d sockets for %d connections", len(fds), len(st.Conns)))
+	}
+	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
+		return fail(err)
+	}
+	if st.Memory != nil {
+		mem, ok := n.store.(*cache.Memory)
+		if !ok {
+			return fail(errors.New("the old process used the memory store, this one does not"))
+		}
+		if err := mem.Restore(st.Memory); err != nil {
+			return fail(err)
+		}
+	}
+	var errs []error
+	for i, c := range st.Conns {
+		if err := n.srv.Adopt(c.ID, fds[i], c.State); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.srv.ReserveConnIDs(st.LastID)
+	if err := errors.Join(errs...); err != nil {
+		// Some sockets are the server's now; the process exits anyway.
+		return fail(err)
+	}
+	if handoffFault == "crash" {
+		os.Exit(3)
+	}
+	if err := w.send(frameOK, []byte(strconv.Itoa(os.Getpid()))); err != nil {
+		return fail(err)
+	}
+	// The old process answers bye, or dies trying: either way it is done.
+	w.c.SetDeadline(time.Now().Add(adoptWait))
+	w.recv()
+	n.srv.Thaw()
+	pause := time.Since(st.Paused)
+	n.srv.Metrics().ReloadPaused(pause)
+	ok = true
+	serving := func() { w.send(frameServing, nil); w.Close() }
+	return reloadReport{pid: os.Getpid(), conns: len(st.Conns), pause: pause, serving: serving}, nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		os.NewFile(uintptr(fd), "").Close()
+	}
+}

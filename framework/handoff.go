@@ -1,0 +1,164 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A reload hands every connection to a new process (see the console's
+// reload): this process pauses, exports each connection with its socket,
+// and the new process adopts them under the same ids. These are the
+// framework's parts of it.
+
+// StreamCutInfo is the info of the final frame of a stream that was still
+// open when a reload's wait for streams ran out.
+const StreamCutInfo = "stream cut short by a server reload"
+
+// DrainStreams waits, serving as usual, until no stream is open at one
+// moment or ctx ends: a reload calls it before Freeze so that streams in
+// flight (a bot's answer) end while clients are still read, and the pause
+// only has to wait for streams begun in between.
+func (s *Server) DrainStreams(ctx context.Context) {
+	for s.openStreams(nil) > 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Freeze stops accepting, reading and writing (frames sent meanwhile wait in
+// their connections' queues), waits for in-flight handlers, then for open
+// streams (a streamed answer, a reply decided later) to end. Streams still
+// open when ctx ends get a final 503 frame with StreamCutInfo and are
+// closed, so every connection leaves with whole answers. It fails only if
+// a handler is still running when ctx ends; Thaw undoes it.
+func (s *Server) Freeze(ctx context.Context) error {
+	if err := s.tr.Freeze(ctx); err != nil {
+		return fmt.Errorf("framework: %w", err)
+	}
+	for s.openStreams(nil) > 0 && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	var cut []*Stream
+	s.openStreams(func(st *Stream) { cut = append(cut, st) })
+	for _, st := range cut {
+		st.Reply(StatusUnavailable, StreamCutInfo, nil)
+		st.Close()
+	}
+	if len(cut) > 0 {
+		s.log.Warn("reload: cut streams still open", "streams", len(cut))
+	}
+	// A producer that sent on a stream a moment ago may have scheduled work.
+	wait, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.tr.Freeze(wait); err != nil {
+		return fmt.Errorf("framework: %w", err)
+	}
+	return nil
+}
+
+// openStreams counts the open streams, passing each to fn when fn is set.
+func (s *Server) openStreams(fn func(*Stream)) int {
+	n := 0
+	s.tr.Each(func(c *conn) {
+		c.Edit(func(ss *session, _ bool) {
+			if ss.hooks == nil {
+				return
+			}
+			for st := ss.hooks.streams; st != nil; st = st.next {
+				n++
+				if fn != nil {
+					fn(st)
+				}
+			}
+		})
+	})
+	return n
+}
+
+// Thaw undoes Freeze, or, in the process that adopted connections, starts
+// them: each writes what waits and reads what arrived meanwhile.
+func (s *Server) Thaw() { s.tr.Thaw() }
+
+// Moving is a connection leaving this process: its id, its socket and its
+// state.
+type Moving struct {
+	ID    ConnID
+	FD    int
+	State ConnState
+}
+
+// Export returns every open connection with its state, for a new process
+// to Adopt. Call it while paused; the connections stay this process's until
+// it exits, so Thaw still serves them if the new process does not take
+// over. Connections whose close began are left to finish here.
+func (s *Server) Export() []Moving {
+	var out []Moving
+	s.tr.Each(func(c *conn) {
+		if !c.Open() {
+			return
+		}
+		st, err := s.ExportConn(c.ID())
+		if err == nil {
+			out = append(out, Moving{ID: c.ID(), FD: c.FD(), State: st})
+		}
+	})
+	return out
+}
+
+// LastConnID returns the highest connection id given so far; Adopt keeps
+// new ids above the adopted ones.
+func (s *Server) LastConnID() ConnID { return s.tr.LastID() }
+
+// ReserveConnIDs makes every connection id given from now on greater than
+// last: the process handing over passes its LastConnID.
+func (s *Server) ReserveConnIDs(last ConnID) { s.tr.ReserveIDs(last) }
+
+// Adopt registers a connection exported by the process before this one, on
+// its socket fd, under its old id, with its rooms, close keys and close
+// controllers. Unlike ImportConn it writes nothing to the store: the node id
+// and the connection id are the same, so the store's entries (in Redis, or
+// in the memory store's contents handed over with the connections) are
+// already true. Call it while paused, before Thaw.
+func (s *Server) Adopt(id ConnID, fd int, st ConnState) error {
+	ss := s.sessionOf(st)
+	var errs []error
+	if len(st.Groups)+len(st.CloseKeys)+len(st.Controllers) > 0 {
+		h := &hooks{}
+		for _, g := range st.Groups {
+			h.list = h.list.with(hookGroup, g.key)
+		}
+		for _, k := range st.CloseKeys {
+			h.list = h.list.with(hookCloseKey, k)
+		}
+		for _, name := range st.Controllers {
+			if s.router.closer(name) == nil {
+				errs = append(errs, fmt.Errorf("no close controller %q", name))
+				continue
+			}
+			h.list = h.list.with(hookController, name)
+		}
+		ss.hooks = h
+	}
+	c, err := s.tr.ImportAs(id, fd, st.Transport, ss)
+	if err != nil {
+		return fmt.Errorf("framework: adopt connection %d: %w", id, err)
+	}
+	s.app.hub.AddUser(userOf(c), c)
+	for _, g := range st.Groups {
+		s.app.hub.Join(g.key, c)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("framework: adopt connection %d: %w", id, err)
+	}
+	return nil
+}
+
+// sessionOf is the session a connection with state st starts with here.
+func (s *Server) sessionOf(st ConnState) session {
+	ss := session{ident: compact(st.Identity)}
+	if s.cfg.RateLimit > 0 {
+		ss.bucket = bucket{tokens: min(st.RateTokens, float32(s.cfg.RateLimit)), last: max(s.nowMS(), 1)}
+	}
+	return ss
+}
