@@ -86,6 +86,16 @@ func (s *Server) dispatch(c *conn, msg []byte) {
 		c.Send(f.b)
 		return
 	}
+	if s.cfg.ResumeWindow > 0 {
+		switch string(lower) {
+		case methodSessionOpen:
+			s.openSession(c, id)
+			return
+		case methodSessionResume:
+			s.resumeSession(c, msg, id)
+			return
+		}
+	}
 	if rt == nil {
 		method := string(lower)
 		s.reply(c, StatusNotFound, "unknown method "+method, method, id)

@@ -21,6 +21,10 @@ type Metrics struct {
 	busErrors   prometheus.Counter
 	storeErrors prometheus.Counter
 	depErrors   prometheus.Counter
+	opened      prometheus.Counter
+	resumed     prometheus.Counter
+	expired     prometheus.Counter
+	refused     *prometheus.CounterVec
 }
 
 func newMetrics() *Metrics {
@@ -46,6 +50,10 @@ func newMetrics() *Metrics {
 	m.busErrors = counter("bus_publish_errors_total", "Cross-node publishes that failed.")
 	m.storeErrors = counter("store_errors_total", "Shared store operations that failed.")
 	m.depErrors = counter("dependency_errors_total", "Requests answered 503 because a dependency was down.")
+	m.opened = counter("sessions_opened_total", "Resumable sessions opened.")
+	m.resumed = counter("sessions_resumed_total", "Sessions resumed on a new connection.")
+	m.expired = counter("sessions_expired_total", "Sessions that ended detached: their window passed or their buffer overflowed.")
+	m.refused = vec("sessions_refused_total", "Resumes refused: unknown (no such session here), user (another user's, 403), gone (ended or frames no longer kept).", "reason")
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "msgo", Name: "handler_seconds", Help: "Handler latency by method.",
 		Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1},
@@ -64,6 +72,11 @@ func (m *Metrics) status(code int) {
 func (m *Metrics) rateLimited() { m.limited.Inc() }
 func (m *Metrics) busError()    { m.busErrors.Inc() }
 func (m *Metrics) storeError()  { m.storeErrors.Inc() }
+
+func (m *Metrics) sessionOpened()               { m.opened.Inc() }
+func (m *Metrics) sessionResumed()              { m.resumed.Inc() }
+func (m *Metrics) sessionExpired()              { m.expired.Inc() }
+func (m *Metrics) sessionRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }
 
 // DependencyError counts a request refused because a dependency was down.
 func (m *Metrics) DependencyError() { m.depErrors.Inc() }

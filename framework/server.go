@@ -47,6 +47,8 @@ type Server struct {
 	auth    Authenticator
 	unavail []error
 	started time.Time
+	// sessions are the resumable sessions on this node (resume.go).
+	sessions sessions
 
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
@@ -86,6 +88,8 @@ func New(o Options) (*Server, error) {
 		Open:         s.opened,
 		Message:      s.dispatch,
 		Closed:       s.closed,
+		Detached:     s.detached,
+		Stamp:        stamp,
 		HTTP:         o.HTTP,
 	})
 	if err != nil {
@@ -121,6 +125,9 @@ func (s *Server) opened(c *conn) {
 func (s *Server) closed(c *conn) {
 	var h *hooks
 	c.Edit(func(ss *session, _ bool) { h, ss.hooks = ss.hooks, nil })
+	if h != nil && h.resume != nil {
+		s.sessionClosed(h.resume)
+	}
 	s.app.disconnected(c, h)
 }
 
