@@ -92,21 +92,23 @@ func frameworkConfig(cfg *config.Config) (framework.Config, error) {
 		proxies = append(proxies, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return framework.Config{
-		NodeID:           cfg.NodeID,
-		Paths:            o.Paths,
-		IdleTimeout:      cfg.IdleTimeout(),
-		MaxFrameSize:     o.MaxFrameSize,
-		MaxMessageSize:   o.MaxMessageSize,
-		RateLimit:        o.RateLimit,
-		MaxConnections:   o.MaxConnections,
-		MaxConnsPerIP:    o.MaxConnsPerIP,
-		AllowedOrigins:   o.AllowedOrigins,
-		TrustedProxies:   proxies,
-		WriteQueueBytes:  o.WriteQueueBytes,
-		Workers:          o.Workers,
-		HandshakeTimeout: cfg.HandshakeTimeout(),
-		StopTimeout:      cfg.StopTimeout(),
-		DrainWindow:      cfg.DrainWindow(),
+		NodeID:            cfg.NodeID,
+		Paths:             o.Paths,
+		IdleTimeout:       cfg.IdleTimeout(),
+		MaxFrameSize:      o.MaxFrameSize,
+		MaxMessageSize:    o.MaxMessageSize,
+		RateLimit:         o.RateLimit,
+		MaxConnections:    o.MaxConnections,
+		MaxConnsPerIP:     o.MaxConnsPerIP,
+		AllowedOrigins:    o.AllowedOrigins,
+		TrustedProxies:    proxies,
+		WriteQueueBytes:   o.WriteQueueBytes,
+		Workers:           o.Workers,
+		HandshakeTimeout:  cfg.HandshakeTimeout(),
+		StopTimeout:       cfg.StopTimeout(),
+		DrainWindow:       cfg.DrainWindow(),
+		ResumeWindow:      cfg.ResumeWindow(),
+		ResumeBufferBytes: o.ResumeBufferBytes,
 	}, nil
 }
 
