@@ -137,7 +137,8 @@ function start(client) {
     renderSessions();
   });
 
-  client.on('open', async ({ reconnect }) => {
+  client.on('open', async ({ reconnect, resumed }) => {
+    if (resumed) return; // the session kept everything: nothing was missed
     await loadSessions();
     if (reconnect && view.thread) {
       try {
