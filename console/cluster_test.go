@@ -16,6 +16,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/cache/cachetest"
+	"msgo/library/encrypt"
 )
 
 // TestClusterKilledNodeVanishes runs two msgo processes and an in-process
@@ -32,7 +33,7 @@ func TestClusterKilledNodeVanishes(t *testing.T) {
 	obs := msgotest.Start(t, msgotest.Options{Store: store, Secret: clusterSecret, NodeID: "observer"})
 
 	dial := func(in *instance, id string) *msgotest.Client {
-		return dialRetry(t, in, framework.Identity{ID: id, Type: framework.TypeWechatUser})
+		return dialRetry(t, in, framework.Identity{ID: id, Type: encrypt.TypeWechatUser})
 	}
 	for i := range 5 {
 		dial(ins[0], fmt.Sprintf("a%d", i))
@@ -59,7 +60,7 @@ func TestClusterKilledNodeVanishes(t *testing.T) {
 	procs[0].Wait()
 	took := wait("the dead node's users purged", 15*time.Second, func() bool {
 		_, users, err := obs.App().OnlineCount(ctx)
-		online, _ := obs.App().IsOnline(ctx, framework.TypeWechatUser, "a0")
+		online, _ := obs.App().IsOnline(ctx, encrypt.TypeWechatUser, "a0")
 		return err == nil && users == 5 && !online
 	})
 	t.Logf("dead node purged %s after kill -9", took.Round(100*time.Millisecond))
@@ -150,14 +151,14 @@ func TestClusterThreeProcesses(t *testing.T) {
 	_, ins := startProcs(t, 3, env)
 	var members []*msgotest.Client
 	for i := range 9 {
-		c := dialRetry(t, ins[i%3], framework.Identity{ID: fmt.Sprintf("u%d", i), Type: framework.TypeWechatUser, Code: "r1", Nickname: "n"})
+		c := dialRetry(t, ins[i%3], framework.Identity{ID: fmt.Sprintf("u%d", i), Type: encrypt.TypeWechatUser, Code: "r1", Nickname: "n"})
 		if r := c.Request(t, "live.user.join", nil); r.Status != 200 {
 			t.Fatalf("join: %+v", r)
 		}
 		members = append(members, c)
 	}
-	phone := dialRetry(t, ins[0], framework.Identity{ID: "multi", Type: framework.TypeWechatUser})
-	laptop := dialRetry(t, ins[1], framework.Identity{ID: "multi", Type: framework.TypeWechatUser})
+	phone := dialRetry(t, ins[0], framework.Identity{ID: "multi", Type: encrypt.TypeWechatUser})
+	laptop := dialRetry(t, ins[1], framework.Identity{ID: "multi", Type: encrypt.TypeWechatUser})
 
 	for n, in := range ins {
 		d := callManager(t, in, "POST", "/api/send/room", map[string]any{"room": "r1", "event": "t.room", "param": map[string]any{"from": n}})

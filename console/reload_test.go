@@ -10,6 +10,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // TestReloadRefusesNoHandshake reloads a daemonized msgo while a client loop
@@ -22,7 +23,7 @@ func TestReloadRefusesNoHandshake(t *testing.T) {
 
 	var before []*msgotest.Client
 	for i := range 20 {
-		c, err := in.dial(framework.Identity{ID: "pre" + string(rune('a'+i)), Type: framework.TypeWechatUser})
+		c, err := in.dial(framework.Identity{ID: "pre" + string(rune('a'+i)), Type: encrypt.TypeWechatUser})
 		if err != nil {
 			t.Fatalf("dial before reload: %v", err)
 		}
@@ -43,7 +44,7 @@ func TestReloadRefusesNoHandshake(t *testing.T) {
 				default:
 				}
 				attempts.Add(1)
-				c, err := in.dial(framework.Identity{ID: "loop", Type: framework.TypeWall})
+				c, err := in.dial(framework.Identity{ID: "loop", Type: encrypt.TypeWall})
 				if err != nil {
 					failures.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
@@ -75,7 +76,7 @@ func TestReloadRefusesNoHandshake(t *testing.T) {
 	}
 	t.Logf("%d handshakes during the reload, none refused", attempts.Load())
 
-	c, err := in.dial(framework.Identity{ID: "after", Type: framework.TypeWechatUser})
+	c, err := in.dial(framework.Identity{ID: "after", Type: encrypt.TypeWechatUser})
 	if err != nil {
 		t.Fatalf("reconnect after reload: %v", err)
 	}
@@ -94,7 +95,7 @@ func TestReloadOntoBrokenBinaryKeepsServing(t *testing.T) {
 	in := newInstance(t)
 	in.must("start", "-d")
 	oldPid := in.pid()
-	c, err := in.dial(framework.Identity{ID: "u", Type: framework.TypeWechatUser})
+	c, err := in.dial(framework.Identity{ID: "u", Type: encrypt.TypeWechatUser})
 	if err != nil {
 		t.Fatal(err)
 	}

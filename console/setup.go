@@ -93,6 +93,7 @@ func frameworkConfig(cfg *config.Config) (framework.Config, error) {
 	}
 	return framework.Config{
 		NodeID:            cfg.NodeID,
+		UserTypes:         encrypt.Types(),
 		Paths:             o.Paths,
 		IdleTimeout:       cfg.IdleTimeout(),
 		MaxFrameSize:      o.MaxFrameSize,

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // TestDaemonLifecycle drives msgo from a shell's point of view: start -d,
@@ -23,7 +24,7 @@ func TestDaemonLifecycle(t *testing.T) {
 	if len(tok) < 2 || tok[0] == "" || !strings.HasPrefix(tok[1], "ws://") || !strings.Contains(tok[1], "auth=") {
 		t.Fatalf("token output: %q", tok)
 	}
-	c, err := in.dial(framework.Identity{ID: "u1", Type: framework.TypeWechatUser})
+	c, err := in.dial(framework.Identity{ID: "u1", Type: encrypt.TypeWechatUser})
 	if err != nil {
 		t.Fatal(err)
 	}

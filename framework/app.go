@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"msgo/framework/cluster"
@@ -100,6 +101,10 @@ func (a *App) local() cluster.Local {
 
 // NodeID returns this node's id.
 func (a *App) NodeID() string { return a.node }
+
+// UserTypes returns the user types tokens carry (Config.UserTypes), in a
+// new slice.
+func (a *App) UserTypes() []string { return slices.Clone(a.srv.cfg.UserTypes) }
 
 // Store returns the shared store, for modules that keep state of their own in it.
 func (a *App) Store() cache.Store { return a.store }

@@ -12,6 +12,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 func TestStopCloses1001(t *testing.T) {
@@ -125,7 +126,7 @@ func TestCloseHooksOnce(t *testing.T) {
 			if n, err := app.GroupCount(ctx, probeGroup); n != 0 || err != nil || app.InGroup(id, probeGroup) {
 				t.Fatalf("group still holds the connection: count %d %v", n, err)
 			}
-			if online, _ := app.IsOnline(ctx, framework.TypeWechatUser, "hooked"); online {
+			if online, _ := app.IsOnline(ctx, encrypt.TypeWechatUser, "hooked"); online {
 				t.Fatal("user still online")
 			}
 		})

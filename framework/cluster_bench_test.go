@@ -9,6 +9,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // BenchmarkClusterSendToUser measures cross-node send-to-user latency on
@@ -21,7 +22,7 @@ func BenchmarkClusterSendToUser(b *testing.B) {
 	nodes := startCluster(b, redisStores(b, 3))
 	var cs []*msgotest.Client
 	for i := range 10 {
-		cs = append(cs, nodes[1+i%2].Dial(b, framework.Identity{ID: fmt.Sprintf("u%d", i), Type: framework.TypeWechatUser}))
+		cs = append(cs, nodes[1+i%2].Dial(b, framework.Identity{ID: fmt.Sprintf("u%d", i), Type: encrypt.TypeWechatUser}))
 	}
 	ctx := context.Background()
 	f, _ := framework.Push("bench", nil)
@@ -30,11 +31,11 @@ func BenchmarkClusterSendToUser(b *testing.B) {
 	for i := range b.N {
 		c := cs[i%len(cs)]
 		start := time.Now()
-		if err := nodes[0].App().SendToUser(ctx, framework.TypeWechatUser, fmt.Sprintf("u%d", i%len(cs)), f); err != nil {
+		if err := nodes[0].App().SendToUser(ctx, encrypt.TypeWechatUser, fmt.Sprintf("u%d", i%len(cs)), f); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := c.Next(5*time.Second, func(r msgotest.Reply) bool { return r.Event == "bench" }); err != nil {
-			on, oerr := nodes[0].App().IsOnline(ctx, framework.TypeWechatUser, fmt.Sprintf("u%d", i%len(cs)))
+			on, oerr := nodes[0].App().IsOnline(ctx, encrypt.TypeWechatUser, fmt.Sprintf("u%d", i%len(cs)))
 			b.Fatalf("send %d of %d: %v (online %v %v, frames %v)", i, b.N, err, on, oerr, c.Frames())
 		}
 		lat = append(lat, time.Since(start))
@@ -51,7 +52,7 @@ func BenchmarkClusterGroupFanout(b *testing.B) {
 	nodes := startCluster(b, redisStores(b, 3))
 	var cs []*msgotest.Client
 	for i := range 300 {
-		c := nodes[i%3].Dial(b, framework.Identity{ID: fmt.Sprintf("u%d", i), Type: framework.TypeWechatUser})
+		c := nodes[i%3].Dial(b, framework.Identity{ID: fmt.Sprintf("u%d", i), Type: encrypt.TypeWechatUser})
 		c.Request(b, "test.group.join", map[string]any{"group": "g"})
 		cs = append(cs, c)
 	}

@@ -10,6 +10,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/cache/cachetest"
+	"msgo/library/encrypt"
 )
 
 // groupModule exposes group and user operations to clients, for cluster tests.
@@ -104,13 +105,13 @@ func TestClusterGroupDelivery(t *testing.T) {
 			var members []*msgotest.Client
 			for i := range 30 {
 				id := fmt.Sprintf("u%d", i%29)
-				c := nodes[i%3].Dial(t, framework.Identity{ID: id, Type: framework.TypeWechatUser, Nickname: id})
+				c := nodes[i%3].Dial(t, framework.Identity{ID: id, Type: encrypt.TypeWechatUser, Nickname: id})
 				if r := c.Request(t, "test.group.join", map[string]any{"group": "g1"}); r.Status != 200 {
 					t.Fatalf("join: %+v", r)
 				}
 				members = append(members, c)
 			}
-			outsider := nodes[1].Dial(t, framework.Identity{ID: "x", Type: framework.TypeWall})
+			outsider := nodes[1].Dial(t, framework.Identity{ID: "x", Type: encrypt.TypeWall})
 			for _, n := range members[:3] {
 				if got := count(t, n, "g1"); got != 29 {
 					t.Fatalf("group count on a node: %d, want 29 distinct users", got)
@@ -166,7 +167,7 @@ func TestClusterGroupDelivery(t *testing.T) {
 func TestClusterDeliveredCounts(t *testing.T) {
 	nodes := startCluster(t, redisStores(t, 3))
 	for i := range 6 {
-		c := nodes[i%3].Dial(t, framework.Identity{ID: "same", Type: framework.TypeWechatUser})
+		c := nodes[i%3].Dial(t, framework.Identity{ID: "same", Type: encrypt.TypeWechatUser})
 		c.Request(t, "test.group.join", map[string]any{"group": "room"})
 	}
 	f, _ := framework.Push("x", nil)
@@ -175,7 +176,7 @@ func TestClusterDeliveredCounts(t *testing.T) {
 		t    framework.Target
 		want int
 	}{
-		{framework.Target{User: "same", Type: framework.TypeWechatUser}, 6},
+		{framework.Target{User: "same", Type: encrypt.TypeWechatUser}, 6},
 		{framework.Target{User: "same"}, 6},
 		{framework.Target{Group: "room"}, 6},
 		{framework.Target{All: true}, 6},
@@ -210,7 +211,7 @@ func TestClusterRedisRestart(t *testing.T) {
 	nodes := startCluster(t, stores)
 	var cs []*msgotest.Client
 	for i := range 9 {
-		c := nodes[i%3].Dial(t, framework.Identity{ID: fmt.Sprintf("u%d", i), Type: framework.TypeWechatUser})
+		c := nodes[i%3].Dial(t, framework.Identity{ID: fmt.Sprintf("u%d", i), Type: encrypt.TypeWechatUser})
 		c.Request(t, "test.group.join", map[string]any{"group": "g"})
 		cs = append(cs, c)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // A Frame made by Concat reaches the client as separate messages, in order.
@@ -25,7 +26,7 @@ func TestConcatSendsSeparateFrames(t *testing.T) {
 			return c.App().Send(c.Client().ID(), framework.Concat(fs...))
 		})
 	}}, Config: framework.Config{MaxFrameSize: 1 << 20}})
-	cl := srv.Dial(t, framework.Identity{ID: "u", Type: framework.TypeWall})
+	cl := srv.Dial(t, framework.Identity{ID: "u", Type: encrypt.TypeWall})
 	cl.Request(t, "test.concat.push", nil)
 	for i, n := range sizes {
 		var p struct {

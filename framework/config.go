@@ -2,6 +2,7 @@ package framework
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"msgo/framework/transport"
@@ -24,9 +25,14 @@ const (
 	MaxHandshakeBytes = transport.MaxHandshakeBytes
 )
 
-// Config is a node's settings: its id and rate limit, and the transport's.
+// Config is a node's settings: its id, the user types its tokens carry, its
+// rate limit, and the transport's.
 type Config struct {
-	NodeID           string
+	NodeID string
+	// UserTypes are the user types a token may carry (the application's
+	// vocabulary, e.g. encrypt.Types()); required. A route's Allow names
+	// some of them, and a push to a user id without a type reaches each.
+	UserTypes        []string
 	Paths            []string // accepted WebSocket paths; default "/" and "/ws"
 	IdleTimeout      time.Duration
 	MaxFrameSize     int
@@ -59,6 +65,7 @@ func (c Config) withDefaults() Config {
 	if c.ResumeBufferBytes == 0 {
 		c.ResumeBufferBytes = DefaultResumeBufferBytes
 	}
+	c.UserTypes = slices.Clone(c.UserTypes) // the caller's slice may change
 	return c
 }
 

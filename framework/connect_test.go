@@ -9,6 +9,7 @@ import (
 	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
+	"msgo/library/encrypt"
 )
 
 // connectProbe is a module whose connect functions put walls in a group,
@@ -33,7 +34,7 @@ func (p *connectProbe) register(r *framework.Router) {
 			p.mu.Lock()
 			p.kickErr = err
 			p.mu.Unlock()
-		case cl.Type() == framework.TypeWall:
+		case cl.Type() == encrypt.TypeWall:
 			if err := app.JoinGroup(ctx, cl.ID(), wallsGroup); err != nil {
 				panic(err)
 			}
@@ -85,7 +86,7 @@ func TestOnConnect(t *testing.T) {
 		}))
 	}
 	pusher := nodes[1].Dial(t, user("pusher"))
-	wallID := framework.Identity{ID: "w1", Type: framework.TypeWall, Code: "r1"}
+	wallID := framework.Identity{ID: "w1", Type: encrypt.TypeWall, Code: "r1"}
 	for i := range 3 {
 		wall := nodes[0].Dial(t, wallID)
 		// No request on the wall first: the push right after its handshake
@@ -116,7 +117,7 @@ func TestOnConnect(t *testing.T) {
 		t.Errorf("the function after the panicking one ran %d times, want 1", n)
 	}
 
-	kicked := nodes[0].Dial(t, framework.Identity{ID: "kicked", Type: framework.TypeWall})
+	kicked := nodes[0].Dial(t, framework.Identity{ID: "kicked", Type: encrypt.TypeWall})
 	if got := kicked.AwaitClose(t); got.Code != framework.CloseNormal {
 		t.Errorf("kicked in its connect function: closed with %d, want 1000", got.Code)
 	}

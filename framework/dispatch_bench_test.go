@@ -21,7 +21,7 @@ func BenchmarkDispatchEcho(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer unix.Close(fds[1])
-	c, err := s.tr.Import(fds[0], transport.State{}, session{ident: compact(Identity{ID: "u", Type: TypeWechatUser})})
+	c, err := s.tr.Import(fds[0], transport.State{}, session{ident: compact(Identity{ID: "u", Type: "wechatUser"})})
 	if err != nil {
 		b.Fatal(err)
 	}

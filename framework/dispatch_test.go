@@ -10,6 +10,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // anyFrame matches every frame, so Client.Next returns frames in arrival order.
@@ -71,7 +72,7 @@ func TestDispatchEnvelope(t *testing.T) {
 func TestDispatchGuard(t *testing.T) {
 	t.Parallel()
 	srv, _ := start(t, framework.Config{})
-	for typ, want := range map[string]int{framework.TypeWall: 200, framework.TypeWechatUser: 403, framework.TypeKefu: 403} {
+	for typ, want := range map[string]int{encrypt.TypeWall: 200, encrypt.TypeWechatUser: 403, encrypt.TypeKefu: 403} {
 		cl := srv.Dial(t, framework.Identity{ID: "g", Type: typ})
 		if r := cl.Request(t, "test.guard.wall", nil); r.Status != want {
 			t.Errorf("%s calling a wall-only route: %+v, want %d", typ, r, want)

@@ -4,7 +4,7 @@
 // manager port use to reach connections, users and groups cluster-wide.
 //
 //	r := framework.NewRouter()
-//	r.Handle("live.user.join", u.Join, framework.Allow(framework.TypeWechatUser))
+//	r.Handle("live.user.join", u.Join, framework.Allow("wechatUser"))
 //	r.OnClose("Live.User", u.OnClose)
 //	srv, err := framework.New(framework.Options{Config: cfg, Router: r, Store: store, Authenticate: auth})
 //	go srv.Serve(ln)

@@ -42,6 +42,7 @@ func fuzzServer(f *testing.F, cfg Config) *Server {
 func socketlessServer(tb testing.TB, r *Router, cfg Config) *Server {
 	store := cache.NewMemory()
 	cfg.NodeID, cfg.Workers = "fuzz", 1
+	cfg.UserTypes = []string{"wechatUser", "wall"}
 	s, err := New(Options{
 		Config: cfg, Router: r, Store: store, Logger: slog.New(slog.DiscardHandler),
 		Authenticate: func([]byte) (Identity, error) { return Identity{}, errors.New("no handshakes here") },
@@ -64,7 +65,7 @@ func fuzzConn(t *testing.T, s *Server) (*conn, int) {
 	}
 	// Closing the client end makes the server release its end.
 	t.Cleanup(func() { unix.Close(fds[1]) })
-	c, err := s.tr.Import(fds[0], transport.State{}, session{ident: compact(Identity{ID: "f", Type: TypeWechatUser})})
+	c, err := s.tr.Import(fds[0], transport.State{}, session{ident: compact(Identity{ID: "f", Type: "wechatUser"})})
 	if err != nil {
 		unix.Close(fds[0])
 		t.Fatal(err)

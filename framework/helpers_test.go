@@ -19,6 +19,7 @@ import (
 	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
+	"msgo/library/encrypt"
 )
 
 // The probe module's names.
@@ -51,7 +52,7 @@ func (p *probe) register(r *framework.Router) {
 	})
 	r.Handle("test.fail.error", func(*framework.Context) error { return errors.New("probe failed") })
 	r.Handle("test.guard.wall", func(c *framework.Context) error { return c.Success("ok", nil) },
-		framework.Allow(framework.TypeWall))
+		framework.Allow(encrypt.TypeWall))
 	r.Handle("test.hooks.track", p.track)
 	r.OnClose(probeCloser, p.onClose)
 }
@@ -96,7 +97,7 @@ func start(t testing.TB, cfg framework.Config) (*msgotest.Server, *probe) {
 }
 
 func user(id string) framework.Identity {
-	return framework.Identity{ID: id, Type: framework.TypeWechatUser, Code: "r1", Nickname: "n-" + id}
+	return framework.Identity{ID: id, Type: encrypt.TypeWechatUser, Code: "r1", Nickname: "n-" + id}
 }
 
 // eventually polls cond until it holds, failing the test after 10 s.

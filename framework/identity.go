@@ -6,13 +6,6 @@ import (
 	"msgo/framework/transport"
 )
 
-// User types of the msgo protocol.
-const (
-	TypeWechatUser = "wechatUser"
-	TypeWall       = "wall"
-	TypeKefu       = "kefu"
-)
-
 // Identity is who a connection belongs to, taken from its token.
 type Identity struct {
 	ID       string

@@ -7,6 +7,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // whoamiModule is a test module with one route that answers 200.
@@ -49,7 +50,7 @@ func TestPlainHTTPOnWebSocketPort(t *testing.T) {
 	if resp.StatusCode != 400 {
 		t.Fatalf("plain GET /ws: %d", resp.StatusCode)
 	}
-	cl := srv.Dial(t, framework.Identity{ID: "u", Type: framework.TypeWall})
+	cl := srv.Dial(t, framework.Identity{ID: "u", Type: encrypt.TypeWall})
 	if r := cl.Request(t, "test.whoami.whoami", nil); r.Status != 200 {
 		t.Fatalf("whoami: %+v", r)
 	}

@@ -19,7 +19,7 @@ func (a *App) deliverLocal(op cluster.Op, target string, frame []byte, code uint
 	switch op {
 	case cluster.OpUser, cluster.OpDisconnect:
 		if id, ok := strings.CutPrefix(target, "*:"); ok {
-			for _, t := range userTypes {
+			for _, t := range a.srv.cfg.UserTypes {
 				cs = h.UserMembers(cs, userKey(t, id))
 			}
 		} else {
@@ -57,8 +57,6 @@ func (a *App) deliverLocal(op cluster.Op, target string, frame []byte, code uint
 // conns lists are borrowed from a pool for pushes.
 var connLists = sync.Pool{New: func() any { s := make([]*conn, 0, 64); return &s }}
 
-var userTypes = []string{TypeWechatUser, TypeWall, TypeKefu}
-
 // userTarget is the envelope target for a user: "type:id", or "*:id" for
 // every type when typ is empty.
 func userTarget(typ, id string) string {
@@ -73,8 +71,8 @@ func (a *App) userNodes(ctx context.Context, typ, id string) ([]string, error) {
 	if typ != "" {
 		return a.presence.UserNodes(ctx, userKey(typ, id))
 	}
-	keys := make([]string, len(userTypes))
-	for i, t := range userTypes {
+	keys := make([]string, len(a.srv.cfg.UserTypes))
+	for i, t := range a.srv.cfg.UserTypes {
 		keys[i] = userKey(t, id)
 	}
 	return a.presence.UserNodes(ctx, keys...)

@@ -28,7 +28,7 @@ func BenchmarkGroupPush10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		// Stop releases and closes them.
-		c, err := s.tr.Import(fd, transport.State{}, session{ident: compact(Identity{ID: fmt.Sprint(i), Type: TypeWall})})
+		c, err := s.tr.Import(fd, transport.State{}, session{ident: compact(Identity{ID: fmt.Sprint(i), Type: "wall"})})
 		if err != nil {
 			b.Fatal(err)
 		}

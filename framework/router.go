@@ -47,9 +47,9 @@ type Route struct {
 // RouteOption declares something about a route at registration.
 type RouteOption func(*Route)
 
-// Allow restricts a route to user types (TypeWechatUser, TypeWall,
-// TypeKefu): a caller of any other type gets 403 and the handler does not
-// run. Several Allow options add up; an unknown type panics at registration.
+// Allow restricts a route to user types (some of Config.UserTypes): a
+// caller of any other type gets 403 and the handler does not run. Several
+// Allow options add up; a type not in Config.UserTypes panics in New.
 func Allow(types ...string) RouteOption {
 	return func(r *Route) { r.Allow = append(r.Allow, types...) }
 }
@@ -117,11 +117,6 @@ func (r *Router) Handle(method string, h Handler, opts ...RouteOption) {
 	for _, o := range opts {
 		o(&rt.Route)
 	}
-	for _, t := range rt.Allow {
-		if t != TypeWechatUser && t != TypeWall && t != TypeKefu {
-			panic(fmt.Sprintf("framework: route %q allows unknown user type %q", m, t))
-		}
-	}
 	if rt.Limit < 0 {
 		panic(fmt.Sprintf("framework: route %q has a negative rate limit", m))
 	}
@@ -162,6 +157,18 @@ func (r *Router) Routes() []Route {
 	}
 	slices.SortFunc(out, func(a, b Route) int { return strings.Compare(a.Method, b.Method) })
 	return out
+}
+
+// checkAllow panics when a route allows a user type that is not one of
+// types: a registration mistake, surfaced at start.
+func (r *Router) checkAllow(types []string) {
+	for _, rt := range r.routes {
+		for _, t := range rt.Allow {
+			if !slices.Contains(types, t) {
+				panic(fmt.Sprintf("framework: route %q allows unknown user type %q", rt.Method, t))
+			}
+		}
+	}
 }
 
 // freeze builds every route's chain: recovery and metrics outermost, then the

@@ -9,12 +9,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/cache"
+	"msgo/library/encrypt"
 )
 
-var allTypes = []string{framework.TypeWechatUser, framework.TypeWall, framework.TypeKefu}
+var allTypes = []string{encrypt.TypeWechatUser, encrypt.TypeWall, encrypt.TypeKefu}
 
 // calls counts which user types reached each handler, to prove that a
 // refused request never ran it.
@@ -49,9 +52,9 @@ func TestGuardsAnswerFromTheTable(t *testing.T) {
 	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{func(r *framework.Router) {
 		router = r
 		r.Handle("rt.open.call", cs.handler)
-		r.Handle("rt.wall.call", cs.handler, framework.Allow(framework.TypeWall))
-		r.Handle("rt.staff.call", cs.handler, framework.Allow(framework.TypeWall), framework.Allow(framework.TypeKefu))
-		r.Handle("rt.user.call", cs.handler, framework.Allow(framework.TypeWechatUser), framework.Limit(50))
+		r.Handle("rt.wall.call", cs.handler, framework.Allow(encrypt.TypeWall))
+		r.Handle("rt.staff.call", cs.handler, framework.Allow(encrypt.TypeWall), framework.Allow(encrypt.TypeKefu))
+		r.Handle("rt.user.call", cs.handler, framework.Allow(encrypt.TypeWechatUser), framework.Limit(50))
 	}}})
 	clients := make(map[string]*msgotest.Client)
 	for _, typ := range allTypes {
@@ -86,8 +89,8 @@ func TestRoutesTable(t *testing.T) {
 	r := framework.NewRouter()
 	nop := func(*framework.Context) error { return nil }
 	r.Handle("Zed.A.B", nop)
-	r.Handle("live.wall.lottery", nop, framework.Allow(framework.TypeWall), framework.Limit(2))
-	r.Handle("live.user.join", nop, framework.Allow(framework.TypeWechatUser, framework.TypeWall))
+	r.Handle("live.wall.lottery", nop, framework.Allow(encrypt.TypeWall), framework.Limit(2))
+	r.Handle("live.user.join", nop, framework.Allow(encrypt.TypeWechatUser, encrypt.TypeWall))
 	got := fmt.Sprintf("%+v", r.Routes())
 	want := "[{Method:live.user.join Allow:[wechatUser wall] Limit:0} " +
 		"{Method:live.wall.lottery Allow:[wall] Limit:2} {Method:zed.a.b Allow:[] Limit:0}]"
@@ -111,7 +114,7 @@ func TestRouteLimit(t *testing.T) {
 	if limited == 0 {
 		t.Fatalf("%d calls at once of a route limited to 1/s: none refused", n)
 	}
-	if got := cs.count("rt.slow.call", framework.TypeWechatUser); got != n-limited {
+	if got := cs.count("rt.slow.call", encrypt.TypeWechatUser); got != n-limited {
 		t.Fatalf("handler ran %d times for %d allowed calls", got, n-limited)
 	}
 	if r := a.Request(t, "rt.fast.call", nil); r.Status != 200 {
@@ -203,7 +206,7 @@ func TestMiddlewareOrder(t *testing.T) {
 			})
 			r.Handle("rt.chain.panic", func(*framework.Context) error { tr.add("handler"); panic("boom") })
 			r.Handle("rt.chain.wall", func(*framework.Context) error { tr.add("handler"); return nil },
-				framework.Allow(framework.TypeWall))
+				framework.Allow(encrypt.TypeWall))
 		}},
 	})
 	cl := srv.Dial(t, user("chain"))
@@ -252,7 +255,9 @@ func TestRouterRegistrationPanics(t *testing.T) {
 			r.Handle("Live.User.Join", nop)
 		}},
 		{"unknown user type", `unknown user type "admin"`, func(r *framework.Router) {
-			r.Handle("a.b.c", nop, framework.Allow(framework.TypeWall, "admin"))
+			r.Handle("a.b.c", nop, framework.Allow(encrypt.TypeWall, "admin"))
+			framework.New(framework.Options{Config: framework.Config{NodeID: "n", UserTypes: encrypt.Types()},
+				Router: r, Store: cache.NewMemory(), Authenticate: msgotest.Authenticator(encrypt.New("s", time.Hour))})
 		}},
 		{"duplicate close controller", "registered twice", func(r *framework.Router) {
 			r.OnClose("Live.User", nil)

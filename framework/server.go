@@ -64,6 +64,10 @@ func New(o Options) (*Server, error) {
 	if cfg.NodeID == "" {
 		return nil, errors.New("framework: Config.NodeID is required")
 	}
+	if len(cfg.UserTypes) == 0 {
+		return nil, errors.New("framework: Config.UserTypes is required")
+	}
+	o.Router.checkAllow(cfg.UserTypes)
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()

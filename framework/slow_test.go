@@ -11,6 +11,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // TestStalledFrameHoldsNoWorker has a client send half a frame and stall
@@ -68,7 +69,7 @@ func TestSlowReaderClosed1008(t *testing.T) {
 	ctx := context.Background()
 	pushed := 0
 	for p.count(tracked.Conn) == 0 {
-		if err := srv.App().SendToUser(ctx, framework.TypeWechatUser, "slow", f); err != nil {
+		if err := srv.App().SendToUser(ctx, encrypt.TypeWechatUser, "slow", f); err != nil {
 			t.Fatal(err)
 		}
 		if pushed++; pushed%16 == 0 {

@@ -7,7 +7,7 @@ import (
 )
 
 // Stream answers one request with several frames, sent after the handler
-// returned (kefu.bot.ask streams an answer in chunks). Every frame carries
+// returned (an answer produced in chunks, such as a bot's). Every frame carries
 // the request's id. Its Context is cancelled when the connection closes or
 // the server stops, so the producer stops; Close releases it when done.
 // A Stream is safe for use by one goroutine at a time.

@@ -7,6 +7,7 @@ import (
 	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
+	"msgo/library/encrypt"
 )
 
 // A deferred answer: the handler returns at once, and the reply (any
@@ -39,7 +40,7 @@ func TestStreamReplyAndFail(t *testing.T) {
 			return nil
 		})
 	}}})
-	cl := srv.Dial(t, framework.Identity{ID: "u", Type: framework.TypeWall})
+	cl := srv.Dial(t, framework.Identity{ID: "u", Type: encrypt.TypeWall})
 	for _, c := range []struct {
 		fail   string
 		status int

@@ -7,6 +7,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 func TestStreamAnswersOneRequestWithManyFrames(t *testing.T) {
@@ -45,7 +46,7 @@ func TestStreamAnswersOneRequestWithManyFrames(t *testing.T) {
 		})
 	}
 	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{mod}})
-	cl := srv.Dial(t, framework.Identity{ID: "u", Type: framework.TypeWechatUser})
+	cl := srv.Dial(t, framework.Identity{ID: "u", Type: encrypt.TypeWechatUser})
 	cl.Write(t, []byte(`{"method":"test.stream.count","id":"s1"}`))
 	for i := range 3 {
 		r := cl.AwaitID(t, json.RawMessage(`"s1"`))
@@ -63,7 +64,7 @@ func TestStreamAnswersOneRequestWithManyFrames(t *testing.T) {
 	}
 
 	// A client that disconnects mid-stream stops it.
-	cl2 := srv.Dial(t, framework.Identity{ID: "v", Type: framework.TypeWechatUser})
+	cl2 := srv.Dial(t, framework.Identity{ID: "v", Type: encrypt.TypeWechatUser})
 	cl2.Write(t, []byte(`{"method":"test.stream.forever","id":7}`))
 	cl2.AwaitID(t, json.RawMessage(`7`))
 	cl2.Close()

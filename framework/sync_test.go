@@ -8,6 +8,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/cache/cachetest"
+	"msgo/library/encrypt"
 )
 
 // syncModule: test.sync.join joins group "g"; test.sync.push pushes n frames
@@ -65,8 +66,8 @@ func TestSyncOrdersPushesAcrossNodes(t *testing.T) {
 					Modules: []msgotest.Module{syncModule}, Store: st[i], Secret: "s", NodeID: fmt.Sprintf("sync%d", i),
 				}))
 			}
-			a := nodes[0].Dial(t, framework.Identity{ID: "a", Type: framework.TypeWall})
-			b := nodes[1].Dial(t, framework.Identity{ID: "b", Type: framework.TypeWall})
+			a := nodes[0].Dial(t, framework.Identity{ID: "a", Type: encrypt.TypeWall})
+			b := nodes[1].Dial(t, framework.Identity{ID: "b", Type: encrypt.TypeWall})
 			if r := b.Request(t, "test.sync.join", nil); r.Status != 200 {
 				t.Fatalf("join: %+v", r)
 			}

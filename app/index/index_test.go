@@ -7,11 +7,12 @@ import (
 	"msgo/app/index"
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 func TestEchoAndWhoami(t *testing.T) {
 	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}})
-	cl := srv.Dial(t, framework.Identity{ID: "u1", Type: framework.TypeWechatUser, Code: "r1", Nickname: "小明"})
+	cl := srv.Dial(t, framework.Identity{ID: "u1", Type: encrypt.TypeWechatUser, Code: "r1", Nickname: "小明"})
 
 	r := cl.Request(t, "Index.Index.Index", map[string]any{"a": 1, "b": "x"})
 	if r.Status != 200 || r.Info != "执行完成" || r.Event != "index.index.index" {
@@ -39,7 +40,7 @@ func TestEchoAndWhoami(t *testing.T) {
 
 func TestStringIDEchoedAsString(t *testing.T) {
 	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}})
-	cl := srv.Dial(t, framework.Identity{ID: "u1", Type: framework.TypeWall})
+	cl := srv.Dial(t, framework.Identity{ID: "u1", Type: encrypt.TypeWall})
 	cl.Write(t, []byte(`{"method":"index.index.index","id":"abc","k":[1,2]}`))
 	r := cl.AwaitID(t, json.RawMessage(`"abc"`))
 	if string(r.Param) != `{"k":[1,2]}` {

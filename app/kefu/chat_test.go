@@ -13,6 +13,7 @@ import (
 	"msgo/app/kefu/model"
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // A message is stored before the reply, whose id is the stored row's, and
@@ -29,7 +30,7 @@ func TestMessageReachesEveryAgentAndEveryDevice(t *testing.T) {
 		a2 := on(t, nodes, 2, agent("a2"))
 		a2b := on(t, nodes, 0, agent("a2")) // a second device of a2
 		other := on(t, nodes, 2, user("o2"))
-		wall := on(t, nodes, 0, framework.Identity{ID: "o1", Type: framework.TypeWall, Code: "r"})
+		wall := on(t, nodes, 0, framework.Identity{ID: "o1", Type: encrypt.TypeWall, Code: "r"})
 		agents := []*msgotest.Client{a1, a2, a2b}
 		devices := []*msgotest.Client{phone, laptop}
 

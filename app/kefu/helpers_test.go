@@ -3,11 +3,12 @@ package kefu_test
 import (
 	"encoding/json"
 	"fmt"
-	"msgo/app/apptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"msgo/app/apptest"
 
 	"gorm.io/gorm"
 
@@ -17,6 +18,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/db"
+	"msgo/library/encrypt"
 )
 
 // quiet is how long a test waits to see that a frame does NOT arrive.
@@ -114,11 +116,11 @@ func writeFAQ(t testing.TB, content string) string {
 }
 
 func user(openid string) framework.Identity {
-	return framework.Identity{ID: openid, Type: framework.TypeWechatUser, Nickname: "用户-" + openid}
+	return framework.Identity{ID: openid, Type: encrypt.TypeWechatUser, Nickname: "用户-" + openid}
 }
 
 func agent(id string) framework.Identity {
-	return framework.Identity{ID: id, Type: framework.TypeKefu, Nickname: "客服-" + id}
+	return framework.Identity{ID: id, Type: encrypt.TypeKefu, Nickname: "客服-" + id}
 }
 
 // on dials id to node i of nodes, round robin.

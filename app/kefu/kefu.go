@@ -12,6 +12,7 @@ import (
 	"msgo/app/kefu/model"
 	"msgo/app/kefu/service"
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // Options builds the kefu module.
@@ -58,13 +59,13 @@ func Register(r *framework.Router, o Options) (stop func(), err error) {
 	session := controller.NewSession(store, o.Timeout)
 	asker := controller.NewBot(b, o.MaxAnswers, log)
 
-	both := framework.Allow(framework.TypeWechatUser, framework.TypeKefu)
+	both := framework.Allow(encrypt.TypeWechatUser, encrypt.TypeKefu)
 	r.Handle("kefu.chat.send", chat.Send, both)
 	r.Handle("kefu.chat.history", chat.History, both)
 	r.Handle("kefu.chat.read", chat.Read, both)
 	r.Handle("kefu.chat.unread", chat.Unread, both)
-	r.Handle("kefu.session.list", session.List, framework.Allow(framework.TypeKefu))
-	r.Handle("kefu.bot.ask", asker.Ask, framework.Allow(framework.TypeWechatUser))
+	r.Handle("kefu.session.list", session.List, framework.Allow(encrypt.TypeKefu))
+	r.Handle("kefu.bot.ask", asker.Ask, framework.Allow(encrypt.TypeWechatUser))
 	r.OnConnect(svc.Connect)
 	return func() {
 		asker.Close()

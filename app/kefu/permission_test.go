@@ -9,6 +9,7 @@ import (
 	"msgo/app/kefu/model"
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // Every permission and bad-input row of PROTOCOL.md section 5 "kefu": 403
@@ -21,7 +22,7 @@ func TestPermissionsAndBadInput(t *testing.T) {
 	eachSetup(t, func(t *testing.T, nodes []*msgotest.Server, gdb *gorm.DB) {
 		u := on(t, nodes, 0, user("o1"))
 		k := on(t, nodes, 1, agent("a1"))
-		w := on(t, nodes, 2, framework.Identity{ID: "w1", Type: framework.TypeWall, Code: "room"})
+		w := on(t, nodes, 2, framework.Identity{ID: "w1", Type: encrypt.TypeWall, Code: "room"})
 		longID := on(t, nodes, 0, user(strings.Repeat("o", model.MaxOpenIDLen+1)))
 
 		type row struct {

@@ -3,10 +3,11 @@ package live_test
 import (
 	"encoding/json"
 	"fmt"
-	"msgo/app/apptest"
 	"strings"
 	"testing"
 	"time"
+
+	"msgo/app/apptest"
 
 	"gorm.io/gorm"
 
@@ -15,6 +16,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/db"
+	"msgo/library/encrypt"
 )
 
 // quiet is how long a test waits to see that a frame does NOT arrive.
@@ -72,11 +74,11 @@ func startNodeWith(t testing.TB, store cache.Store, id string, o live.Options) *
 }
 
 func user(id, room string) framework.Identity {
-	return framework.Identity{ID: id, Type: framework.TypeWechatUser, Code: room, Nickname: "昵称-" + id}
+	return framework.Identity{ID: id, Type: encrypt.TypeWechatUser, Code: room, Nickname: "昵称-" + id}
 }
 
 func wall(id, room string) framework.Identity {
-	return framework.Identity{ID: id, Type: framework.TypeWall, Code: room, Nickname: "wall-" + id}
+	return framework.Identity{ID: id, Type: encrypt.TypeWall, Code: room, Nickname: "wall-" + id}
 }
 
 // on dials id to node i of nodes, round robin.

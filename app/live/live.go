@@ -10,6 +10,7 @@ import (
 	"msgo/app/live/model"
 	"msgo/app/live/service"
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // Options builds the live module.
@@ -42,13 +43,13 @@ func Register(r *framework.Router, o Options) (stop func()) {
 	wall := controller.NewWall(log)
 	var room controller.Room
 
-	both := framework.Allow(framework.TypeWechatUser, framework.TypeWall)
+	both := framework.Allow(encrypt.TypeWechatUser, encrypt.TypeWall)
 	r.Handle("live.user.join", user.Join, both)
 	r.Handle("live.user.leave", user.Leave, both)
-	r.Handle("live.message.send", message.Send, framework.Allow(framework.TypeWechatUser))
+	r.Handle("live.message.send", message.Send, framework.Allow(encrypt.TypeWechatUser))
 	r.Handle("live.message.history", message.History, both)
 	r.Handle("live.room.online", room.Online, both)
-	r.Handle("live.wall.lottery", wall.Lottery, framework.Allow(framework.TypeWall))
+	r.Handle("live.wall.lottery", wall.Lottery, framework.Allow(encrypt.TypeWall))
 	r.OnClose(controller.CloseController, user.OnClose)
 
 	return func() {

@@ -9,6 +9,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // Every permission and limit row of PROTOCOL.md section 5 "live": 403 for
@@ -25,7 +26,7 @@ func TestPermissionsAndLimits(t *testing.T) {
 		}
 		outU := on(t, nodes, 2, user("u2", room)) // same room, not joined
 		outW := on(t, nodes, 0, wall("w2", room))
-		kefu := on(t, nodes, 1, framework.Identity{ID: "k1", Type: framework.TypeKefu, Code: room})
+		kefu := on(t, nodes, 1, framework.Identity{ID: "k1", Type: encrypt.TypeKefu, Code: room})
 		noCode := on(t, nodes, 2, user("u3", ""))
 		longCode := on(t, nodes, 0, user("u4", strings.Repeat("房", 65)))
 		for i := range 55 {

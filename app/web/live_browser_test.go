@@ -54,12 +54,12 @@ func (n *liveNode) start() {
 	auth := msgotest.Authenticator(n.codec)
 	store := cache.NewMemory() // the process's memory dies with it
 	srv, err := framework.New(framework.Options{
-		Config: framework.Config{NodeID: "live-browser", Workers: 16, ResumeWindow: time.Minute},
+		Config: framework.Config{NodeID: "live-browser", UserTypes: encrypt.Types(), Workers: 16, ResumeWindow: time.Minute},
 		Router: r,
 		Store:  store,
 		Authenticate: func(tok []byte) (framework.Identity, error) {
 			id, err := auth(tok)
-			if err == nil && n.gated.Load() && id.Type == framework.TypeWall {
+			if err == nil && n.gated.Load() && id.Type == encrypt.TypeWall {
 				return framework.Identity{}, errors.New("gated")
 			}
 			return id, err

@@ -19,6 +19,7 @@ import (
 	"msgo/framework/manager"
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
+	"msgo/library/encrypt"
 )
 
 // joinModule stands in for app/live's live.user.join: it joins the token's
@@ -42,7 +43,7 @@ func joinModule(r *framework.Router) {
 			return err
 		}
 		return c.Success("ok", map[string]any{"room": cl.Code(), "online": online})
-	}, framework.Allow(framework.TypeWechatUser, framework.TypeWall))
+	}, framework.Allow(encrypt.TypeWechatUser, encrypt.TypeWall))
 }
 
 func startNode(t *testing.T, o msgotest.Options) *msgotest.Server {

@@ -6,8 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"msgo/framework"
 	"msgo/framework/manager"
+	"msgo/library/encrypt"
 )
 
 // guarded is every call that needs the token, with a body it accepts.
@@ -34,7 +34,7 @@ var guarded = []struct {
 func TestEveryCallNeedsTheToken(t *testing.T) {
 	srv := startNode(t, "n1", nil)
 	m := serve(t, srv, manager.Options{Pprof: true})
-	cl := dial(t, srv, "u1", framework.TypeWechatUser)
+	cl := dial(t, srv, "u1", encrypt.TypeWechatUser)
 
 	for _, c := range guarded {
 		for _, auth := range []string{"", "Bearer", "Bearer ", "Bearer wrong", "Bearer " + token + "x", "Bearer " + token[:len(token)-1],

@@ -7,16 +7,17 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-
-	"msgo/framework"
+	"slices"
+	"strings"
 )
 
 // form is a call's input, JSON values by name, read from a POST body or a GET
 // query. Its readers keep the first problem in err, so an endpoint reads every
 // field and checks err once; each message names its field.
 type form struct {
-	f   map[string]json.RawMessage
-	err error
+	f     map[string]json.RawMessage
+	types []string // the user types a type field may name
+	err   error
 }
 
 func (in *form) fail(field, format string, args ...any) {
@@ -25,10 +26,11 @@ func (in *form) fail(field, format string, args ...any) {
 	}
 }
 
-// readBody reads a JSON object body. The body was already bounded by
-// ServeHTTP; reading past the bound answers 413.
-func readBody(r *http.Request) *form {
-	in := &form{}
+// readBody reads a JSON object body whose type fields name one of types.
+// The body was already bounded by ServeHTTP; reading past the bound answers
+// 413.
+func readBody(r *http.Request, types []string) *form {
+	in := &form{types: types}
 	b, err := io.ReadAll(r.Body)
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -53,8 +55,8 @@ func readBody(r *http.Request) *form {
 
 // readQuery reads a GET call's query parameters as JSON strings, so that the
 // same readers check them.
-func readQuery(r *http.Request) *form {
-	in := &form{f: map[string]json.RawMessage{}}
+func readQuery(r *http.Request, types []string) *form {
+	in := &form{f: map[string]json.RawMessage{}, types: types}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		in.fail("query", "%v", err)
@@ -171,15 +173,23 @@ func (in *form) ids(name string, required bool) []string {
 	return out
 }
 
-// userType reads an optional user type; empty means every type.
+// userType reads an optional user type, one of the form's types; empty
+// means every type.
 func (in *form) userType(name string) string {
 	t := in.str(name, false)
-	switch t {
-	case "", framework.TypeWechatUser, framework.TypeWall, framework.TypeKefu:
+	if t == "" || slices.Contains(in.types, t) {
 		return t
 	}
-	in.fail(name, "must be %s, %s or %s, got %q", framework.TypeWechatUser, framework.TypeWall, framework.TypeKefu, t)
+	in.fail(name, "must be %s, got %q", oneOf(in.types), t)
 	return ""
+}
+
+// oneOf lists names as "a, b or c".
+func oneOf(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // object reads a required JSON object, compacted.

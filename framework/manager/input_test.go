@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"msgo/framework"
 	"msgo/framework/manager"
+	"msgo/library/encrypt"
 )
 
 func TestBadInput(t *testing.T) {
 	srv := startNode(t, "n1", nil)
 	m := serve(t, srv, manager.Options{})
-	cl := dial(t, srv, "u1", framework.TypeWechatUser)
+	cl := dial(t, srv, "u1", encrypt.TypeWechatUser)
 
 	ok := `"event":"e","param":{}`
 	for _, c := range []struct {
@@ -106,7 +106,7 @@ func TestBadInput(t *testing.T) {
 func TestBodyOver1MiB(t *testing.T) {
 	srv := startNode(t, "n1", nil)
 	m := serve(t, srv, manager.Options{})
-	cl := dial(t, srv, "u1", framework.TypeWechatUser)
+	cl := dial(t, srv, "u1", encrypt.TypeWechatUser)
 
 	body := func(size int) []byte {
 		head := `{"id":"u1","event":"big","param":{"s":"`

@@ -55,6 +55,7 @@ type Options struct {
 type Manager struct {
 	node    Node
 	app     *framework.App
+	types   []string // user types a call's type field may name
 	auth    authenticator
 	version string
 	ready   func(ctx context.Context) error
@@ -80,6 +81,7 @@ func New(o Options) *Manager {
 	m := &Manager{
 		node:    o.Server,
 		app:     o.Server.App(),
+		types:   o.Server.App().UserTypes(),
 		auth:    newAuthenticator(o.Token),
 		version: o.Version,
 		ready:   o.Ready,

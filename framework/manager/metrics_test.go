@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"msgo/framework"
 	"msgo/framework/manager"
+	"msgo/library/encrypt"
 )
 
 // scrape reads /metrics and parses it as the Prometheus text format.
@@ -75,8 +75,8 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 
 	// Traffic: two good handshakes and a bad token, a 200, a 404 and a 400
 	// from clients, a push, and a kick.
-	cl := dial(t, srv, "u1", framework.TypeWechatUser)
-	other := dial(t, srv, "u2", framework.TypeWall)
+	cl := dial(t, srv, "u1", encrypt.TypeWechatUser)
+	other := dial(t, srv, "u2", encrypt.TypeWall)
 	if _, err := srv.DialURL(srv.URL + "?auth=forged"); err == nil {
 		t.Fatal("a forged token was accepted")
 	}

@@ -34,7 +34,7 @@ type delivered struct {
 // and encodes the push, once, from the same body; any problem answers 400.
 func (m *Manager) sendCall(to func(*form) []framework.Target, frame func(*form) *framework.Frame) endpoint {
 	return func(r *http.Request) (any, error) {
-		in := readBody(r)
+		in := readBody(r, m.types)
 		ts := to(in)
 		f := frame(in)
 		if in.err != nil {
@@ -178,7 +178,7 @@ type disconnected struct {
 // POST /api/disconnect/user {id, type?}: close that user's connections, on
 // every node, with 1008.
 func (m *Manager) disconnectUser(r *http.Request) (any, error) {
-	in := readBody(r)
+	in := readBody(r, m.types)
 	id, typ := in.id("id", true), in.userType("type")
 	if in.err != nil {
 		return nil, in.err

@@ -12,6 +12,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/cache"
 	"msgo/library/cache/cachetest"
+	"msgo/library/encrypt"
 )
 
 // cluster is two nodes with clients spread over both, and a manager on each.
@@ -36,13 +37,13 @@ func startCluster(t *testing.T, s1, s2 cache.Store) *cluster {
 		typ  string
 		room string
 	}{
-		{"u1@n1", c.n1, "u1", framework.TypeWechatUser, ""},
-		{"w1@n1", c.n1, "w1", framework.TypeWall, "r1"},
-		{"u3@n1", c.n1, "u3", framework.TypeWechatUser, ""},
-		{"u1@n2", c.n2, "u1", framework.TypeWechatUser, ""},
-		{"u2@n2", c.n2, "u2", framework.TypeWechatUser, "r1"},
-		{"k:u1@n2", c.n2, "u1", framework.TypeKefu, ""},
-		{"42@n2", c.n2, "42", framework.TypeWechatUser, ""},
+		{"u1@n1", c.n1, "u1", encrypt.TypeWechatUser, ""},
+		{"w1@n1", c.n1, "w1", encrypt.TypeWall, "r1"},
+		{"u3@n1", c.n1, "u3", encrypt.TypeWechatUser, ""},
+		{"u1@n2", c.n2, "u1", encrypt.TypeWechatUser, ""},
+		{"u2@n2", c.n2, "u2", encrypt.TypeWechatUser, "r1"},
+		{"k:u1@n2", c.n2, "u1", encrypt.TypeKefu, ""},
+		{"42@n2", c.n2, "42", encrypt.TypeWechatUser, ""},
 	} {
 		cl := dial(t, p.srv, p.id, p.typ)
 		if p.room != "" {

@@ -113,7 +113,7 @@ func (m *Manager) onlineCount(r *http.Request) (any, error) {
 
 // GET /api/online/users?type=: each online user once, however many devices.
 func (m *Manager) onlineUsers(r *http.Request) (any, error) {
-	in := readQuery(r)
+	in := readQuery(r, m.types)
 	typ := in.userType("type")
 	if in.err != nil {
 		return nil, in.err
@@ -130,7 +130,7 @@ func (m *Manager) onlineUsers(r *http.Request) (any, error) {
 
 // GET /api/online/check?id=&type=
 func (m *Manager) onlineCheck(r *http.Request) (any, error) {
-	in := readQuery(r)
+	in := readQuery(r, m.types)
 	id, typ := in.id("id", true), in.userType("type")
 	if in.err != nil {
 		return nil, in.err

@@ -5,6 +5,7 @@ import (
 
 	"msgo/framework"
 	"msgo/framework/msgotest"
+	"msgo/library/encrypt"
 )
 
 // TestAwaitPushSkipsReplies: a handler replies and then pushes under its
@@ -23,7 +24,7 @@ func TestAwaitPushSkipsReplies(t *testing.T) {
 			return c.App().Send(c.Client().ID(), f)
 		})
 	}}})
-	cl := srv.Dial(t, framework.Identity{ID: "k1", Type: framework.TypeKefu})
+	cl := srv.Dial(t, framework.Identity{ID: "k1", Type: encrypt.TypeKefu})
 	id := cl.Call(t, "kit.push.echo", nil)
 
 	var p struct{ Kind string }

@@ -4,7 +4,7 @@
 // middleware, so a module test checks what a client would see.
 //
 //	srv := msgotest.Start(t, msgotest.Options{Modules: []msgotest.Module{index.Register}})
-//	cl := srv.Dial(t, framework.Identity{ID: "u1", Type: framework.TypeWechatUser, Code: "r1"})
+//	cl := srv.Dial(t, framework.Identity{ID: "u1", Type: encrypt.TypeWechatUser, Code: "r1"})
 //	r := cl.Request(t, "index.index.index", map[string]any{"a": 1}) // waits for the reply with its id
 //	if r.Status != 200 { ... }
 //	var p struct{ A int }

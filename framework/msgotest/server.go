@@ -64,6 +64,9 @@ func Start(t testing.TB, o Options) *Server {
 	if cfg.NodeID == "" {
 		cfg.NodeID = "t" + randomHex(4)
 	}
+	if cfg.UserTypes == nil {
+		cfg.UserTypes = encrypt.Types()
+	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 16
 	}

@@ -15,6 +15,10 @@ const (
 	TypeKefu       = "kefu"       // a customer-service agent
 )
 
+// Types returns the user types a token may carry, in a new slice: what a
+// server is configured with (framework.Config.UserTypes).
+func Types() []string { return []string{TypeWechatUser, TypeWall, TypeKefu} }
+
 // Claims is what a token says about its holder.
 type Claims struct {
 	ID       string `json:"id"`       // user identifier; a JSON integer is read as its decimal string

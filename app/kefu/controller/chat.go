@@ -7,6 +7,7 @@ import (
 	"msgo/app/kefu/model"
 	"msgo/app/kefu/service"
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // History limits.
@@ -63,7 +64,7 @@ func (h *Chat) Send(c *framework.Context) error {
 		return err
 	}
 	m := &model.Message{OpenID: openid, Type: model.TypeAgentToUser, Msg: msg}
-	if c.Client().Type() == framework.TypeWechatUser {
+	if c.Client().Type() == encrypt.TypeWechatUser {
 		m.Type = model.TypeUserToAgent
 	}
 	// The reply waits for the message's transaction, shared with other
@@ -155,7 +156,7 @@ func (h *Chat) Read(c *framework.Context) error {
 		return err
 	}
 	from := model.TypeUserToAgent
-	if c.Client().Type() == framework.TypeWechatUser {
+	if c.Client().Type() == encrypt.TypeWechatUser {
 		from = model.TypeAgentToUser
 	}
 	ctx, cancel := dbContext(c, h.timeout)
@@ -181,7 +182,7 @@ type agentUnread struct {
 func (h *Chat) Unread(c *framework.Context) error {
 	ctx, cancel := dbContext(c, h.timeout)
 	defer cancel()
-	if c.Client().Type() != framework.TypeWechatUser {
+	if c.Client().Type() != encrypt.TypeWechatUser {
 		sessions, err := h.store.UnreadSessions(ctx)
 		if err != nil {
 			return err

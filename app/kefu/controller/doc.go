@@ -3,8 +3,8 @@
 // unread), Session (list) and Bot (ask).
 //
 //	chat := controller.NewChat(service.NewChat(store, log), store, 0)
-//	r.Handle("kefu.chat.send", chat.Send, framework.Allow(framework.TypeWechatUser, framework.TypeKefu))
-//	r.Handle("kefu.session.list", controller.NewSession(store, 0).List, framework.Allow(framework.TypeKefu))
+//	r.Handle("kefu.chat.send", chat.Send, framework.Allow(encrypt.TypeWechatUser, encrypt.TypeKefu))
+//	r.Handle("kefu.session.list", controller.NewSession(store, 0).List, framework.Allow(encrypt.TypeKefu))
 //
 // Who may call a method by user type is declared on the route
 // (framework.Allow); whose conversation a request is about is decided here:

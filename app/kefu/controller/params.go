@@ -7,6 +7,7 @@ import (
 
 	"msgo/app/kefu/model"
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // okInfo is the info of every successful kefu reply.
@@ -29,7 +30,7 @@ func dbContext(c *framework.Context, timeout time.Duration) (context.Context, co
 // out before this runs.
 func conversation(c *framework.Context, openid *string) (string, error) {
 	cl := c.Client()
-	if cl.Type() == framework.TypeWechatUser {
+	if cl.Type() == encrypt.TypeWechatUser {
 		own := cl.UserID()
 		if openid != nil && *openid != own {
 			return "", framework.Errorf(framework.StatusForbidden, "a wechatUser may only use its own conversation")

@@ -8,6 +8,7 @@ import (
 
 	"msgo/app/kefu/model"
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // AgentsGroup is the framework group of every kefu (agent) connection,
@@ -121,7 +122,7 @@ func (s *Chat) push(ctx context.Context, app *framework.App, stored []*pending) 
 	}
 	for _, id := range openids {
 		for _, run := range runs(byUser[id]) {
-			if err := app.SendToUser(ctx, framework.TypeWechatUser, id, run); err != nil {
+			if err := app.SendToUser(ctx, encrypt.TypeWechatUser, id, run); err != nil {
 				s.log.Warn("kefu: push to the user failed; the messages are stored", "openid", id, "err", err)
 			}
 		}
@@ -150,7 +151,7 @@ func runs(fs []*framework.Frame) []*framework.Frame {
 // group on its own node (pushes from this node reach it) and the failure
 // is logged.
 func (s *Chat) Connect(ctx context.Context, app *framework.App, cl framework.Client) {
-	if cl.Type() != framework.TypeKefu {
+	if cl.Type() != encrypt.TypeKefu {
 		return
 	}
 	if err := app.JoinGroup(ctx, cl.ID(), AgentsGroup); err != nil {

@@ -17,6 +17,7 @@ import (
 	"msgo/framework/msgotest"
 	"msgo/library/db"
 	"msgo/library/db/dbtest"
+	"msgo/library/encrypt"
 )
 
 func newChat(t *testing.T, gdb *gorm.DB, o service.Options) (*service.Chat, *model.Store, *msgotest.Server) {
@@ -37,7 +38,7 @@ func newChat(t *testing.T, gdb *gorm.DB, o service.Options) (*service.Chat, *mod
 func TestSendConcurrently(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
 		chat, store, srv := newChat(t, gdb, service.Options{MaxBatch: 16})
-		agent := srv.Dial(t, framework.Identity{ID: "k1", Type: framework.TypeKefu})
+		agent := srv.Dial(t, framework.Identity{ID: "k1", Type: encrypt.TypeKefu})
 		const senders, each = 40, 10
 		var mu sync.Mutex
 		ids := map[int64]bool{}
@@ -110,8 +111,8 @@ func TestSendGivesUpAndCloses(t *testing.T) {
 // whole and in order, and the connections stay open.
 func TestBurstOfLargeMessages(t *testing.T) {
 	chat, _, srv := newChat(t, dbtest.SQLite(t), service.Options{})
-	agent := srv.Dial(t, framework.Identity{ID: "k1", Type: framework.TypeKefu})
-	u := srv.Dial(t, framework.Identity{ID: "o1", Type: framework.TypeWechatUser})
+	agent := srv.Dial(t, framework.Identity{ID: "k1", Type: encrypt.TypeKefu})
+	u := srv.Dial(t, framework.Identity{ID: "o1", Type: encrypt.TypeWechatUser})
 	big := strings.Repeat("😀", model.MaxMsgLen) // 8,000 bytes
 	const n = 300                               // 2.4 MB in all, more than a write queue holds
 	var wg sync.WaitGroup

@@ -6,7 +6,7 @@
 // connection's groups.
 //
 //	u := controller.NewUser(log)
-//	r.Handle("live.user.join", u.Join, framework.Allow(framework.TypeWechatUser, framework.TypeWall))
+//	r.Handle("live.user.join", u.Join, framework.Allow(encrypt.TypeWechatUser, encrypt.TypeWall))
 //	r.OnClose(controller.CloseController, u.OnClose)
 //
 // Concurrency: the controllers hold no mutable state; a handler runs on its

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // Winner is one lottery winner, as live.wall.lottery's reply and the
@@ -20,7 +21,7 @@ type Winner struct {
 func Draw(members []framework.Member, count int) []Winner {
 	pool := make([]framework.Member, 0, len(members))
 	for _, m := range members {
-		if m.Type == framework.TypeWechatUser {
+		if m.Type == encrypt.TypeWechatUser {
 			pool = append(pool, m)
 		}
 	}
