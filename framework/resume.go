@@ -118,8 +118,7 @@ func (s *Server) resumeSession(c *conn, msg []byte, id json.RawMessage) {
 	}
 	old := s.sessions.get(p.Session)
 	if old == nil {
-		s.metrics.sessionRefused("unknown")
-		s.answerResume(c, id, resumeAnswer{})
+		s.resumeRemote(c, p.Session, *p.N, id)
 		return
 	}
 	if userOf(old) != userOf(c) {
@@ -174,14 +173,22 @@ func (s *Server) detached(c *conn) {
 // sessionClosed forgets a session whose connection closed, counting an
 // expiry when it closed detached.
 func (s *Server) sessionClosed(r *resumable) {
+	if s.forgetSession(r) {
+		s.metrics.sessionExpired()
+	}
+}
+
+// forgetSession forgets a session that ended or moved to another node and
+// reports whether it was detached.
+func (s *Server) forgetSession(r *resumable) bool {
 	s.sessions.forget(r.id)
 	if r.expiry != nil {
 		r.expiry.Stop()
 	}
 	if r.detached {
 		s.sessions.detached.Add(-1)
-		s.metrics.sessionExpired()
 	}
+	return r.detached
 }
 
 // stamp adds "n":n first in payload, a JSON object, appending to dst.

@@ -4,6 +4,7 @@ package transport
 
 import (
 	"errors"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -35,6 +36,16 @@ type replay[S any] struct {
 	adopting *Conn[S]
 	after    uint64
 	answer   func(ok bool, received uint64) []byte
+	// withdraw, set by Withdraw, asks c's worker to give c up.
+	withdraw chan withdrawn
+	// holding: frames are numbered and kept, not written (HoldReplay).
+	holding bool
+}
+
+// withdrawn is what Withdraw gets back from c's worker.
+type withdrawn struct {
+	rp Replay
+	ok bool
 }
 
 // Replay is a resumable connection's state as a plain value, for a
@@ -106,11 +117,11 @@ func (c *Conn[S]) numberLocked(r *replay[S], b []byte) ([]byte, bool) {
 		b = b[end:]
 	}
 	limit := r.budget
-	if c.state != stateDetached {
+	if c.state != stateDetached && !r.holding {
 		limit /= 2
 	}
 	for r.bytes > limit && len(r.kept) > 0 {
-		if c.state == stateDetached {
+		if c.state == stateDetached || r.holding {
 			return out, false
 		}
 		r.bytes -= len(r.kept[0])
@@ -239,11 +250,71 @@ func (s *Server[S]) unpark(c *Conn[S], answer []byte) {
 	s.schedule(c, flagRead)
 }
 
+// Withdraw takes resumable c out of this server, for its session to go on
+// elsewhere: on c's worker, c's socket, if still open, is closed with 1008,
+// and c is forgotten without Closed. It returns c's frames numbered above
+// after and its count of client messages read. ok is false when c is gone,
+// does not answer within timeout, or no longer holds every frame above after
+// (c then ends as an expiry does).
+func (s *Server[S]) Withdraw(c *Conn[S], after uint64, timeout time.Duration) (Replay, bool) {
+	ch := make(chan withdrawn, 1)
+	c.mu.Lock()
+	r := c.replayOf()
+	if r == nil || r.withdraw != nil || r.adopting != nil {
+		c.mu.Unlock()
+		return Replay{}, false
+	}
+	r.withdraw, r.after = ch, after
+	c.mu.Unlock()
+	s.schedule(c, flagAdopt)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case w := <-ch:
+		return w.rp, w.ok
+	case <-t.C:
+		return Replay{}, false
+	}
+}
+
+// withdrawLocked gives c up for Withdraw, on c's worker; the caller holds
+// c.mu and gets whether c must now end as an expiry.
+func (s *Server[S]) withdrawLocked(c *Conn[S], r *replay[S]) (expire bool) {
+	ch, after := r.withdraw, r.after
+	r.withdraw = nil
+	first := r.next - uint64(len(r.kept))
+	ok := (c.state == stateOpen || c.state == stateDetached) && after+1 >= first && after < r.next
+	if c.state == stateOpen {
+		unix.Write(int(c.fd), closeFrame(wsframe.ClosePolicy, "session resumed elsewhere"))
+		c.detachLocked()
+	}
+	if !ok {
+		ch <- withdrawn{}
+		return c.state == stateDetached
+	}
+	rp := Replay{Next: r.next, Received: r.received, Kept: append([][]byte(nil), r.kept[after+1-first:]...)}
+	c.state, c.closedRan = stateReleased, true
+	s.replays.Delete(c)
+	ch <- withdrawn{rp: rp, ok: true}
+	return false
+}
+
 // adopt moves the connection waiting to take old's place into old, on
-// old's worker.
+// old's worker, or gives old up for a Withdraw.
 func (s *Server[S]) adopt(old *Conn[S]) {
 	old.mu.Lock()
 	r := old.replayOf()
+	if r != nil && r.withdraw != nil {
+		expire := s.withdrawLocked(old, r)
+		released := old.state == stateReleased
+		old.mu.Unlock()
+		if expire {
+			s.release(old, 1006)
+		} else if released {
+			s.finish(old)
+		}
+		return
+	}
 	if r == nil || r.adopting == nil {
 		old.mu.Unlock()
 		return
@@ -306,4 +377,45 @@ func (s *Server[S]) adopt(old *Conn[S]) {
 		return
 	}
 	s.schedule(old, flagRead|flagWrite)
+}
+
+// HoldReplay makes c, whose Message is running, go on with a session
+// withdrawn elsewhere (rp): frames written to c from now on are numbered
+// from rp.Next and kept behind rp's, not written, until ReleaseReplay; so
+// the caller can restore the session's rooms before its client hears of it.
+func (c *Conn[S]) HoldReplay(rp Replay, budget int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen || c.resumable {
+		return ErrClosed
+	}
+	r := &replay[S]{next: rp.Next, received: rp.Received, budget: budget, holding: true, kept: rp.Kept}
+	for _, f := range rp.Kept {
+		r.bytes += len(f)
+	}
+	c.resumable = true
+	c.srv.replays.Store(c, r)
+	return nil
+}
+
+// ReleaseReplay writes first (a frame, not numbered), then every frame held
+// since HoldReplay, and lets frames through from then on.
+func (c *Conn[S]) ReleaseReplay(first []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.replayOf()
+	if r == nil || !r.holding {
+		return errNotResumable
+	}
+	r.holding = false
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	for _, f := range append([][]byte{first}, r.kept...) {
+		if err := c.enqueueLocked(f); err != nil {
+			return err
+		}
+	}
+	c.flushLocked()
+	return nil
 }

@@ -39,6 +39,9 @@ func (c *Conn[S]) write(b []byte, borrowed bool) error {
 	if r := c.replayOf(); r != nil {
 		b, _ = c.numberLocked(r, b)
 		borrowed = false
+		if r.holding {
+			return nil
+		}
 	}
 	c.srv.metrics.frameOut(len(b))
 	if c.out == nil && !c.starting {
@@ -72,6 +75,9 @@ func (c *Conn[S]) Queue(b []byte) (needFlush bool, err error) {
 	}
 	if r := c.replayOf(); r != nil {
 		b, _ = c.numberLocked(r, b)
+		if r.holding {
+			return false, nil
+		}
 	}
 	if err := c.enqueueLocked(b); err != nil {
 		return false, err
