@@ -166,9 +166,15 @@ func (c *Conn[S]) detachLocked() {
 }
 
 // detach detaches c (on its worker) when its socket ended without a close
-// frame, and reports whether it did: only a resumable, open c is detached.
+// frame, and reports whether c is detached: only a resumable, open c is
+// detached, and a second abort (a failed write and the EOF both report a
+// lost socket) leaves a detached c as it is.
 func (s *Server[S]) detach(c *Conn[S]) bool {
 	c.mu.Lock()
+	if c.state == stateDetached {
+		c.mu.Unlock()
+		return true
+	}
 	if !c.resumable || c.state != stateOpen || s.draining.Load() {
 		c.mu.Unlock()
 		return false
