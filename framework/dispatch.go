@@ -67,6 +67,10 @@ func lowerMethod(raw []byte, buf []byte) []byte {
 // dispatch answers one message of c. It runs on c's worker, so c's messages
 // are handled one at a time in arrival order. msg is borrowed.
 func (s *Server) dispatch(c *conn, msg []byte) {
+	if !s.work.enter() {
+		return // stopping: messages read from now on are not handled
+	}
+	defer s.work.leave()
 	raw, id, problem := requestEnvelope(msg)
 	if problem != "" {
 		s.badRequest(c, problem, "error", id)
@@ -153,4 +157,16 @@ func validID(id json.RawMessage) bool {
 		return true
 	}
 	return bytes.Equal(id, []byte("null"))
+}
+
+// ping draws a ping frame on the connection's rate limit: it costs a write
+// as a message does. Over the limit the answer is the 429 a message gets
+// (event "ping", no pong) and the connection stays.
+func (s *Server) ping(c *conn) bool {
+	if c.Session().bucket.allow(s.cfg.RateLimit, s.nowMS()) {
+		return true
+	}
+	s.metrics.rateLimited()
+	s.reply(c, StatusTooMany, "rate limit exceeded", "ping", nil)
+	return false
 }

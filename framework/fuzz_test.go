@@ -88,7 +88,7 @@ func readAll(fd int) []byte {
 
 var replyStatuses = []int{StatusOK, StatusBadRequest, StatusForbidden, StatusNotFound, StatusTooMany, StatusInternal, StatusUnavailable}
 
-// checkReply checks a reply's shape (PROTOCOL.md section 4) and, when req is
+// checkReply checks a reply's shape (docs/protocol.md) and, when req is
 // given, that an id in it is one the request carried, verbatim.
 func checkReply(t *testing.T, payload, req []byte) {
 	var m struct {
@@ -129,5 +129,51 @@ func FuzzDispatchDecode(f *testing.F) {
 			t.Fatalf("want exactly one text frame, got %q", out)
 		}
 		checkReply(t, out[hn:], msg)
+	})
+}
+
+// FuzzRequestEnvelope scans arbitrary messages for method and id: whatever
+// it accepts is a JSON object whose method is a non-empty JSON string and
+// whose id, if any, a string or a number; whatever encoding/json cannot
+// read as an object it refuses.
+func FuzzRequestEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"method":"live.user.join","id":1}`,
+		`{"method":"Kefu.Chat.Send","id":"a","msg":"hi"}`,
+		`{"id":null,"method":"x"}`,
+		`{"method":"a","method":"b"}`,
+		`{"method":"","id":1}`,
+		`{"method":1}`,
+		`{"method":"\u0061","id":-1.5e3}`,
+		`{"id":{},"method":"x"}`,
+		`[{"method":"x"}]`,
+		`{"method":"x"} {}`,
+		` {"m\u0065thod":"x"} `,
+		`"method"`,
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		method, id, problem := requestEnvelope(msg)
+		var obj map[string]json.RawMessage
+		isObject := json.Unmarshal(msg, &obj) == nil && obj != nil
+		if problem != "" {
+			if method != nil {
+				t.Fatalf("%q: problem %q with method %q", msg, problem, method)
+			}
+			return
+		}
+		if !isObject {
+			t.Fatalf("%q accepted, but it is not a JSON object", msg)
+		}
+		quoted := append(append([]byte{'"'}, method...), '"')
+		var s string
+		if len(method) == 0 || json.Unmarshal(quoted, &s) != nil {
+			t.Fatalf("%q: method %q is not a non-empty JSON string", msg, method)
+		}
+		if id != nil && (!json.Valid(id) || !validID(id) || string(id) == "null") {
+			t.Fatalf("%q: id %q", msg, id)
+		}
 	})
 }

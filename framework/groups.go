@@ -5,8 +5,10 @@ import (
 	"strings"
 )
 
-// JoinGroup adds a connection to a group (a room). Joining twice is a no-op.
-func (a *App) JoinGroup(ctx context.Context, id ConnID, g string) error {
+// JoinGroup adds a connection to a group (a room or an internal group).
+// Joining twice is a no-op.
+func (a *App) JoinGroup(ctx context.Context, id ConnID, grp Group) error {
+	g := grp.key
 	c, err := a.conn(id)
 	if err != nil {
 		return err
@@ -43,7 +45,8 @@ func (a *App) JoinGroup(ctx context.Context, id ConnID, g string) error {
 
 // LeaveGroup removes a connection from a group. It also works from a close
 // controller, on a connection that is closing.
-func (a *App) LeaveGroup(ctx context.Context, id ConnID, g string) error {
+func (a *App) LeaveGroup(ctx context.Context, id ConnID, grp Group) error {
+	g := grp.key
 	c, err := a.conn(id)
 	if err != nil {
 		return err
@@ -73,20 +76,20 @@ func (a *App) leave(ctx context.Context, c *conn, g string) error {
 }
 
 // InGroup reports whether a local connection is in group g.
-func (a *App) InGroup(id ConnID, g string) bool {
+func (a *App) InGroup(id ConnID, g Group) bool {
 	c := a.srv.tr.Conn(id)
 	if c == nil {
 		return false
 	}
 	in := false
-	c.Edit(func(ss *session, _ bool) { in = ss.hooks != nil && ss.hooks.list.has(hookGroup, equalTo(g)) })
+	c.Edit(func(ss *session, _ bool) { in = ss.hooks != nil && ss.hooks.list.has(hookGroup, equalTo(g.key)) })
 	return in
 }
 
 // GroupCount returns how many distinct users (type and id) are in group g
 // across the cluster.
-func (a *App) GroupCount(ctx context.Context, g string) (int, error) {
-	return a.groups.CountGroupUsers(ctx, g)
+func (a *App) GroupCount(ctx context.Context, g Group) (int, error) {
+	return a.groups.CountGroupUsers(ctx, g.key)
 }
 
 // Member is a user in a group.
@@ -98,8 +101,8 @@ type Member struct {
 
 // GroupMembers returns up to limit distinct users of group g across the
 // cluster (all when limit <= 0), ordered by type then id.
-func (a *App) GroupMembers(ctx context.Context, g string, limit int) ([]Member, error) {
-	users, err := a.groups.GroupUsers(ctx, g, limit)
+func (a *App) GroupMembers(ctx context.Context, g Group, limit int) ([]Member, error) {
+	users, err := a.groups.GroupUsers(ctx, g.key, limit)
 	if err != nil || len(users) == 0 {
 		return nil, err
 	}

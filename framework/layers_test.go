@@ -1,6 +1,7 @@
 package framework_test
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -71,4 +72,22 @@ func under(pkg, prefix string) bool {
 		return strings.HasPrefix(pkg, prefix)
 	}
 	return pkg == prefix || strings.HasPrefix(pkg, prefix+"/")
+}
+
+// TestOtherSystemsStopWithAReason: the transport is Linux-only; elsewhere
+// the build stops on one name that says why, not on whatever symbol a
+// Linux-only file happened to define.
+func TestOtherSystemsStopWithAReason(t *testing.T) {
+	if testing.Short() {
+		t.Skip("type-checks the transport for another system")
+	}
+	cmd := exec.Command("go", "vet", "msgo/framework/transport")
+	cmd.Env = append(os.Environ(), "GOOS=darwin")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("go vet for darwin passed; want it to stop with the reason\n%s", out)
+	}
+	if n := strings.Count(string(out), "undefined:"); n != 1 || !strings.Contains(string(out), "undefined: transportNeedsLinuxEpoll") {
+		t.Fatalf("go vet for darwin: want one error naming transportNeedsLinuxEpoll, got\n%s", out)
+	}
 }

@@ -60,6 +60,7 @@ func (a *App) undo(c *conn, h *hooks, closers bool) {
 		defer cancel()
 		for st := h.streams; st != nil; st = st.next {
 			st.cancel()
+			a.srv.work.leave()
 		}
 		for name := range h.list.names(hookController) {
 			if closers {

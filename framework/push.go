@@ -83,7 +83,7 @@ type Target struct {
 	// Exactly one of these kinds is set.
 	User    string // user id; Type narrows it to one user type
 	Type    string
-	Group   string
+	Group   Group
 	All     bool
 	Exclude string // with All: a user id to leave out
 }
@@ -99,7 +99,7 @@ func opFor(t Target) cluster.Op {
 	switch {
 	case t.All:
 		return cluster.OpAll
-	case t.Group != "":
+	case t.Group != Group{}:
 		return cluster.OpGroup
 	default:
 		return cluster.OpUser
@@ -115,8 +115,8 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op cluster.Op, c
 		target = t.Exclude
 		nodes, err = a.liveNodeIDs(ctx)
 	case cluster.OpGroup:
-		target = t.Group
-		nodes, err = a.groups.GroupNodes(ctx, t.Group)
+		target = t.Group.key
+		nodes, err = a.groups.GroupNodes(ctx, target)
 	default:
 		target = userTarget(t.Type, t.User)
 		nodes, err = a.userNodes(ctx, t.Type, t.User)
@@ -135,7 +135,7 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op cluster.Op, c
 }
 
 // SendToGroup pushes f to every connection in group g, on every node.
-func (a *App) SendToGroup(ctx context.Context, g string, f *Frame) error {
+func (a *App) SendToGroup(ctx context.Context, g Group, f *Frame) error {
 	_, err := a.push(ctx, Target{Group: g}, f.b, cluster.OpGroup, 0, false)
 	return err
 }

@@ -1,12 +1,14 @@
 package framework_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
 
+	"msgo/framework"
 	"msgo/framework/msgotest"
 )
 
@@ -39,11 +41,11 @@ func TestSessionResumeOnAnotherNode(t *testing.T) {
 	a := nodes[0].Dial(t, u)
 	sid := openSession(t, a)
 	id := trackConn(t, a) // joins probeGroup: 1
-	pusher := nodes[2].Dial(t, user("m2"))
 	push := func(n int) {
 		t.Helper()
-		if r := pusher.Request(t, "test.group.send", map[string]any{"group": probeGroup, "n": n}); r.Status != 200 {
-			t.Fatalf("push %d: %d %s", n, r.Status, r.Info)
+		f, _ := framework.Push("test.group", map[string]any{"n": n})
+		if err := nodes[2].App().SendToGroup(context.Background(), probeGroup, f); err != nil {
+			t.Fatalf("push %d: %v", n, err)
 		}
 	}
 	push(0) // 2
@@ -71,7 +73,7 @@ func TestSessionResumeOnAnotherNode(t *testing.T) {
 	if f.N != 6 {
 		t.Fatalf("live push on the new node numbered %d, want 6", f.N)
 	}
-	if n := count(t, pusher, probeGroup); n != 1 {
+	if n, err := nodes[2].App().GroupCount(context.Background(), probeGroup); err != nil || n != 1 {
 		t.Fatalf("the room counts %d members, want 1", n)
 	}
 	if probes[0].count(id) != 0 || nodes[0].DetachedSessions() != 0 {

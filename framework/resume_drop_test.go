@@ -27,10 +27,9 @@ import (
 // cluster) and resume. Every push must arrive once and in order, every
 // request be applied once, and no leave be pushed.
 
-const (
-	dropRoom  = "g:drop"
-	dropLeave = "drop.leave"
-)
+const dropLeave = "drop.leave"
+
+var dropRoom = framework.InternalGroup("test.drop")
 
 // dropModule: drop.join joins the room and registers a close controller
 // that pushes drop.leave to it, as the live module does; drop.apply counts

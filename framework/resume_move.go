@@ -70,7 +70,7 @@ func (s *Server) resumeRemote(c *conn, session string, n uint64, id json.RawMess
 	s.metrics.sessionResumed()
 	app, cid := s.app, c.ID()
 	for _, g := range a.Groups {
-		app.cluster.Failed("group", app.JoinGroup(ctx, cid, g))
+		app.cluster.Failed("group", app.JoinGroup(ctx, cid, Group{key: g}))
 	}
 	for _, k := range a.CloseKeys {
 		app.AddCloseKey(ctx, cid, k)

@@ -52,6 +52,7 @@ type Server struct {
 
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
+	work     gate // handlers and streams that owe a reply
 	stopOnce sync.Once
 }
 
@@ -91,6 +92,8 @@ func New(o Options) (*Server, error) {
 		Authenticate: s.authenticate,
 		Open:         s.opened,
 		Message:      s.dispatch,
+		Ping:         s.ping,
+		Quiesce:      s.quiesce,
 		Closed:       s.closed,
 		Detached:     s.detached,
 		Stamp:        stamp,
@@ -112,6 +115,9 @@ func (s *Server) authenticate(token []byte, ss *session) error {
 	id, err := s.auth(token)
 	if err != nil {
 		return err
+	}
+	if id.ID == "" {
+		return errors.New("framework: the token names no user")
 	}
 	ss.ident = compact(id)
 	return nil
@@ -159,18 +165,30 @@ func (s *Server) Serve(ln net.Listener) error { return s.tr.Serve(ln) }
 // returns. Connections already accepted finish their handshake.
 func (s *Server) StopAccepting() { s.tr.StopAccepting() }
 
-// Stop closes every connection with code (1001 for a stop, 1012 for a
-// reload), spread over spread, waits for in-flight handlers and close hooks up
-// to the stop timeout, releases what is left and stops accepting; Serve
-// returns then. On a stop, handshakes meanwhile are refused with 503. On a
-// reload, accepting stops first and handshakes in progress complete and are
-// closed with 1012 like the rest. Then the node leaves the cluster.
+// Stop stops handling messages, waits for the handlers and streams in flight
+// to write their replies, then closes every connection with code (1001 for a
+// stop, 1012 for a reload), spread over spread, behind those replies; it
+// waits for close hooks, releases what is left and stops accepting; Serve
+// returns then. Each of the two waits is bounded by the stop timeout. On a
+// stop, handshakes meanwhile are refused with 503. On a reload, accepting
+// stops first and handshakes in progress complete (another process now serves
+// the listener, so refusing them would refuse a client) and are closed with
+// 1012 like the rest. Then the node leaves the cluster.
 func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 	s.stopOnce.Do(func() {
 		s.tr.Stop(ctx, code, spread)
 		s.cancel()
 		s.app.stop()
 	})
+}
+
+// quiesce shuts the gate (messages read from now on are not handled) and
+// waits for the handlers and streams in flight, so their replies are queued
+// ahead of the close frames.
+func (s *Server) quiesce(ctx context.Context) {
+	if !s.work.close(ctx) && ctx.Err() == context.DeadlineExceeded {
+		s.log.Warn("stop timeout: closing connections with replies still owed")
+	}
 }
 
 // Drain refuses new handshakes with 503 from now on, without closing anything.

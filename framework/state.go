@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"msgo/framework/transport"
 )
@@ -19,7 +20,7 @@ import (
 // UnmarshalBinary carry it between them in a versioned encoding.
 type ConnState struct {
 	Identity    Identity
-	Groups      []string
+	Groups      []Group
 	CloseKeys   []string
 	Controllers []string
 	RateTokens  float32 // messages the connection may still send at once
@@ -40,7 +41,9 @@ func (s *Server) ExportConn(id ConnID) (ConnState, error) {
 			st.RateTokens = float32(s.cfg.RateLimit)
 		}
 		if h := ss.hooks; h != nil {
-			st.Groups = collect(h.list, hookGroup)
+			for key := range h.list.names(hookGroup) {
+				st.Groups = append(st.Groups, Group{key: key})
+			}
 			st.CloseKeys = collect(h.list, hookCloseKey)
 			st.Controllers = collect(h.list, hookController)
 		}
@@ -100,7 +103,11 @@ func (st ConnState) MarshalBinary() ([]byte, error) {
 	for _, s := range []string{st.Identity.ID, st.Identity.Type, st.Identity.Code, st.Identity.Nickname} {
 		b = appendBytes(b, []byte(s))
 	}
-	for _, l := range [][]string{st.Groups, st.CloseKeys, st.Controllers} {
+	groups := make([]string, len(st.Groups))
+	for i, g := range st.Groups {
+		groups[i] = g.key
+	}
+	for _, l := range [][]string{groups, st.CloseKeys, st.Controllers} {
 		b = binary.AppendUvarint(b, uint64(len(l)))
 		for _, s := range l {
 			b = appendBytes(b, []byte(s))
@@ -134,11 +141,19 @@ func (st *ConnState) UnmarshalBinary(data []byte) error {
 	for _, p := range []*string{&id.ID, &id.Type, &id.Code, &id.Nickname} {
 		*p = string(d.bytes())
 	}
-	for _, p := range []*[]string{&out.Groups, &out.CloseKeys, &out.Controllers} {
+	var groups []string
+	for _, p := range []*[]string{&groups, &out.CloseKeys, &out.Controllers} {
 		n := d.uvarint()
 		for i := uint64(0); i < n && d.err == nil; i++ {
 			*p = append(*p, string(d.bytes()))
 		}
+	}
+	for _, k := range groups {
+		g := Group{key: k}
+		if _, room := g.RoomName(); !room && !strings.HasPrefix(k, internalPrefix) {
+			d.err = errConnState // a key of neither kind names no group
+		}
+		out.Groups = append(out.Groups, g)
 	}
 	out.RateTokens = math.Float32frombits(binary.BigEndian.Uint32(d.take(4)))
 	t := &out.Transport

@@ -31,6 +31,9 @@ func (c *Context) Stream(event string) (*Stream, error) {
 		cancel()
 		return nil, ErrConnGone
 	}
+	// The stream owes a reply until it leaves the connection's list (Close,
+	// or the connection's close): a graceful stop waits for it.
+	c.srv.work.hold()
 	c.replied = true
 	return st, nil
 }
@@ -88,6 +91,7 @@ func (st *Stream) Close() {
 		for p := &ss.hooks.streams; *p != nil; p = &(*p).next {
 			if *p == st {
 				*p = st.next
+				st.srv.work.leave()
 				break
 			}
 		}

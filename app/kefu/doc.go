@@ -1,5 +1,5 @@
-// Package kefu is msgo's customer-service module (PROTOCOL.md section 5
-// "kefu"): a persisted chat between WeChat users and the agents, and a bot
+// Package kefu is msgo's customer-service module (docs/kefu.md):
+// a persisted chat between WeChat users and the agents, and a bot
 // that streams answers from a FAQ. It replaces what PHP teams built on
 // Swoole with an openid => fd map in Redis and raw SQL inserts.
 //
@@ -21,8 +21,8 @@
 // message. The push goes to every agent connection and every connection
 // of the message's openid, on every node, the sender's own connection
 // included (a client adds a message once by its id). Agents are found
-// through the framework group "kefu:agents", which every kefu connection
-// joins when it connects (framework.Router.OnConnect, before its 101), so
+// through the internal group service.AgentsGroup (not a room: no token code
+// or room name reaches it), which every kefu connection joins when it connects (framework.Router.OnConnect, before its 101), so
 // an agent receives messages without having called anything first. A user
 // who was offline finds the agents' messages in kefu.chat.history and
 // kefu.chat.unread when back.

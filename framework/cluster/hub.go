@@ -262,3 +262,34 @@ func (h *Hub[M]) Groups() []GroupUsers {
 	}
 	return out
 }
+
+// GroupSize is a group's size on this node.
+type GroupSize struct {
+	Name    string
+	Members int
+	Users   int // distinct users of the members
+}
+
+// GroupSizes lists every group with members on this node and its size.
+func (h *Hub[M]) GroupSizes() []GroupSize {
+	var out []GroupSize
+	var keys []string
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		for name, gr := range sh.groups {
+			users := len(gr.users)
+			if gr.users == nil { // a small group keeps no per-user index
+				keys = keys[:0]
+				for _, m := range gr.members {
+					keys = append(keys, h.userKey(m))
+				}
+				slices.Sort(keys)
+				users = len(slices.Compact(keys))
+			}
+			out = append(out, GroupSize{Name: name, Members: len(gr.members), Users: users})
+		}
+		sh.mu.RUnlock()
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -44,12 +45,20 @@ type Options struct {
 	// Pprof mounts net/http/pprof under /debug/pprof/, behind the token.
 	Pprof  bool
 	Logger *slog.Logger
-	// RoomGroup maps a room named in /api/send/room and /api/data-update to
-	// the framework group holding its members. Nil: the room is the group.
-	RoomGroup func(room string) string
+	// AllowedOrigins lists the Origin values whose requests are served
+	// besides the port's own pages (an Origin of "http://" + Host); any
+	// other request carrying an Origin header answers 403.
+	AllowedOrigins []string
+	// AllowedHosts lists host names or addresses (no port) that the Host
+	// header may name besides loopback addresses and localhost; any other
+	// answers 421.
+	AllowedHosts []string
+	// Assets are the shared page scripts (i18n.js), served at /assets/ for
+	// the admin page. Nil: the admin page is in English only.
+	Assets fs.FS
 }
 
-// Manager serves the manager port (PROTOCOL.md section 6). It is an
+// Manager serves the manager port (docs/manager-api.md). It is an
 // http.Handler, safe for concurrent use; it holds no state of its own beyond
 // its configuration, so any number of them may front one node.
 type Manager struct {
@@ -57,12 +66,14 @@ type Manager struct {
 	app     *framework.App
 	types   []string // user types a call's type field may name
 	auth    authenticator
+	browser browserGuard
 	version string
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
-	group   func(room string) string
 	routes  map[string]route
 	pprof   http.Handler // nil unless enabled
+	assets  http.Handler // nil without Options.Assets
+	metrics *callMetrics
 }
 
 // route is one path's handler and the method it answers.
@@ -83,10 +94,10 @@ func New(o Options) *Manager {
 		app:     o.Server.App(),
 		types:   o.Server.App().UserTypes(),
 		auth:    newAuthenticator(o.Token),
+		browser: newBrowserGuard(o.AllowedOrigins, o.AllowedHosts),
 		version: o.Version,
 		ready:   o.Ready,
 		log:     o.Logger,
-		group:   o.RoomGroup,
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -94,17 +105,18 @@ func New(o Options) *Manager {
 	if m.ready == nil {
 		m.ready = m.app.Store().Ping
 	}
-	if m.group == nil {
-		m.group = func(room string) string { return room }
-	}
 	if o.Pprof {
 		m.pprof = pprofHandler()
 	}
+	if o.Assets != nil {
+		m.assets = assetsHandler(o.Assets)
+	}
+	m.metrics = newCallMetrics(m)
 	get, post := http.MethodGet, http.MethodPost
 	m.routes = map[string]route{
 		"/healthz":             {method: get, open: true, h: http.HandlerFunc(m.healthz)},
 		"/readyz":              {method: get, open: true, h: http.HandlerFunc(m.readyz)},
-		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics())},
+		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics().Registry, m.metrics.reg)},
 		"/api/status":          {method: get, h: m.api(m.status)},
 		"/api/online/count":    {method: get, h: m.api(m.onlineCount)},
 		"/api/online/users":    {method: get, h: m.api(m.onlineUsers)},
@@ -117,15 +129,26 @@ func New(o Options) *Manager {
 		"/api/data-update":     {method: post, h: m.api(m.sendCall(m.toAudience(true), dataUpdateFrame))},
 		"/api/disconnect/user": {method: post, h: m.api(m.disconnectUser)},
 	}
+	m.addAdmin()
 	return m
 }
 
-// ServeHTTP checks the token (before anything else, so that an outsider
-// learns nothing about which paths exist), then the path, then the method.
-func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve refuses foreign web pages (browserGuard), then checks the token
+// (before the path, so that an outsider learns nothing about which paths
+// exist), then the path, then the method.
+func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 	rt, ok := m.routes[r.URL.Path]
 	if !ok && m.pprof != nil && strings.HasPrefix(r.URL.Path, pprofPrefix) {
 		rt, ok = route{h: m.pprof}, true // pprof's symbol lookup also takes POST
+	}
+	if !ok && m.assets != nil && strings.HasPrefix(r.URL.Path, assetsPrefix) {
+		rt, ok = route{method: http.MethodGet, open: true, h: m.assets}, true
+	}
+	if !rt.open {
+		if err := m.browser.check(r); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	if !rt.open && !m.auth.allow(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="msgo manager"`)
@@ -144,6 +167,12 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 		writeError(w, errorf(http.StatusMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, rt.method, r.Method))
 		return
+	}
+	if rt.method == http.MethodPost {
+		if err := jsonBody(r); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	if r.ContentLength > MaxBodyBytes {
 		writeError(w, errTooLarge)

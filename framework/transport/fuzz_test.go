@@ -3,9 +3,13 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
+	"net/netip"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -131,5 +135,67 @@ func FuzzFrames(f *testing.F) {
 		}
 		done(s, c)
 		received(t, client)
+	})
+}
+
+// FuzzHandshakeHead runs arbitrary request heads (request line with its
+// query, headers, subprotocols) through the upgrade: it never panics, and a
+// 101 goes only to a head with exactly one token naming a user.
+func FuzzHandshakeHead(f *testing.F) {
+	s, err := New(Options[string]{
+		Config: Config{Workers: 1}, Logger: slog.New(slog.DiscardHandler),
+		// "u.<id>" names user id, as the layer above refuses a token that
+		// names no user; anything else is refused.
+		Authenticate: func(tok []byte, user *string) error {
+			id, ok := bytes.CutPrefix(tok, []byte("u."))
+			if !ok || len(id) == 0 {
+				return errors.New("bad token")
+			}
+			*user = string(id)
+			return nil
+		},
+		Message: func(*Conn[string], []byte) {},
+		Closed:  func(*Conn[string]) {},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Stop(context.Background(), 1001, 0) })
+	const base = "Host: msgo.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	for _, h := range []string{
+		"GET /ws?auth=u.a HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws?auth=u.a&auth=u.b HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws?auth=u. HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws?x=1&auth=u%2Ea HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws HTTP/1.1\r\n" + base + "Sec-WebSocket-Protocol: msgo, auth.u.a\r\n\r\n",
+		"GET /ws HTTP/1.1\r\n" + base + "Sec-WebSocket-Protocol: msgo\r\nSec-WebSocket-Protocol: auth.u.a\r\n\r\n",
+		"GET /ws?auth=u.a HTTP/1.1\r\n" + base + "Sec-WebSocket-Protocol: msgo, auth.u.b\r\n\r\n",
+		"GET /ws?auth=u.a HTTP/1.1\r\n" + base + "Origin: http://x\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\n",
+		"GET /ws?auth=%zz HTTP/1.1\r\n" + base + "\r\n",
+	} {
+		f.Add([]byte(h))
+	}
+	f.Fuzz(func(t *testing.T, head []byte) {
+		h := newHandshake(s)
+		h.reset(netip.MustParseAddr("127.0.0.1"))
+		h.head.Reset(head)
+		_, err := h.up.Upgrade(struct {
+			io.Reader
+			io.Writer
+		}{&h.head, &h.resp})
+		if err != nil {
+			return
+		}
+		s.ips.release(h.ip)
+		if h.tokens != 1 || h.session == "" {
+			t.Fatalf("%q upgraded with %d tokens, user %q", head, h.tokens, h.session)
+		}
+		if !bytes.HasPrefix(h.resp.Bytes(), []byte("HTTP/1.1 101 ")) {
+			t.Fatalf("%q upgraded, answer %q", head, h.resp.Bytes())
+		}
+		if n := bytes.Count(head, []byte("auth=")) + bytes.Count(head, []byte("auth.")); n < 1 {
+			t.Fatalf("%q upgraded without a token in sight", head)
+		}
 	})
 }

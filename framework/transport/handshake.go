@@ -18,7 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Handshake rejections. No connection is registered when one is returned.
+// Handshake rejections (docs/protocol.md, "Handshake"). No connection is registered
+// when one is returned.
 var (
 	rejectAuth     = reject(http.StatusForbidden, "invalid or missing auth token")
 	rejectOrigin   = reject(http.StatusForbidden, "origin not allowed")
@@ -42,6 +43,7 @@ type handshake[S any] struct {
 	resp     bytes.Buffer // the Upgrader's answer: the 101 or a rejection
 	peer     netip.Addr
 	token    []byte
+	tokens   int // tokens offered: query auth parameters and auth.* subprotocols
 	origin   []byte
 	realIP   []byte
 	fwdFor   []byte
@@ -64,7 +66,7 @@ func newHandshake[S any](s *Server[S]) *handshake[S] {
 
 func (h *handshake[S]) reset(peer netip.Addr) {
 	h.token, h.origin, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.realIP[:0], h.fwdFor[:0]
-	h.pathOK, h.protocol = false, false
+	h.pathOK, h.protocol, h.tokens = false, false, 0
 	h.session, h.ip = *new(S), nil
 	h.peer = peer
 	h.resp.Reset()
@@ -184,6 +186,7 @@ func (h *handshake[S]) onRequest(uri []byte) error {
 				v = []byte(u)
 			}
 			h.token = append(h.token[:0], v...)
+			h.tokens++
 		}
 	}
 	return nil
@@ -204,26 +207,27 @@ func (h *handshake[S]) onHeader(key, value []byte) error {
 	return nil
 }
 
-// onProtocol selects "msgo" and takes the token from an offered "auth.<token>",
-// which keeps the token out of URLs and access logs.
+// onProtocol notes an offered "msgo" and takes the token from an offered
+// "auth.<token>", which keeps the token out of URLs and access logs. It
+// selects nothing itself, so that the upgrader shows it every
+// Sec-WebSocket-Protocol header and a second token cannot hide in a later
+// one; onBeforeUpgrade selects "msgo".
 func (h *handshake[S]) onProtocol(v []byte) (string, bool) {
-	offered := false
 	httphead.ScanTokens(v, func(p []byte) bool {
 		switch {
 		case string(p) == "msgo":
-			offered = true
+			h.protocol = true
 		case bytes.HasPrefix(p, []byte("auth.")):
-			if len(h.token) == 0 {
-				h.token = append(h.token[:0], p[len("auth."):]...)
-			}
+			h.token = append(h.token[:0], p[len("auth."):]...)
+			h.tokens++
 		}
 		return true
 	})
-	if offered {
-		return "msgo", true
-	}
 	return "", true
 }
+
+// selectMsgo is the 101's answer to a client that offered "msgo".
+var selectMsgo = ws.HandshakeHeaderString("Sec-WebSocket-Protocol: msgo\r\n")
 
 func (h *handshake[S]) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	s := h.s
@@ -236,7 +240,10 @@ func (h *handshake[S]) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	if int(s.conns.count.Load()) >= s.cfg.MaxConnections {
 		return nil, rejectFull
 	}
-	if len(h.token) == 0 {
+	// One token exactly: with two (two auth parameters, or one in the query
+	// and one in a subprotocol) a proxy or log could check one while msgo
+	// used the other.
+	if len(h.token) == 0 || h.tokens != 1 {
 		return nil, rejectAuth
 	}
 	if err := s.auth(h.token, &h.session); err != nil {
@@ -247,6 +254,9 @@ func (h *handshake[S]) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 		return nil, rejectPerIP
 	}
 	h.ip = ic
+	if h.protocol {
+		return selectMsgo, nil
+	}
 	return nil, nil
 }
 

@@ -195,7 +195,11 @@ func (s *Server[S]) message(c *Conn[S], op byte, msg []byte) (int, string) {
 func (s *Server[S]) control(c *Conn[S], op byte, payload []byte) bool {
 	switch op {
 	case wsframe.OpPing:
-		c.Send(wsframe.Build(wsframe.OpPong, payload))
+		// The layer above may refuse a pong (a ping costs a write, as a
+		// message does); the connection stays either way.
+		if s.onPing == nil || s.onPing(c) {
+			c.Send(wsframe.Build(wsframe.OpPong, payload))
+		}
 	case wsframe.OpClose:
 		code, ok, badUTF8 := wsframe.ParseClose(payload)
 		switch {

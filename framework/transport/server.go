@@ -35,6 +35,14 @@ type Options[S any] struct {
 	// Message runs for each complete message, on the connection's worker, one
 	// message at a time in arrival order. msg is borrowed until it returns.
 	Message func(c *Conn[S], msg []byte)
+	// Ping, when set, runs for each ping frame on the connection's worker;
+	// false sends no pong (the layer above answered the ping otherwise).
+	Ping func(c *Conn[S]) bool
+	// Quiesce, when set, runs in Stop once new handshakes are refused and
+	// before any connection is closed, with the stop timeout on ctx: the
+	// layer above finishes the work that owes clients a reply, so those
+	// replies are queued ahead of the close frames.
+	Quiesce func(ctx context.Context)
 	// Closed runs once per connection after its close began, whatever began
 	// it, on its worker after its last Message.
 	Closed func(c *Conn[S])
@@ -60,6 +68,8 @@ type Server[S any] struct {
 	auth     func(token []byte, s *S) error
 	onOpen   func(*Conn[S])
 	onMsg    func(*Conn[S], []byte)
+	onPing   func(*Conn[S]) bool
+	quiesce  func(ctx context.Context)
 	onClosed func(*Conn[S])
 	// What resumable connections need (see replay.go): replays holds their
 	// numbered output (*replay[S] by *Conn[S]), outside Conn, which most
@@ -107,6 +117,8 @@ func New[S any](o Options[S]) (*Server[S], error) {
 		auth:       o.Authenticate,
 		onOpen:     o.Open,
 		onMsg:      o.Message,
+		onPing:     o.Ping,
+		quiesce:    o.Quiesce,
 		onClosed:   o.Closed,
 		onDetached: o.Detached,
 		stamp:      o.Stamp,
@@ -290,9 +302,9 @@ func (s *Server[S]) sweep(now int64) {
 	})
 }
 
-// Stop closes every connection with code (1001 for a stop, 1012 for a
-// reload), spread over spread, waits for in-flight messages and Closed up
-// to the stop timeout, releases what is left and stops accepting; Serve
+// Stop refuses new handshakes, runs Options.Quiesce, then closes every
+// connection with code (1001 for a stop, 1012 for a reload), spread over
+// spread, waits for in-flight messages and Closed up to the stop timeout, releases what is left and stops accepting; Serve
 // returns then. On a stop, handshakes meanwhile are refused with 503. On a
 // reload, accepting stops first and handshakes in progress complete (another
 // process now serves the listener, so refusing them would refuse a client)
@@ -307,6 +319,11 @@ func (s *Server[S]) Stop(ctx context.Context, code int, spread time.Duration) {
 			}
 		}
 		s.draining.Store(true)
+		if s.quiesce != nil {
+			qctx, cancel := context.WithTimeout(ctx, s.cfg.StopTimeout)
+			s.quiesce(qctx)
+			cancel()
+		}
 		var all []*Conn[S]
 		s.conns.each(func(c *Conn[S]) { all = append(all, c) })
 		var gap time.Duration

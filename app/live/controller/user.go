@@ -42,8 +42,8 @@ func (u *User) Join(c *framework.Context) error {
 		return err
 	}
 	app, ctx := c.App(), c.Context()
-	if app.InGroup(cl.ID(), room) {
-		online, err := app.GroupCount(ctx, room)
+	if app.InGroup(cl.ID(), framework.Room(room)) {
+		online, err := app.GroupCount(ctx, framework.Room(room))
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func (u *User) Join(c *framework.Context) error {
 // it undoes them, so a 503 leaves the connection out of the room.
 func (u *User) join(ctx context.Context, app *framework.App, id framework.ConnID, room string) (int, error) {
 	online := 0
-	err := app.JoinGroup(ctx, id, room)
+	err := app.JoinGroup(ctx, id, framework.Room(room))
 	if err == nil {
 		err = app.FdAddCloseKey(ctx, id, service.RoomKey(room))
 	}
@@ -72,7 +72,7 @@ func (u *User) join(ctx context.Context, app *framework.App, id framework.ConnID
 		err = app.FdAddController(id, CloseController)
 	}
 	if err == nil {
-		online, err = app.GroupCount(ctx, room)
+		online, err = app.GroupCount(ctx, framework.Room(room))
 	}
 	if err != nil {
 		_, undo := u.leave(ctx, app, id, room)
@@ -108,12 +108,12 @@ func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnI
 	err := errors.Join(
 		app.FdRemoveController(id, CloseController),
 		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
-		app.LeaveGroup(ctx, id, room),
+		app.LeaveGroup(ctx, id, framework.Room(room)),
 	)
 	if err != nil {
 		return 0, err
 	}
-	return app.GroupCount(ctx, room)
+	return app.GroupCount(ctx, framework.Room(room))
 }
 
 // OnClose is the Live.User close controller: a joined connection that
@@ -123,11 +123,11 @@ func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnI
 func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
 	room := cl.Code()
 	// The framework removes the close key itself once this returns.
-	if err := app.LeaveGroup(ctx, cl.ID(), room); err != nil {
+	if err := app.LeaveGroup(ctx, cl.ID(), framework.Room(room)); err != nil {
 		u.log.Warn("live: leave on close", "room", room, "err", err)
 		return
 	}
-	online, err := app.GroupCount(ctx, room)
+	online, err := app.GroupCount(ctx, framework.Room(room))
 	if err != nil {
 		u.log.Warn("live: count room on close", "room", room, "err", err)
 		return
@@ -140,7 +140,7 @@ func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Cli
 func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, online int) {
 	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), Online: online})
 	if err == nil {
-		err = app.SendToGroup(ctx, room, f)
+		err = app.SendToGroup(ctx, framework.Room(room), f)
 	}
 	if err != nil {
 		u.log.Warn("live: push "+event, "room", room, "err", err)
