@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -126,6 +127,7 @@ func (s *Server) resumeSession(c *conn, msg []byte, id json.RawMessage) {
 		s.reply(c, StatusForbidden, "session belongs to another user", methodSessionResume, id)
 		return
 	}
+	id = bytes.Clone(id) // the answer is built later, on old's worker: msg is borrowed
 	s.tr.Resume(c, old, *p.N, func(ok bool, received uint64) []byte {
 		if !ok {
 			s.metrics.sessionRefused("gone")
