@@ -54,6 +54,7 @@ type Replay struct {
 	Next     uint64   // number of the next frame
 	Kept     [][]byte // the last frames written, whole WebSocket frames, numbered Next-len(Kept) ..
 	Received uint64   // client messages read since the start
+	Budget   int      // bytes of frames kept while detached
 }
 
 var errNotResumable = errors.New("transport: connection is not resumable")
