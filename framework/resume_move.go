@@ -16,8 +16,10 @@ import (
 // client has not received and the count of its messages read. A node that
 // died answers nothing: the resume is resumed:false.
 
-// askTimeout bounds how long a resume waits for the node holding the session.
-const askTimeout = time.Second
+// askTimeout bounds how long a resume waits for the node holding the session:
+// long enough for a busy node (a thousand clients resuming at once) to
+// answer; it is what a resume of a dead node's session costs.
+const askTimeout = 3 * time.Second
 
 // moveQuestion is what the resuming node asks.
 type moveQuestion struct {
@@ -98,7 +100,7 @@ func (s *Server) answerSession(target string, question []byte) ([]byte, bool) {
 		out, _ := json.Marshal(a)
 		return out, true
 	}
-	rp, ok := s.tr.Withdraw(c, q.N, askTimeout/2)
+	rp, ok := s.tr.Withdraw(c, q.N, askTimeout*2/3)
 	if !ok {
 		a.Refused = "gone"
 		out, _ := json.Marshal(a)

@@ -272,6 +272,13 @@ func (s *Server[S]) Withdraw(c *Conn[S], after uint64, timeout time.Duration) (R
 		return Replay{}, false
 	}
 	r.withdraw, r.after = ch, after
+	if c.state == stateDetached {
+		// No socket, nothing to read: no need to wait for the worker, which
+		// for a detached c only ever checks its state under the lock.
+		s.finishWithdrawLocked(c, r)
+		w := <-ch
+		return w.rp, w.ok
+	}
 	c.mu.Unlock()
 	s.schedule(c, flagAdopt)
 	t := time.NewTimer(timeout)
@@ -280,7 +287,27 @@ func (s *Server[S]) Withdraw(c *Conn[S], after uint64, timeout time.Duration) (R
 	case w := <-ch:
 		return w.rp, w.ok
 	case <-t.C:
+	}
+	c.mu.Lock()
+	if r.withdraw == ch { // not taken yet: call it off
+		r.withdraw = nil
+		c.mu.Unlock()
 		return Replay{}, false
+	}
+	c.mu.Unlock()
+	w := <-ch // taken: the answer is on its way
+	return w.rp, w.ok
+}
+
+// finishWithdrawLocked runs a Withdraw with c.mu held and releases it.
+func (s *Server[S]) finishWithdrawLocked(c *Conn[S], r *replay[S]) {
+	expire := s.withdrawLocked(c, r)
+	released := c.state == stateReleased
+	c.mu.Unlock()
+	if expire {
+		s.release(c, 1006)
+	} else if released {
+		s.finish(c)
 	}
 }
 
@@ -312,14 +339,7 @@ func (s *Server[S]) adopt(old *Conn[S]) {
 	old.mu.Lock()
 	r := old.replayOf()
 	if r != nil && r.withdraw != nil {
-		expire := s.withdrawLocked(old, r)
-		released := old.state == stateReleased
-		old.mu.Unlock()
-		if expire {
-			s.release(old, 1006)
-		} else if released {
-			s.finish(old)
-		}
+		s.finishWithdrawLocked(old, r)
 		return
 	}
 	if r == nil || r.adopting == nil {
