@@ -42,7 +42,7 @@ func newApp(s *Server, store cache.Store) *App {
 	}
 	a.cluster = cluster.NewNode(cluster.NodeOptions{
 		ID: node, Presence: st, Started: s.started, Local: a.local, Conns: s.Connections,
-		Logger: s.log, OnError: s.metrics.storeError,
+		Logger: s.log, OnError: s.metrics.storeError, OnPurge: s.nodeLost,
 	})
 	a.bus = cluster.NewBus(st, node, a.deliverLocal, s.log, s.metrics.busError)
 	a.bus.OnAsk(s.answerSession)

@@ -100,6 +100,10 @@ func (s *Server) dispatch(c *conn, msg []byte) {
 			return
 		}
 	}
+	if rt == nil && s.backend != nil && s.backend.Forwards(string(lower)) {
+		s.forward(c, string(lower), id, msg)
+		return
+	}
 	if rt == nil {
 		method := string(lower)
 		s.reply(c, StatusNotFound, "unknown method "+method, method, id)

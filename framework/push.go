@@ -17,7 +17,7 @@ func (a *App) deliverLocal(op cluster.Op, target string, frame []byte, code uint
 	cs := (*lp)[:0]
 	h := a.hub
 	switch op {
-	case cluster.OpUser, cluster.OpDisconnect:
+	case cluster.OpUser, cluster.OpDisconnect, cluster.OpJoin, cluster.OpLeave:
 		if id, ok := strings.CutPrefix(target, "*:"); ok {
 			for _, t := range a.srv.cfg.UserTypes {
 				cs = h.UserMembers(cs, userKey(t, id))
@@ -25,7 +25,7 @@ func (a *App) deliverLocal(op cluster.Op, target string, frame []byte, code uint
 		} else {
 			cs = h.UserMembers(cs, target)
 		}
-	case cluster.OpGroup:
+	case cluster.OpGroup, cluster.OpCount:
 		cs = h.GroupMembers(cs, target)
 	case cluster.OpAll:
 		a.srv.tr.Each(func(c *conn) {
@@ -40,12 +40,17 @@ func (a *App) deliverLocal(op cluster.Op, target string, frame []byte, code uint
 		}
 	}
 	n := 0
-	if op == cluster.OpDisconnect {
+	switch op {
+	case cluster.OpCount:
+		n = len(cs)
+	case cluster.OpJoin, cluster.OpLeave:
+		n = a.roomOp(op, string(frame), cs)
+	case cluster.OpDisconnect:
 		for _, c := range cs {
 			c.Close(int(code), "disconnected by the server")
 			n++
 		}
-	} else {
+	default:
 		n = a.srv.tr.Fanout(cs, frame)
 	}
 	clear(cs)
@@ -114,7 +119,7 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op cluster.Op, c
 	case cluster.OpAll:
 		target = t.Exclude
 		nodes, err = a.liveNodeIDs(ctx)
-	case cluster.OpGroup:
+	case cluster.OpGroup, cluster.OpCount:
 		target = t.Group.key
 		nodes, err = a.groups.GroupNodes(ctx, target)
 	default:

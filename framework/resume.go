@@ -106,7 +106,7 @@ type resumeAnswer struct {
 
 // resumeSession answers sys.session.resume on c, a new connection: when the
 // session is here and c's user owns it, c's socket takes the session's place
-// (see transport.Server.Resume) and c itself ends quietly.
+// (see transport.Server.ResumeSession) and c itself ends quietly.
 func (s *Server) resumeSession(c *conn, msg []byte, id json.RawMessage) {
 	var p resumeParams
 	if json.Unmarshal(msg, &p) != nil || p.Session == "" || p.N == nil {
@@ -128,7 +128,7 @@ func (s *Server) resumeSession(c *conn, msg []byte, id json.RawMessage) {
 		return
 	}
 	id = bytes.Clone(id) // the answer is built later, on old's worker: msg is borrowed
-	s.tr.Resume(c, old, *p.N, func(ok bool, received uint64) []byte {
+	s.tr.ResumeSession(c, old, *p.N, func(ok bool, received uint64) []byte {
 		if !ok {
 			s.metrics.sessionRefused("gone")
 			return resumeFrame(id, resumeAnswer{})

@@ -33,6 +33,9 @@ type Options struct {
 	// is down: a handler returning one answers 503. cache.ErrUnavailable is
 	// always in the list.
 	Unavailable []error
+	// Backend, when set, is consulted at every handshake, for the methods
+	// it forwards, and at every close (see Backend).
+	Backend Backend
 }
 
 // Server is a msgo node: the transport's connections, dispatched through a
@@ -53,6 +56,8 @@ type Server struct {
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
 	work     gate // handlers and streams that owe a reply
+	backend  Backend
+	admits   admissions // handshakes the Backend admitted, until opened
 	stopOnce sync.Once
 }
 
@@ -85,6 +90,11 @@ func New(o Options) (*Server, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 	}
+	s.backend = o.Backend
+	var admit func(*conn, transport.Headers, func(transport.Verdict))
+	if o.Backend != nil {
+		admit = s.admit
+	}
 	tr, err := transport.New(transport.Options[session]{
 		Config:       cfg.transport(),
 		Logger:       log,
@@ -94,6 +104,7 @@ func New(o Options) (*Server, error) {
 		Message:      s.dispatch,
 		Ping:         s.ping,
 		Quiesce:      s.quiesce,
+		Admit:        admit,
 		Closed:       s.closed,
 		Detached:     s.detached,
 		Stamp:        stamp,
@@ -127,6 +138,9 @@ func (s *Server) authenticate(token []byte, ss *session) error {
 // functions, on its worker before its 101 is written.
 func (s *Server) opened(c *conn) {
 	s.app.connected(c)
+	if s.backend != nil {
+		s.app.admitted(c, s.admits.take(c))
+	}
 	s.app.runConnects(c)
 }
 
@@ -139,6 +153,9 @@ func (s *Server) closed(c *conn) {
 		s.sessionClosed(h.resume)
 	}
 	s.app.disconnected(c, h)
+	if s.backend != nil {
+		s.backend.Closed(s.peer(c), c.CloseCode())
+	}
 }
 
 // App returns the handle controllers and the manager port use.

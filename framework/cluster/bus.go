@@ -27,6 +27,9 @@ const (
 	OpConn                     // target: connection id
 	OpDisconnect               // target like OpUser; close code in count
 	opReply                    // delivered count for request seq
+	OpJoin                     // target like OpUser; the group in the frame field
+	OpLeave                    // target like OpUser; the group in the frame field
+	OpCount                    // target: group name; counts its connections
 	opAsk                      // a question for whichever node holds target (see Ask)
 	opAnswer                   // the answer to question seq, in frame
 )

@@ -21,6 +21,7 @@ type Node struct {
 	conns    func() int
 	log      *slog.Logger
 	onError  func()
+	onPurge  func(node string)
 	dirty    atomic.Bool // a write failed: rebuild this node's entries at the next beat
 }
 
@@ -32,12 +33,13 @@ type NodeOptions struct {
 	Local    func() Local // what this node holds, for a rebuild
 	Conns    func() int   // connections on this node now
 	Logger   *slog.Logger
-	OnError  func() // counts a failed store operation
+	OnError  func()            // counts a failed store operation
+	OnPurge  func(node string) // when set, told of each dead node purged
 }
 
 // NewNode returns a Node; Run starts its beat.
 func NewNode(o NodeOptions) *Node {
-	return &Node{presence: o.Presence, id: o.ID, started: o.Started, local: o.Local, conns: o.Conns, log: o.Logger, onError: o.OnError}
+	return &Node{presence: o.Presence, id: o.ID, started: o.Started, local: o.Local, conns: o.Conns, log: o.Logger, onError: o.OnError, onPurge: o.OnPurge}
 }
 
 // ID returns the node's id.
@@ -94,6 +96,9 @@ func (n *Node) beat(ctx context.Context, first bool) {
 			return
 		}
 		n.log.Info("purged dead node", "node", dead)
+		if n.onPurge != nil {
+			n.onPurge(dead)
+		}
 	})
 }
 

@@ -57,6 +57,9 @@ type Groups interface {
 	GroupUsers(ctx context.Context, g string, limit int) ([]User, error)
 	// SetNickname records user's display name for GroupUsers.
 	SetNickname(ctx context.Context, user, nickname string) error
+	// UserGroups returns the groups in which node has members of any of
+	// users (user keys), each once.
+	UserGroups(ctx context.Context, node string, users []string) ([]string, error)
 }
 
 // CloseKeys are sets of connections ("node:id" members) that a connection

@@ -276,6 +276,28 @@ func (s *Store) GroupNodes(ctx context.Context, g string) ([]string, error) {
 	return s.store.SMembers(ctx, groupNodesKey(g))
 }
 
+// UserGroups implements Groups.
+func (s *Store) UserGroups(ctx context.Context, node string, users []string) ([]string, error) {
+	groups, err := s.store.SMembers(ctx, nodeGroupsKey(node))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range groups {
+		for _, u := range users {
+			in, err := s.store.SIsMember(ctx, groupUsersKey(g, node), u)
+			if err != nil {
+				return nil, err
+			}
+			if in {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 func (s *Store) groupUserKeys(ctx context.Context, g string) ([]string, error) {
 	nodes, err := s.store.SMembers(ctx, groupNodesKey(g))
 	if err != nil {

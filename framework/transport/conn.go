@@ -20,6 +20,7 @@ const (
 	flagHup           // the peer hung up or the socket errored: read to the end
 	flagExpire        // end the connection if it is still detached
 	flagAdopt         // a connection waits to take this one's place
+	flagResume        // the answer c waited for is in: handle it, then read again
 )
 
 // Connection life: open, then closing (our close frame is queued, hooks run,
@@ -67,6 +68,7 @@ type Conn[S any] struct {
 	starting  bool // 101 not yet written: output waits in out
 	resumable bool // numbered and kept output (see StartReplay); set by its worker
 	closeCode uint16
+	waiting   bool  // waiting on the layer above: read nothing until Resume
 	shakeAt   int64 // server clock when accepted; 0 once the handshake succeeded
 	closingAt int64
 	out       *outbox
@@ -78,7 +80,7 @@ type inbound[S any] struct {
 	peer netip.Addr // while handshaking: the socket's peer
 	pend []byte     // an incomplete frame or request head
 	frag *fragment
-	// resume, set by Resume during a message, parks the connection once
+	// resume, set by ResumeSession during a message, parks the connection once
 	// that message returns.
 	resume *resumeReq[S]
 }
@@ -207,6 +209,10 @@ func (s *Server[S]) run(c *Conn[S]) {
 		if work&flagClose != 0 {
 			s.closed(c)
 		}
+		if work&flagResume != 0 {
+			s.resume(c)
+			work |= flagRead // what arrived while it waited
+		}
 		if work&flagRead != 0 && s.read(c, work&flagHup != 0) {
 			// One busy connection must not keep a worker: back of the queue,
 			// still marked queued so the poller does not queue it twice.
@@ -218,4 +224,13 @@ func (s *Server[S]) run(c *Conn[S]) {
 			}
 		}
 	}
+}
+
+// CloseCode returns the code c closed with, once its close began: the
+// client's, 1006 when the socket ended without a close frame, or the one
+// given to Close. Options.Closed reads it.
+func (c *Conn[S]) CloseCode() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return int(c.closeCode)
 }

@@ -29,7 +29,10 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); retu
 // only say EAGAIN is skipped (one syscall less per message). After a hang-up
 // (hup) it reads on to the end, since no edge follows the last one.
 func (s *Server[S]) read(c *Conn[S], hup bool) (more bool) {
-	if c.isReleased() {
+	c.mu.Lock()
+	idle := c.state == stateReleased || c.waiting
+	c.mu.Unlock()
+	if idle {
 		return false
 	}
 	if c.shakeAt != 0 { // written only by this worker once accepted
@@ -94,7 +97,11 @@ func (s *Server[S]) consume(c *Conn[S], b []byte) (rest []byte, need int, stop b
 	if stop {
 		return b[:0], 0, true
 	}
-	return b[:copy(b, b[used:])], need, false
+	rest = b[:copy(b, b[used:])]
+	if s.isWaiting(c) {
+		return rest, 0, true // kept until Resume
+	}
+	return rest, need, false
 }
 
 // frames handles the complete frames at the start of b. It returns how many
@@ -134,6 +141,9 @@ func (s *Server[S]) frames(c *Conn[S], b []byte) (used, need int, stop bool) {
 		if in := c.in; in != nil && in.resume != nil {
 			s.park(c, b[used:])
 			return used, 0, true
+		}
+		if s.isWaiting(c) {
+			return used, 0, false
 		}
 	}
 }

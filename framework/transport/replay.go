@@ -18,7 +18,7 @@ import (
 // close frame from the client (EOF, a socket error, an idle timeout) the
 // connection is detached instead of closed: the socket is released, Closed
 // does not run, and frames written to it are kept, up to the budget. A new
-// connection can then take its place (Resume): the socket moves into the
+// connection can then take its place (ResumeSession): the socket moves into the
 // detached connection, which goes on with the same id and session. Expire
 // ends a detached connection as a close would.
 
@@ -201,7 +201,7 @@ func (s *Server[S]) expire(c *Conn[S]) {
 	}
 }
 
-// Resume makes c, whose Message is running, take the place of old, a
+// ResumeSession makes c, whose Message is running, take the place of old, a
 // resumable connection (detached, or open on another socket, which is then
 // closed with 1008 and detached). Once c's Message returns, c stops reading;
 // on old's worker, answer runs with whether the resume can proceed (old is
@@ -211,11 +211,11 @@ func (s *Server[S]) expire(c *Conn[S]) {
 // followed by old's frames numbered above after; c is forgotten without
 // Closed. When the resume cannot proceed, the answer goes to c, which reads
 // on as itself, and old, if it was there, ends.
-func (s *Server[S]) Resume(c, old *Conn[S], after uint64, answer func(ok bool, received uint64) []byte) {
+func (s *Server[S]) ResumeSession(c, old *Conn[S], after uint64, answer func(ok bool, received uint64) []byte) {
 	c.input().resume = &resumeReq[S]{old: old, after: after, answer: answer}
 }
 
-// resumeReq is a Resume waiting for c's Message to return.
+// resumeReq is a ResumeSession waiting for c's Message to return.
 type resumeReq[S any] struct {
 	old    *Conn[S]
 	after  uint64

@@ -38,6 +38,12 @@ type Options[S any] struct {
 	// Ping, when set, runs for each ping frame on the connection's worker;
 	// false sends no pong (the layer above answered the ping otherwise).
 	Ping func(c *Conn[S]) bool
+	// Admit, when set, is asked about each handshake whose token was
+	// accepted, before its 101. It must not block: it calls done exactly
+	// once, from any goroutine, with the verdict. Meanwhile the connection
+	// reads nothing and HandshakeTimeout does not apply: the layer above
+	// bounds its own wait.
+	Admit func(c *Conn[S], h Headers, done func(Verdict))
 	// Quiesce, when set, runs in Stop once new handshakes are refused and
 	// before any connection is closed, with the stop timeout on ctx: the
 	// layer above finishes the work that owes clients a reply, so those
@@ -70,6 +76,9 @@ type Server[S any] struct {
 	onMsg    func(*Conn[S], []byte)
 	onPing   func(*Conn[S]) bool
 	quiesce  func(ctx context.Context)
+	onAdmit  func(*Conn[S], Headers, func(Verdict))
+	resumes  resumes[S]
+	waiting  atomic.Int32 // connections waiting on the layer above
 	onClosed func(*Conn[S])
 	// What resumable connections need (see replay.go): replays holds their
 	// numbered output (*replay[S] by *Conn[S]), outside Conn, which most
@@ -119,6 +128,7 @@ func New[S any](o Options[S]) (*Server[S], error) {
 		onMsg:      o.Message,
 		onPing:     o.Ping,
 		quiesce:    o.Quiesce,
+		onAdmit:    o.Admit,
 		onClosed:   o.Closed,
 		onDetached: o.Detached,
 		stamp:      o.Stamp,
@@ -128,6 +138,7 @@ func New[S any](o Options[S]) (*Server[S], error) {
 		cancel:     cancel,
 	}
 	s.ips.max = cfg.MaxConnsPerIP
+	s.ips.track = o.Admit != nil
 	s.shakes.New = func() any { return newHandshake(s) }
 	s.acceptor.done = make(chan struct{})
 	s.acceptor.shaking = make(map[*Conn[S]]struct{})
@@ -277,9 +288,10 @@ func (s *Server[S]) sweep(now int64) {
 	shake := int64(s.cfg.HandshakeTimeout / time.Second)
 	s.eachShaking(func(c *Conn[S]) {
 		c.mu.Lock()
-		at := c.shakeAt
+		at, waiting := c.shakeAt, c.waiting
 		c.mu.Unlock()
-		if at != 0 && now-at >= shake {
+		// A handshake waiting on Admit is bounded by the layer above.
+		if at != 0 && !waiting && now-at >= shake {
 			s.metrics.handshake("timeout")
 			s.schedule(c, flagAbort)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"msgo/app/live/service"
 	"msgo/framework"
+	"msgo/library/encrypt"
 )
 
 // User is live.user.*: joining and leaving a room, and the Live.User close
@@ -19,8 +20,8 @@ type User struct {
 func NewUser(log *slog.Logger) *User { return &User{log: log} }
 
 type roomReply struct {
-	Room   string `json:"room"`
-	Online int    `json:"online"`
+	Room string `json:"room"`
+	counts
 }
 
 // presence is the param of live.user.join and live.user.leave pushes.
@@ -28,7 +29,7 @@ type presence struct {
 	ID       string `json:"id"`
 	Nickname string `json:"nickname"`
 	Type     string `json:"type"`
-	Online   int    `json:"online"`
+	counts
 }
 
 // Join is live.user.join: the connection joins the room of its token's
@@ -43,28 +44,33 @@ func (u *User) Join(c *framework.Context) error {
 	}
 	app, ctx := c.App(), c.Context()
 	if app.InGroup(cl.ID(), framework.Room(room)) {
-		online, err := app.GroupCount(ctx, framework.Room(room))
+		n, err := countRoom(ctx, app, room)
 		if err != nil {
 			return err
 		}
-		return c.Success(okInfo, roomReply{Room: room, Online: online})
+		return c.Success(okInfo, roomReply{Room: room, counts: n})
 	}
-	online, err := u.join(ctx, app, cl.ID(), room)
+	n, err := u.join(ctx, app, cl, room)
 	if err != nil {
 		return err
 	}
-	if err := c.Success(okInfo, roomReply{Room: room, Online: online}); err != nil {
+	if err := c.Success(okInfo, roomReply{Room: room, counts: n}); err != nil {
 		return err
 	}
-	u.push(ctx, app, room, EventUserJoin, cl, online)
+	u.push(ctx, app, room, EventUserJoin, cl, n)
 	return nil
 }
 
-// join does the three registrations and counts the room; if any step fails
-// it undoes them, so a 503 leaves the connection out of the room.
-func (u *User) join(ctx context.Context, app *framework.App, id framework.ConnID, room string) (int, error) {
-	online := 0
+// join does the registrations (a wall also joins the room's walls group)
+// and counts the room; if any step fails it undoes them, so a 503 leaves
+// the connection out of the room.
+func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (counts, error) {
+	var n counts
+	id := cl.ID()
 	err := app.JoinGroup(ctx, id, framework.Room(room))
+	if err == nil && cl.Type() == encrypt.TypeWall {
+		err = app.JoinGroup(ctx, id, wallsGroup(room))
+	}
 	if err == nil {
 		err = app.FdAddCloseKey(ctx, id, service.RoomKey(room))
 	}
@@ -72,13 +78,13 @@ func (u *User) join(ctx context.Context, app *framework.App, id framework.ConnID
 		err = app.FdAddController(id, CloseController)
 	}
 	if err == nil {
-		online, err = app.GroupCount(ctx, framework.Room(room))
+		n, err = countRoom(ctx, app, room)
 	}
 	if err != nil {
 		_, undo := u.leave(ctx, app, id, room)
-		return 0, errors.Join(err, undo)
+		return counts{}, errors.Join(err, undo)
 	}
-	return online, nil
+	return n, nil
 }
 
 // Leave is live.user.leave: the connection leaves its room, and
@@ -90,30 +96,31 @@ func (u *User) Leave(c *framework.Context) error {
 	}
 	cl := c.Client()
 	app, ctx := c.App(), c.Context()
-	online, err := u.leave(ctx, app, cl.ID(), room)
+	n, err := u.leave(ctx, app, cl.ID(), room)
 	if err != nil {
 		return err
 	}
-	if err := c.Success(okInfo, roomReply{Room: room, Online: online}); err != nil {
+	if err := c.Success(okInfo, roomReply{Room: room, counts: n}); err != nil {
 		return err
 	}
-	u.push(ctx, app, room, EventUserLeave, cl, online)
+	u.push(ctx, app, room, EventUserLeave, cl, n)
 	return nil
 }
 
 // leave undoes join and counts who is left. Every step runs even if one
 // fails: the connection is out of the room on this node either way, and
 // the store is set right by the framework once it is back.
-func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnID, room string) (int, error) {
+func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnID, room string) (counts, error) {
 	err := errors.Join(
 		app.FdRemoveController(id, CloseController),
 		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
+		app.LeaveGroup(ctx, id, wallsGroup(room)), // a no-op for guests
 		app.LeaveGroup(ctx, id, framework.Room(room)),
 	)
 	if err != nil {
-		return 0, err
+		return counts{}, err
 	}
-	return app.GroupCount(ctx, framework.Room(room))
+	return countRoom(ctx, app, room)
 }
 
 // OnClose is the Live.User close controller: a joined connection that
@@ -123,22 +130,23 @@ func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnI
 func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
 	room := cl.Code()
 	// The framework removes the close key itself once this returns.
-	if err := app.LeaveGroup(ctx, cl.ID(), framework.Room(room)); err != nil {
+	err := errors.Join(app.LeaveGroup(ctx, cl.ID(), wallsGroup(room)), app.LeaveGroup(ctx, cl.ID(), framework.Room(room)))
+	if err != nil {
 		u.log.Warn("live: leave on close", "room", room, "err", err)
 		return
 	}
-	online, err := app.GroupCount(ctx, framework.Room(room))
+	n, err := countRoom(ctx, app, room)
 	if err != nil {
 		u.log.Warn("live: count room on close", "room", room, "err", err)
 		return
 	}
-	u.push(ctx, app, room, EventUserLeave, cl, online)
+	u.push(ctx, app, room, EventUserLeave, cl, n)
 }
 
 // push sends a presence change to the room. Presence pushes are not
 // ordered with messages, and a failure is logged: the change happened.
-func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, online int) {
-	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), Online: online})
+func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, n counts) {
+	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), counts: n})
 	if err == nil {
 		err = app.SendToGroup(ctx, framework.Room(room), f)
 	}
