@@ -38,6 +38,8 @@ type Outside struct {
 	HandshakeTimeout  int      `yaml:"handshake_timeout"`   // seconds, 5
 	StopTimeout       int      `yaml:"stop_timeout"`        // seconds in-flight handlers get at stop, 10
 	DrainWindow       int      `yaml:"drain_window"`        // seconds over which a reload spreads its 1012 closes, 5
+	ResumeWindow      int      `yaml:"resume_window"`       // seconds a dropped session waits for its resume, 60; 0 = sessions off
+	ResumeBufferBytes int      `yaml:"resume_buffer_bytes"` // frames a detached session keeps, 65536
 }
 
 // Manager configures the backend-facing HTTP port.

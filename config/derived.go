@@ -38,6 +38,9 @@ func (c *Config) StopTimeout() time.Duration { return seconds(c.Outside.StopTime
 // DrainWindow is outside.drain_window as a duration.
 func (c *Config) DrainWindow() time.Duration { return seconds(c.Outside.DrainWindow) }
 
+// ResumeWindow is outside.resume_window as a duration.
+func (c *Config) ResumeWindow() time.Duration { return seconds(c.Outside.ResumeWindow) }
+
 // TokenTTL is auth.ttl as a duration.
 func (c *Config) TokenTTL() time.Duration { return seconds(c.Auth.TTL) }
 

@@ -65,6 +65,8 @@ func (c *Config) Validate() error {
 	v.positive("outside.handshake_timeout", o.HandshakeTimeout)
 	v.nonNegative("outside.stop_timeout", o.StopTimeout)
 	v.nonNegative("outside.drain_window", o.DrainWindow)
+	v.nonNegative("outside.resume_window", o.ResumeWindow)
+	v.positive("outside.resume_buffer_bytes", o.ResumeBufferBytes)
 
 	if v.hostPort("manager.listen", c.Manager.Listen) && c.Manager.Token == "" && !isLoopback(c.Manager.Listen) {
 		v.fail("manager.token", "must be set when manager.listen (%s) is not a loopback address, got listen %q",

@@ -45,6 +45,7 @@ func newApp(s *Server, store cache.Store) *App {
 		Logger: s.log, OnError: s.metrics.storeError, OnPurge: s.nodeLost,
 	})
 	a.bus = cluster.NewBus(st, node, a.deliverLocal, s.log, s.metrics.busError)
+	a.bus.OnAsk(s.answerSession)
 	return a
 }
 

@@ -10,15 +10,17 @@ import (
 
 // Defaults applied by New to zero fields of Config; most are the transport's.
 const (
-	DefaultIdleTimeout      = transport.DefaultIdleTimeout
-	DefaultMaxFrameSize     = transport.DefaultMaxFrameSize
-	DefaultMaxMessageSize   = transport.DefaultMaxMessageSize
-	DefaultRateLimit        = 100
-	DefaultMaxConnections   = transport.DefaultMaxConnections
-	DefaultWriteQueueBytes  = transport.DefaultWriteQueueBytes
-	DefaultHandshakeTimeout = transport.DefaultHandshakeTimeout
-	DefaultStopTimeout      = transport.DefaultStopTimeout
-	DefaultCloseTimeout     = transport.DefaultCloseTimeout
+	DefaultIdleTimeout    = transport.DefaultIdleTimeout
+	DefaultMaxFrameSize   = transport.DefaultMaxFrameSize
+	DefaultMaxMessageSize = transport.DefaultMaxMessageSize
+	DefaultRateLimit      = 100
+	// DefaultResumeBufferBytes bounds what a detached session keeps.
+	DefaultResumeBufferBytes = 64 << 10
+	DefaultMaxConnections    = transport.DefaultMaxConnections
+	DefaultWriteQueueBytes   = transport.DefaultWriteQueueBytes
+	DefaultHandshakeTimeout  = transport.DefaultHandshakeTimeout
+	DefaultStopTimeout       = transport.DefaultStopTimeout
+	DefaultCloseTimeout      = transport.DefaultCloseTimeout
 	// MaxHandshakeBytes bounds the HTTP upgrade request.
 	MaxHandshakeBytes = transport.MaxHandshakeBytes
 )
@@ -46,6 +48,12 @@ type Config struct {
 	StopTimeout      time.Duration // in-flight handlers get this long at stop
 	CloseTimeout     time.Duration // a closing connection gets this long to answer our close frame
 	DrainWindow      time.Duration // a reload spreads its 1012 closes over this window
+	// ResumeWindow is how long a session whose network dropped waits for
+	// its client to resume it; 0 turns sessions off.
+	ResumeWindow time.Duration
+	// ResumeBufferBytes bounds the frames a detached session keeps; the
+	// frame that would pass it ends the session. Default 65536.
+	ResumeBufferBytes int
 }
 
 // withDefaults applies the defaults of what the transport does not own; the
@@ -53,6 +61,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.RateLimit == 0 {
 		c.RateLimit = DefaultRateLimit
+	}
+	if c.ResumeBufferBytes == 0 {
+		c.ResumeBufferBytes = DefaultResumeBufferBytes
 	}
 	c.UserTypes = slices.Clone(c.UserTypes) // the caller's slice may change
 	return c

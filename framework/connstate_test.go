@@ -28,12 +28,14 @@ func TestConnStateEncoding(t *testing.T) {
 		CloseKeys:   []string{"k1"},
 		Controllers: []string{"Test.Moved", "Live.User"},
 		RateTokens:  7.5,
+		Session:     "0123456789abcdef0123456789abcdef",
 		Transport: transport.State{
 			LastSeen:  1_700_000_000,
 			Pending:   []byte{0x81, 0x85},
 			MessageOp: 1,
 			Message:   []byte("half a messa"),
 			Output:    []byte{0x81, 0x02, 'h', 'i'},
+			Replay:    &transport.Replay{Next: 9, Received: 4, Budget: 65536, Kept: [][]byte{{0x81, 0x01, '{'}, {0x81, 0x01, '}'}}},
 		},
 	}
 	b, err := st.MarshalBinary()

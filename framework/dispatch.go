@@ -90,6 +90,16 @@ func (s *Server) dispatch(c *conn, msg []byte) {
 		c.Send(f.b)
 		return
 	}
+	if s.cfg.ResumeWindow > 0 {
+		switch string(lower) {
+		case methodSessionOpen:
+			s.openSession(c, id)
+			return
+		case methodSessionResume:
+			s.resumeSession(c, msg, id)
+			return
+		}
+	}
 	if rt == nil && s.backend != nil && s.backend.Forwards(string(lower)) {
 		s.forward(c, string(lower), id, msg)
 		return

@@ -45,7 +45,12 @@ func (a *App) runConnects(c *conn) {
 // disconnected undoes everything a closed connection did: its close
 // controllers run first (they may still leave groups and count), then its
 // remaining groups, close keys and presence go.
-func (a *App) disconnected(c *conn, h *hooks) {
+func (a *App) disconnected(c *conn, h *hooks) { a.undo(c, h, true) }
+
+// undo forgets c's groups, close keys and presence on this node, running its
+// close controllers first when closers is set: a session that moved to
+// another node goes on there, so nothing closed.
+func (a *App) undo(c *conn, h *hooks, closers bool) {
 	// Not the server's context: a stop must still undo presence. Hooks run
 	// application code, so they get a bound; presence relies on the store's.
 	ctx := context.Background()
@@ -58,7 +63,9 @@ func (a *App) disconnected(c *conn, h *hooks) {
 			a.srv.work.leave()
 		}
 		for name := range h.list.names(hookController) {
-			a.runCloser(hctx, name, cl)
+			if closers {
+				a.runCloser(hctx, name, cl)
+			}
 		}
 		// Groups a controller already left are no-ops here.
 		for g := range h.list.names(hookGroup) {

@@ -25,6 +25,10 @@ type Metrics struct {
 	depErrors   prometheus.Counter
 	reloadPause prometheus.Gauge
 	seed        []*dto.MetricFamily // totals of the process before a reload
+	opened      prometheus.Counter
+	resumed     prometheus.Counter
+	expired     prometheus.Counter
+	refused     *prometheus.CounterVec
 }
 
 func newMetrics() *Metrics {
@@ -53,6 +57,10 @@ func newMetrics() *Metrics {
 	m.reloadPause = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "msgo", Name: "reload_pause_seconds",
 		Help: "How long the reload that started this process read no client frame (0: not started by a reload)."})
 	m.Registry.MustRegister(m.reloadPause)
+	m.opened = counter("sessions_opened_total", "Resumable sessions opened.")
+	m.resumed = counter("sessions_resumed_total", "Sessions resumed on a new connection.")
+	m.expired = counter("sessions_expired_total", "Sessions that ended detached: their window passed or their buffer overflowed.")
+	m.refused = vec("sessions_refused_total", "Resumes refused: unknown (no such session here), user (another user's, 403), gone (ended or frames no longer kept).", "reason")
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "msgo", Name: "handler_seconds", Help: "Handler latency by method.",
 		Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1},
@@ -74,6 +82,10 @@ func (m *Metrics) storeError()  { m.storeErrors.Inc() }
 
 // ReloadPaused records the pause of the reload that started this process.
 func (m *Metrics) ReloadPaused(d time.Duration) { m.reloadPause.Set(d.Seconds()) }
+func (m *Metrics) sessionOpened()               { m.opened.Inc() }
+func (m *Metrics) sessionResumed()              { m.resumed.Inc() }
+func (m *Metrics) sessionExpired()              { m.expired.Inc() }
+func (m *Metrics) sessionRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }
 
 // DependencyError counts a request refused because a dependency was down.
 func (m *Metrics) DependencyError() { m.depErrors.Inc() }

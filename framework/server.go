@@ -50,6 +50,8 @@ type Server struct {
 	auth    Authenticator
 	unavail []error
 	started time.Time
+	// sessions are the resumable sessions on this node (resume.go).
+	sessions sessions
 
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
@@ -104,6 +106,8 @@ func New(o Options) (*Server, error) {
 		Quiesce:      s.quiesce,
 		Admit:        admit,
 		Closed:       s.closed,
+		Detached:     s.detached,
+		Stamp:        stamp,
 		HTTP:         o.HTTP,
 	})
 	if err != nil {
@@ -145,6 +149,9 @@ func (s *Server) opened(c *conn) {
 func (s *Server) closed(c *conn) {
 	var h *hooks
 	c.Edit(func(ss *session, _ bool) { h, ss.hooks = ss.hooks, nil })
+	if h != nil && h.resume != nil {
+		s.sessionClosed(h.resume)
+	}
 	s.app.disconnected(c, h)
 	if s.backend != nil {
 		s.backend.Closed(s.peer(c), c.CloseCode())

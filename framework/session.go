@@ -26,6 +26,7 @@ type hooks struct {
 	list    hookList
 	streams *Stream
 	routes  []bucket
+	resume  *resumable // set once the connection opened a session
 }
 
 // hooksOf returns ss's hooks, creating them; the caller is inside Conn.Edit.

@@ -24,6 +24,7 @@ type ConnState struct {
 	CloseKeys   []string
 	Controllers []string
 	RateTokens  float32 // messages the connection may still send at once
+	Session     string  // the resumable session's id (see docs/sessions.md); "" for none
 	Transport   transport.State
 }
 
@@ -46,6 +47,9 @@ func (s *Server) ExportConn(id ConnID) (ConnState, error) {
 			}
 			st.CloseKeys = collect(h.list, hookCloseKey)
 			st.Controllers = collect(h.list, hookController)
+			if h.resume != nil {
+				st.Session = h.resume.id
+			}
 		}
 	})
 	return st, nil
@@ -80,6 +84,9 @@ func (s *Server) ImportConn(ctx context.Context, fd int, st ConnState) (ConnID, 
 	for _, name := range st.Controllers {
 		errs = append(errs, a.AddCloseController(id, name))
 	}
+	if st.Session != "" && editHooks(c, func(h *hooks) { h.resume = &resumable{id: st.Session} }) {
+		s.sessions.put(st.Session, c)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return id, fmt.Errorf("framework: import connection %d: %w", id, err)
 	}
@@ -88,7 +95,7 @@ func (s *Server) ImportConn(ctx context.Context, fd int, st ConnState) (ConnID, 
 
 // connStateVersion is the first byte of an encoded ConnState; a decoder
 // refuses versions it does not know.
-const connStateVersion = 1
+const connStateVersion = 2
 
 var errConnState = errors.New("framework: malformed connection state")
 
@@ -115,7 +122,20 @@ func (st ConnState) MarshalBinary() ([]byte, error) {
 	b = appendBytes(b, t.Pending)
 	b = append(b, t.MessageOp)
 	b = appendBytes(b, t.Message)
-	return appendBytes(b, t.Output), nil
+	b = appendBytes(b, t.Output)
+	b = appendBytes(b, []byte(st.Session))
+	if t.Replay == nil {
+		return append(b, 0), nil
+	}
+	r := t.Replay
+	b = append(b, 1)
+	for _, n := range []uint64{r.Next, r.Received, uint64(r.Budget), uint64(len(r.Kept))} {
+		b = binary.AppendUvarint(b, n)
+	}
+	for _, f := range r.Kept {
+		b = appendBytes(b, f)
+	}
+	return b, nil
 }
 
 func appendBytes(b, s []byte) []byte {
@@ -160,6 +180,15 @@ func (st *ConnState) UnmarshalBinary(data []byte) error {
 	}
 	t.Message = d.bytes()
 	t.Output = d.bytes()
+	out.Session = string(d.bytes())
+	if has := d.take(1); len(has) == 1 && has[0] == 1 {
+		r := &transport.Replay{Next: d.uvarint(), Received: d.uvarint(), Budget: int(d.uvarint())}
+		n := d.uvarint()
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			r.Kept = append(r.Kept, d.bytes())
+		}
+		t.Replay = r
+	}
 	if d.err != nil || len(d.b) > 0 {
 		return errConnState
 	}

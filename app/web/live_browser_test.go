@@ -61,7 +61,7 @@ func (n *liveNode) start() {
 	auth := msgotest.Authenticator(n.codec)
 	store := cache.NewMemory() // the process's memory dies with it
 	srv, err := framework.New(framework.Options{
-		Config: framework.Config{NodeID: "live-browser", UserTypes: encrypt.Types(), Workers: 16},
+		Config: framework.Config{NodeID: "live-browser", UserTypes: encrypt.Types(), Workers: 16, ResumeWindow: time.Minute},
 		Router: r,
 		Store:  store,
 		Authenticate: func(tok []byte) (framework.Identity, error) {

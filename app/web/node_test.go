@@ -105,14 +105,15 @@ func TestTypes(t *testing.T) {
 }
 
 // TestSDK runs the SDK's node tests (test/sdk/*.test.js) against two real
-// nodes with app/index and the test routes: a default one, and one whose idle
-// timeout is one second; plus an HTTP server with web's handler for
+// nodes with app/index and the test routes: one with sessions on, and one
+// whose idle timeout is one second (sessions off); plus an HTTP server with web's handler for
 // /auth/check.
 func TestSDK(t *testing.T) {
 	needModules(t)
 	const secret = "sdk-test-secret"
 	mods := []msgotest.Module{index.Register, testRoutes}
-	srv := msgotest.Start(t, msgotest.Options{Modules: mods, Secret: secret})
+	srv := msgotest.Start(t, msgotest.Options{Modules: mods, Secret: secret,
+		Config: framework.Config{ResumeWindow: time.Minute}})
 	idle := msgotest.Start(t, msgotest.Options{Modules: mods, Secret: secret,
 		Config: framework.Config{IdleTimeout: time.Second}})
 	h, err := web.NewHandler(web.Options{Verify: verifier(srv.Codec)})

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	"msgo/framework"
@@ -17,6 +18,66 @@ func testRoutes(r *framework.Router) {
 	r.Handle("sdktest.user.close", closeUser)
 	r.Handle("sdktest.slow.sleep", sleepThenReply)
 	r.Handle("sdktest.push.self", pushSelf)
+	r.Handle("sdktest.push.later", pushLater)
+	r.Handle("sdktest.conn.id", connID)
+	l := &appliedLog{byUser: map[string][]string{}}
+	r.Handle("sdktest.log.add", l.add)
+	r.Handle("sdktest.log.get", l.get)
+}
+
+// pushLater pushes sdktest.tick {i} to the caller's connection count times,
+// gap_ms apart, from the background: pushes that land while the client's
+// network is down test what a session keeps.
+func pushLater(c *framework.Context) error {
+	var p struct {
+		Count int `json:"count"`
+		GapMS int `json:"gap_ms"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	app, conn := c.App(), c.Client().ID()
+	go func() {
+		for i := range p.Count {
+			time.Sleep(time.Duration(p.GapMS) * time.Millisecond)
+			if app.SendSuccess(conn, "sdktest.tick", "", map[string]int{"i": i}) != nil {
+				return
+			}
+		}
+	}()
+	return c.Success("scheduled", nil)
+}
+
+// connID answers the caller's connection id.
+func connID(c *framework.Context) error {
+	return c.Success("", map[string]framework.ConnID{"conn": c.Client().ID()})
+}
+
+// appliedLog records, per user, every value sdktest.log.add applied, so a
+// test can tell a request applied once from one applied twice or never.
+type appliedLog struct {
+	mu     sync.Mutex
+	byUser map[string][]string
+}
+
+func (l *appliedLog) add(c *framework.Context) error {
+	var p struct {
+		V string `json:"v"`
+	}
+	if err := c.Bind(&p); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u := c.Client().Identity().ID
+	l.byUser[u] = append(l.byUser[u], p.V)
+	return c.Success("", map[string]int{"n": len(l.byUser[u])})
+}
+
+func (l *appliedLog) get(c *framework.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return c.Success("", map[string][]string{"values": append([]string{}, l.byUser[c.Client().Identity().ID]...)})
 }
 
 type chunk struct {

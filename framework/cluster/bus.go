@@ -30,6 +30,8 @@ const (
 	OpJoin                     // target like OpUser; the group in the frame field
 	OpLeave                    // target like OpUser; the group in the frame field
 	OpCount                    // target: group name; counts its connections
+	opAsk                      // a question for whichever node holds target (see Ask)
+	opAnswer                   // the answer to question seq, in frame
 )
 
 // envelope is one bus message: a frame encoded once on the sending node and
@@ -101,23 +103,75 @@ func (e *envelope) unmarshal(b []byte) error {
 // how many connections it reached; code is OpDisconnect's close code.
 type Deliver func(op Op, target string, frame []byte, code uint64) int
 
+// Answer answers a question other nodes Ask about target on this node, or
+// reports that target is not here (false: the node stays silent).
+type Answer func(target string, question []byte) ([]byte, bool)
+
 // Bus carries pushes between nodes over a Broker: each node subscribes to
 // its own channel and to the broadcast channel.
 type Bus struct {
 	broker  Broker
 	node    string
 	deliver Deliver
+	answer  Answer
 	log     *slog.Logger
 	onError func()
 	seq     atomic.Uint64
 	mu      sync.Mutex
 	waiting map[uint64]chan uint64
+	asking  map[uint64]chan []byte
+}
+
+// OnAsk sets the function that answers other nodes' questions; call it
+// before Run.
+func (b *Bus) OnAsk(fn Answer) { b.answer = fn }
+
+// ErrNoAnswer means no node answered a question in time: nobody holds its
+// target, or the node that did is gone.
+var ErrNoAnswer = errors.New("cluster: no node answered")
+
+// Ask asks every other node about target and returns the answer of the one
+// that holds it, or ErrNoAnswer after timeout.
+func (b *Bus) Ask(ctx context.Context, target string, question []byte, timeout time.Duration) ([]byte, error) {
+	e := envelope{op: opAsk, from: b.node, seq: b.seq.Add(1), target: target, frame: question}
+	ch, done := waitFor(&b.mu, b.asking, e.seq, 1)
+	defer done()
+	if err := b.broker.Publish(ctx, broadcastChannel, e.marshal()); err != nil {
+		b.onError()
+		return nil, fmt.Errorf("cluster: bus ask: %w", err)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case a := <-ch:
+		return a, nil
+	case <-t.C:
+		return nil, ErrNoAnswer
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// ask serves another node's question; the answer goes back to it alone.
+func (b *Bus) ask(ctx context.Context, e *envelope) {
+	if b.answer == nil {
+		return
+	}
+	out, ok := b.answer(e.target, e.frame)
+	if !ok {
+		return
+	}
+	r := envelope{op: opAnswer, from: b.node, seq: e.seq, frame: out}
+	if err := b.broker.Publish(ctx, nodeChannel(e.from), r.marshal()); err != nil {
+		b.onError()
+	}
 }
 
 // NewBus returns node's bus; deliver serves what other nodes send, onError
 // counts a failed publish or subscribe.
 func NewBus(broker Broker, node string, deliver Deliver, log *slog.Logger, onError func()) *Bus {
-	return &Bus{broker: broker, node: node, deliver: deliver, log: log, onError: onError, waiting: make(map[uint64]chan uint64)}
+	return &Bus{broker: broker, node: node, deliver: deliver, log: log, onError: onError,
+		waiting: make(map[uint64]chan uint64), asking: make(map[uint64]chan []byte)}
 }
 
 // Run receives envelopes for this node until ctx ends. A store that is down
@@ -179,8 +233,26 @@ func (b *Bus) receive(ctx context.Context, e *envelope) {
 		}
 		return
 	}
+	if e.op == opAnswer {
+		b.mu.Lock()
+		ch := b.asking[e.seq]
+		b.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- e.frame:
+			default: // answered already
+			}
+		}
+		return
+	}
 	if e.from == b.node {
 		return // our own broadcast: local targets were served directly
+	}
+	if e.op == opAsk {
+		// Answering may wait for a connection's worker: not on the loop that
+		// delivers pushes.
+		go b.ask(ctx, e)
+		return
 	}
 	n := b.deliver(e.op, e.target, e.frame, e.count)
 	if e.seq != 0 {
@@ -200,15 +272,9 @@ func (b *Bus) Send(ctx context.Context, op Op, target string, code uint64, frame
 	var ch chan uint64
 	if wait && expect > 0 {
 		e.seq = b.seq.Add(1)
-		ch = make(chan uint64, expect)
-		b.mu.Lock()
-		b.waiting[e.seq] = ch
-		b.mu.Unlock()
-		defer func() {
-			b.mu.Lock()
-			delete(b.waiting, e.seq)
-			b.mu.Unlock()
-		}()
+		var done func()
+		ch, done = waitFor(&b.mu, b.waiting, e.seq, expect)
+		defer done()
 	}
 	e.from = b.node
 	payload := e.marshal()
@@ -265,15 +331,8 @@ func (b *Bus) Send(ctx context.Context, op Op, target string, code uint64, frame
 // ctx ends first.
 func (b *Bus) Sync(ctx context.Context) error {
 	e := envelope{op: opReply, from: b.node, seq: b.seq.Add(1)}
-	back := make(chan uint64, 1)
-	b.mu.Lock()
-	b.waiting[e.seq] = back
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		delete(b.waiting, e.seq)
-		b.mu.Unlock()
-	}()
+	back, done := waitFor(&b.mu, b.waiting, e.seq, 1)
+	defer done()
 	if err := b.broker.Publish(ctx, nodeChannel(b.node), e.marshal()); err != nil {
 		return fmt.Errorf("cluster: sync: %w", err)
 	}
@@ -282,5 +341,19 @@ func (b *Bus) Sync(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("cluster: sync: %w", ctx.Err())
+	}
+}
+
+// waitFor registers a channel of size n in m for the answers to seq, under
+// mu; done unregisters it.
+func waitFor[T any](mu *sync.Mutex, m map[uint64]chan T, seq uint64, n int) (ch chan T, done func()) {
+	ch = make(chan T, n)
+	mu.Lock()
+	m[seq] = ch
+	mu.Unlock()
+	return ch, func() {
+		mu.Lock()
+		delete(m, seq)
+		mu.Unlock()
 	}
 }

@@ -30,6 +30,7 @@ type Reply struct {
 	Param  json.RawMessage `json:"param"`
 	Event  string          `json:"event"`
 	ID     json.RawMessage `json:"id,omitempty"`
+	N      uint64          `json:"n,omitempty"` // the frame's number in a resumable session
 }
 
 // Decode unmarshals the reply's param into v.

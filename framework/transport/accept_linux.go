@@ -130,7 +130,7 @@ func (s *Server[S]) accept(l *listener) {
 			id:       ConnID(s.nextID.Add(1)),
 			fd:       int32(fd),
 			srv:      s,
-			in:       &inbound{peer: sockaddrIP(sa)},
+			in:       &inbound[S]{peer: sockaddrIP(sa)},
 			starting: true,
 			shakeAt:  s.now(),
 		}

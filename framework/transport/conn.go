@@ -18,15 +18,22 @@ const (
 	flagClose         // a close began: run the close hooks
 	flagAbort         // give up on the socket now: release it
 	flagHup           // the peer hung up or the socket errored: read to the end
+	flagExpire        // end the connection if it is still detached
+	flagAdopt         // a connection waits to take this one's place
 	flagResume        // the answer c waited for is in: handle it, then read again
 )
 
 // Connection life: open, then closing (our close frame is queued, hooks run,
 // we wait for the peer to close the TCP connection), then released (fd closed).
+// A resumable connection whose socket is lost is detached (no socket, hooks
+// not run) until a resume makes it open again or it expires; a connection
+// that asked to resume another is parked until that one adopts its socket.
 const (
 	stateOpen uint8 = iota
 	stateClosing
 	stateReleased
+	stateDetached
+	stateParked
 )
 
 // ConnID identifies a connection inside one process. It is never reused while
@@ -52,13 +59,14 @@ type Conn[S any] struct {
 	fd       int32
 
 	// Read side: touched only by the worker that holds flagQueued.
-	in *inbound
+	in *inbound[S]
 
 	// Write side and lifecycle, under mu.
 	mu        sync.Mutex
 	state     uint8
 	closedRan bool
 	starting  bool // 101 not yet written: output waits in out
+	resumable bool // numbered and kept output (see StartReplay); set by its worker
 	closeCode uint16
 	waiting   bool  // waiting on the layer above: read nothing until Resume
 	shakeAt   int64 // server clock when accepted; 0 once the handshake succeeded
@@ -68,10 +76,13 @@ type Conn[S any] struct {
 }
 
 // inbound is a connection's read state.
-type inbound struct {
+type inbound[S any] struct {
 	peer netip.Addr // while handshaking: the socket's peer
 	pend []byte     // an incomplete frame or request head
 	frag *fragment
+	// resume, set by ResumeSession during a message, parks the connection once
+	// that message returns.
+	resume *resumeReq[S]
 }
 
 // ID returns the connection's id.
@@ -91,9 +102,9 @@ func (c *Conn[S]) Edit(fn func(s *S, open bool)) {
 }
 
 // input returns c's read state, creating it; only c's worker calls it.
-func (c *Conn[S]) input() *inbound {
+func (c *Conn[S]) input() *inbound[S] {
 	if c.in == nil {
-		c.in = &inbound{}
+		c.in = &inbound[S]{}
 	}
 	return c.in
 }
@@ -134,7 +145,7 @@ func (c *Conn[S]) setFragment(f *fragment) {
 
 // trimInput drops c's read state once it holds nothing.
 func (c *Conn[S]) trimInput() {
-	if in := c.in; in != nil && in.pend == nil && in.frag == nil {
+	if in := c.in; in != nil && in.pend == nil && in.frag == nil && in.resume == nil {
 		c.in = nil
 	}
 }
@@ -185,6 +196,12 @@ func (s *Server[S]) run(c *Conn[S]) {
 		}
 		if work&flagAbort != 0 {
 			s.abort(c)
+		}
+		if work&flagExpire != 0 {
+			s.expire(c)
+		}
+		if work&flagAdopt != 0 {
+			s.adopt(c)
 		}
 		if work&flagWrite != 0 {
 			c.flush()

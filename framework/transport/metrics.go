@@ -18,6 +18,7 @@ type Metrics struct {
 	bytesOut    prometheus.Counter
 	closes      *prometheus.CounterVec
 	slow        prometheus.Counter
+	overflows   prometheus.Counter
 }
 
 // NewMetrics registers the transport's collectors in reg.
@@ -49,6 +50,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.bytesOut = counter("bytes_out_total", "Frame bytes written to clients.")
 	m.closes = vec("closes_total", "Closed connections by close code (1006: no close frame).", "code")
 	m.slow = counter("slow_consumer_closes_total", "Connections closed with 1008 for not reading.")
+	m.overflows = counter("session_buffer_overflows_total", "Detached sessions ended because their kept frames passed the buffer.")
 	return m
 }
 
@@ -64,3 +66,4 @@ func (m *Metrics) framesOutN(n, size int) {
 }
 func (m *Metrics) closed(code int) { m.closes.WithLabelValues(strconv.Itoa(code)).Inc() }
 func (m *Metrics) slowClose()      { m.slow.Inc() }
+func (m *Metrics) overflow()       { m.overflows.Inc() }

@@ -138,6 +138,10 @@ func (s *Server[S]) frames(c *Conn[S], b []byte) (used, need int, stop bool) {
 		if code, reason := s.data(c, h, payload); code != 0 {
 			return used, 0, s.fail(c, code, reason)
 		}
+		if in := c.in; in != nil && in.resume != nil {
+			s.park(c, b[used:])
+			return used, 0, true
+		}
 		if s.isWaiting(c) {
 			return used, 0, false
 		}
@@ -190,6 +194,9 @@ func (s *Server[S]) message(c *Conn[S], op byte, msg []byte) (int, string) {
 		return wsframe.CloseInvalidPayload, "invalid UTF-8 in a text frame"
 	}
 	s.metrics.frameIn(len(msg))
+	if r := c.replayOf(); r != nil {
+		r.received++ // only this worker touches it
+	}
 	s.onMsg(c, msg)
 	return 0, ""
 }
@@ -254,8 +261,17 @@ func (c *Conn[S]) isClosing() bool {
 	return c.state != stateOpen
 }
 
+// isReleased reports whether c stopped reading for good, or for now
+// (parked: its socket is moving to the connection it resumes).
 func (c *Conn[S]) isReleased() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.state == stateReleased
+	return c.state == stateReleased || c.state == stateParked
+}
+
+// IsResumable reports whether StartReplay made c resumable.
+func (c *Conn[S]) IsResumable() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resumable
 }

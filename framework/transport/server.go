@@ -52,6 +52,12 @@ type Options[S any] struct {
 	// Closed runs once per connection after its close began, whatever began
 	// it, on its worker after its last Message.
 	Closed func(c *Conn[S])
+	// Detached, when set, runs on a resumable connection's worker once its
+	// socket is lost and it is detached (see StartReplay).
+	Detached func(c *Conn[S])
+	// Stamp appends payload, a frame's JSON object, to dst with the member
+	// "n": n added; required for StartReplay.
+	Stamp func(dst, payload []byte, n uint64) []byte
 	// HTTP, when set, serves plain (non-upgrade) HTTP requests that arrive on
 	// the WebSocket port for paths other than the WebSocket paths.
 	HTTP http.Handler
@@ -74,17 +80,23 @@ type Server[S any] struct {
 	resumes  resumes[S]
 	waiting  atomic.Int32 // connections waiting on the layer above
 	onClosed func(*Conn[S])
-	runq     chan *Conn[S]
-	flush    *flushers[S]
-	nextID   atomic.Uint64
-	clock    atomic.Int64 // unix seconds, ticked by the sweeper
-	draining atomic.Bool
-	paused   atomic.Bool  // see Freeze: no accept, read or write
-	busy     atomic.Int32 // workers running a connection now
-	ips      ipLimiter
-	acceptor acceptor[S]
-	shakes   sync.Pool // *handshake[S]
-	http     *httpSide
+	// What resumable connections need (see replay.go): replays holds their
+	// numbered output (*replay[S] by *Conn[S]), outside Conn, which most
+	// connections do not need and which must stay small.
+	onDetached func(*Conn[S])
+	stamp      func(dst, payload []byte, n uint64) []byte
+	replays    sync.Map
+	runq       chan *Conn[S]
+	flush      *flushers[S]
+	nextID     atomic.Uint64
+	clock      atomic.Int64 // unix seconds, ticked by the sweeper
+	draining   atomic.Bool
+	paused     atomic.Bool  // see Freeze: no accept, read or write
+	busy       atomic.Int32 // workers running a connection now
+	ips        ipLimiter
+	acceptor   acceptor[S]
+	shakes     sync.Pool // *handshake[S]
+	http       *httpSide
 
 	ctx      context.Context // cancelled after stop
 	cancel   context.CancelFunc
@@ -109,21 +121,23 @@ func New[S any](o Options[S]) (*Server[S], error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server[S]{
-		cfg:      cfg,
-		log:      log,
-		conns:    newTable[S](),
-		metrics:  m,
-		auth:     o.Authenticate,
-		onOpen:   o.Open,
-		onMsg:    o.Message,
-		onPing:   o.Ping,
-		quiesce:  o.Quiesce,
-		onAdmit:  o.Admit,
-		onClosed: o.Closed,
-		runq:     make(chan *Conn[S], 1<<16),
-		flush:    newFlushers[S](runtime.GOMAXPROCS(0)),
-		ctx:      ctx,
-		cancel:   cancel,
+		cfg:        cfg,
+		log:        log,
+		conns:      newTable[S](),
+		metrics:    m,
+		auth:       o.Authenticate,
+		onOpen:     o.Open,
+		onMsg:      o.Message,
+		onPing:     o.Ping,
+		quiesce:    o.Quiesce,
+		onAdmit:    o.Admit,
+		onClosed:   o.Closed,
+		onDetached: o.Detached,
+		stamp:      o.Stamp,
+		runq:       make(chan *Conn[S], 1<<16),
+		flush:      newFlushers[S](runtime.GOMAXPROCS(0)),
+		ctx:        ctx,
+		cancel:     cancel,
 	}
 	s.ips.max = cfg.MaxConnsPerIP
 	s.ips.track = o.Admit != nil
@@ -206,12 +220,17 @@ func (s *Server[S]) closed(c *Conn[S]) {
 
 // abort gives up on the socket now: the peer is gone, answered our close, or
 // never answered it in time. 1006 is recorded when no close frame was seen.
-func (s *Server[S]) abort(c *Conn[S]) { s.release(c, 1006) }
+// A resumable connection whose peer is gone without a close is detached.
+func (s *Server[S]) abort(c *Conn[S]) {
+	if !s.detach(c) {
+		s.release(c, 1006)
+	}
+}
 
 // release closes the fd, then runs Closed if it has not run.
 func (s *Server[S]) release(c *Conn[S], code int) {
 	c.mu.Lock()
-	if c.state == stateReleased {
+	if c.state == stateReleased || c.state == stateParked {
 		c.mu.Unlock()
 		return
 	}
@@ -220,13 +239,16 @@ func (s *Server[S]) release(c *Conn[S], code int) {
 		s.drop(c) // never opened: nothing to undo
 		return
 	}
-	if c.state == stateOpen {
+	if c.state == stateOpen || c.state == stateDetached && c.closeCode == 0 {
 		c.closeCode = uint16(code)
 	}
 	c.state = stateReleased
-	s.poller.del(int(c.fd))
-	unix.Close(int(c.fd))
+	if c.fd >= 0 {
+		s.poller.del(int(c.fd))
+		unix.Close(int(c.fd))
+	}
 	c.out = nil
+	s.replays.Delete(c)
 	closedRan := c.closedRan
 	c.mu.Unlock()
 	c.in = nil
@@ -289,6 +311,8 @@ func (s *Server[S]) sweep(now int64) {
 		// lastSeen and now are both readings of the ticked clock: a gap of
 		// idle ticks is a silence anywhere in (idle-1, idle] seconds, so a
 		// silence of idle seconds is certain only past idle ticks.
+		case state == stateOpen && now-c.lastSeen.Load() > idle && c.IsResumable():
+			s.schedule(c, flagAbort) // a silent network: detached, not closed
 		case state == stateOpen && now-c.lastSeen.Load() > idle:
 			c.Close(wsframe.CloseIdle, "")
 		case state == stateClosing && now-closingAt >= grace:

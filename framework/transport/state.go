@@ -5,6 +5,7 @@ package transport
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,7 +21,8 @@ type State struct {
 	// A fragmented message being reassembled: its opcode and bytes so far.
 	MessageOp byte
 	Message   []byte
-	Output    []byte // frames queued for the socket, back to back
+	Output    []byte  // frames queued for the socket, back to back
+	Replay    *Replay // a resumable connection's numbering and kept frames; nil otherwise
 }
 
 // Export returns c's transport state, copied. Call it while c's input is
@@ -37,6 +39,9 @@ func (c *Conn[S]) Export() State {
 	c.mu.Lock()
 	if o := c.out; o != nil {
 		st.Output = bytes.Join(o.wq, nil)
+	}
+	if r := c.replayOf(); r != nil {
+		st.Replay = &Replay{Next: r.next, Received: r.received, Budget: r.budget, Kept: slices.Clone(r.kept)}
 	}
 	c.mu.Unlock()
 	return st
@@ -75,6 +80,14 @@ func (s *Server[S]) importConn(id ConnID, fd int, st State, session S) (*Conn[S]
 		o.wq = append(o.wq, bytes.Clone(st.Output))
 		o.bytes = len(st.Output)
 		o.headPartial = true // it may begin with the rest of a frame
+	}
+	if rp := st.Replay; rp != nil {
+		r := &replay[S]{next: rp.Next, received: rp.Received, budget: rp.Budget, kept: slices.Clone(rp.Kept)}
+		for _, f := range r.kept {
+			r.bytes += len(f)
+		}
+		c.resumable = true
+		s.replays.Store(c, r)
 	}
 	s.inflight.Add(1)
 	s.conns.add(c)

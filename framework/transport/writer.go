@@ -34,7 +34,14 @@ func (c *Conn[S]) write(b []byte, borrowed bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != stateOpen {
-		return ErrClosed
+		return c.keepLocked(b)
+	}
+	if r := c.replayOf(); r != nil {
+		b, _ = c.numberLocked(r, b)
+		borrowed = false
+		if r.holding {
+			return nil
+		}
 	}
 	c.srv.metrics.frameOut(len(b))
 	if c.out == nil && !c.starting && !c.srv.paused.Load() {
@@ -64,7 +71,13 @@ func (c *Conn[S]) Queue(b []byte) (needFlush bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != stateOpen {
-		return false, ErrClosed
+		return false, c.keepLocked(b)
+	}
+	if r := c.replayOf(); r != nil {
+		b, _ = c.numberLocked(r, b)
+		if r.holding {
+			return false, nil
+		}
 	}
 	if err := c.enqueueLocked(b); err != nil {
 		return false, err
@@ -233,6 +246,10 @@ func (c *Conn[S]) beginCloseLocked(code int, reason string, drop bool) {
 // goroutine and idempotent: the first close wins. Options.Closed runs after.
 func (c *Conn[S]) Close(code int, reason string) {
 	c.mu.Lock()
+	if c.state == stateDetached && c.closeCode == 0 {
+		c.closeCode = uint16(code)
+		c.srv.schedule(c, flagExpire)
+	}
 	c.beginCloseLocked(code, reason, code == wsframe.ClosePolicy)
 	c.mu.Unlock()
 }

@@ -296,7 +296,8 @@ function start(client) {
     }
   });
 
-  client.on('open', async ({ reconnect }) => {
+  client.on('open', async ({ reconnect, resumed }) => {
+    if (resumed) return; // the session kept everything: nothing was missed
     try {
       const [{ param: a }, { param: c }] = await Promise.all([client.request('kefu.agent.list'), client.request('kefu.canned.list')]);
       Object.assign(me, a.me);

@@ -53,7 +53,8 @@ function start(client) {
   };
   for (const b of document.querySelectorAll('.ch-tab')) b.addEventListener('click', () => setTab(b.dataset.tab));
 
-  client.on('open', async ({ reconnect }) => {
+  client.on('open', async ({ reconnect, resumed }) => {
+    if (resumed) return; // the session kept everything: nothing was missed
     try {
       if (reconnect || thread.byId.size) await thread.refresh(history);
       else {

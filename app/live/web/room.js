@@ -1,5 +1,6 @@
-// A live room as the wall and the phone page see it: joining (again after
-// every reconnect, since membership belongs to the connection), messages
+// A live room as the wall and the phone page see it: joining (again after a
+// reconnect that could not resume the session, since membership belongs to
+// the connection; a resumed one kept it and missed nothing), messages
 // without gaps or duplicates, and the room's pushes.
 //
 // Messages are delivered to onMessage once each, whatever mix of pushes and
@@ -47,10 +48,17 @@ export class Room {
     client.on('live.user.leave', (u) => { this._counts(u); this.h.onLeave && this.h.onLeave(u); });
     client.on('live.room.count', (c) => this._counts(c));
     client.on('live.lottery', (p) => this.h.onLottery && this.h.onLottery(p.winners || []));
-    // Membership belongs to the connection: join again on every new one,
-    // unless a join made while offline is on its way already.
-    client.on('open', () => { if (this.wantJoined && !this.joining) this.join().catch(() => {}); });
-    client.on('close', () => { this.joined = false; });
+    // Membership belongs to the connection: a resumed session keeps it; a
+    // reset (a fresh connection) joins again, and requests made meanwhile
+    // wait for that join. The first open joins unless a join made while
+    // connecting is on its way already.
+    client.on('open', ({ reconnect }) => { if (!reconnect && this.wantJoined && !this.joining) this.join().catch(() => {}); });
+    client.on('reset', () => {
+      this.joined = false;
+      if (this.wantJoined) return this.join().catch(() => {});
+      return undefined;
+    });
+    client.on('close', ({ final }) => { if (final) this.joined = false; });
   }
 
   // _report passes on errors worth a word: a dropped connection is not one,

@@ -151,10 +151,9 @@ export function composer(form, { max, counter = null, onSend }) {
     text.focus();
     chain = chain.then(() => onSend(value)).catch((err) => {
       toast(t('notSent', { why: errorText(err) }), 'error');
-      if (!text.value) { // give the text back rather than lose it
-        text.value = value;
-        refresh();
-      }
+      // Give the text back rather than lose it, before what was typed since.
+      text.value = text.value ? `${value}\n${text.value}` : value;
+      refresh();
     });
   });
   refresh();

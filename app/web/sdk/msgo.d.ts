@@ -57,6 +57,8 @@ export interface Options {
   random?: () => number;
   /** Gets what listeners and onChunk throw; default rethrows it on a microtask. */
   onError?: (err: unknown) => void;
+  /** Open a resumable session and resume it on reconnect. Default true. */
+  session?: boolean;
 }
 
 export const DEFAULTS: Readonly<{
@@ -138,7 +140,9 @@ export class Client {
   stream<C = BotChunk>(method: string, params?: object, opts?: Omit<RequestOptions, 'onChunk'>): Stream<C>;
 
   on(event: 'state', fn: (state: State, info: StateInfo) => void): () => void;
-  on(event: 'open', fn: (info: { reconnect: boolean }) => void): () => void;
+  on(event: 'open', fn: (info: { reconnect: boolean; resumed: boolean }) => void): () => void;
+  /** A reconnect that could not resume: reload state; a returned promise holds the queued requests. */
+  on(event: 'reset', fn: (info: {}) => void | Promise<unknown>): () => void;
   on(event: 'close', fn: (info: CloseInfo) => void): () => void;
   on(event: 'frame', fn: (frame: Frame) => void): () => void;
   on<E extends keyof PushEvents>(event: E, fn: (param: PushEvents[E], frame: Frame<PushEvents[E]>) => void): () => void;

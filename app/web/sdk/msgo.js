@@ -27,13 +27,28 @@
 //
 // Requests made while connecting or reconnecting wait in a bounded queue
 // (queueSize) and are sent in order once the connection opens; past the bound
-// request rejects at once with code 'queue_full'. A request already sent when
-// its connection drops rejects with code 'disconnected': it may or may not have
-// run on the server, so the SDK never sends it twice.
+// request rejects at once with code 'queue_full'.
+//
+// Sessions (option session, on by default). Every connection opens a
+// resumable session (sys.session.open) and a reconnect resumes it
+// (sys.session.resume) before anything else is sent, so a dropped network
+// costs nothing: the server kept the connection's rooms and the frames sent
+// meanwhile, which arrive once each and in order, and says how many of the
+// client's messages it read, so the SDK resends exactly the ones it did not.
+// A request in flight when the network dropped is not failed: its reply comes
+// among the replayed frames, or it is resent. Only when the session could
+// not be resumed (its window passed, the server lost it, or the server has
+// sessions off) do such requests reject with code 'disconnected' (they may or
+// may not have run, so the SDK never sends them twice), and the client emits
+// 'reset': the connection starts afresh and the page reloads its state (joins
+// again). The requests made while reconnecting wait for the reset's
+// listeners: a listener that returns a promise (a re-join) holds them until
+// it settles, and requests made meanwhile go out at once.
 //
 // Events (on/off/once): every push by its event name, called with (param,
 // frame); and the client's own: 'state' (state, {prev, attempt, delay}),
-// 'open' ({reconnect}), 'close' ({code, reason, wasClean, final, opened}),
+// 'open' ({reconnect, resumed}), 'reset' ({}) before the 'open' of a
+// reconnect that did not resume, 'close' ({code, reason, wasClean, final, opened}),
 // 'frame' (frame) for every frame received, 'pong' as any push.
 //
 // Concurrency: JavaScript is single-threaded; every callback runs on the event
@@ -82,6 +97,7 @@
  * @property {(token: string) => Promise<boolean|undefined>} [verify] asked after a refused handshake: false means the token is bad (final), true or undefined retries
  * @property {() => number} [random] in [0, 1); default Math.random (tests fix it)
  * @property {(err: unknown) => void} [onError] gets what listeners and onChunk throw; default rethrows it on a microtask
+ * @property {boolean} [session] open a resumable session and resume it on reconnect; default true
  */
 
 export const CONNECTING = 'connecting';
@@ -173,7 +189,7 @@ function rethrow(err) {
 export class Client {
   /** @param {Options} [options] */
   constructor(options = {}) {
-    this._o = { ...DEFAULTS, tokenIn: 'protocol', socket: defaultSocket, isFinal: isFinalClose, random: Math.random, onError: rethrow, ...options };
+    this._o = { ...DEFAULTS, tokenIn: 'protocol', socket: defaultSocket, isFinal: isFinalClose, random: Math.random, onError: rethrow, session: true, ...options };
     /** @type {State} */ this._state = CLOSED;
     /** @type {SocketLike|null} */ this._socket = null;
     this._listeners = new Map();
@@ -188,6 +204,18 @@ export class Client {
     this._timers = { retry: 0, stable: 0, heartbeat: 0 };
     this._lastRecv = 0;
     this._lastPing = 0;
+    // The resumable session: its id once the server answered the open, the
+    // number of the last frame received, and the messages sent since the
+    // open that the server may not have read (seq, text), oldest first.
+    this._session = null;
+    this._counting = false; // messages are logged: a session is open or opening
+    this._lastN = 0;
+    this._sent = 0;
+    this._log = [];
+    /** @type {Map<string, (f: Frame) => void>} */
+    this._controls = new Map();
+    this._phase = ''; // 'resuming' or 'resetting' while a reconnect settles
+    this._lastClose = { code: 1006, reason: '' };
   }
 
   /** @returns {State} */
@@ -257,7 +285,7 @@ export class Client {
         onChunk: opts.onChunk || null,
         timer: 0, signal: opts.signal || null, onAbort: null,
       };
-      if (this._state !== OPEN && this._queue.length >= this._o.queueSize) {
+      if (this._state !== OPEN && this._phase !== 'resetting' && this._queue.length >= this._o.queueSize) {
         reject(new MsgoError(`msgo: ${method}: request queue full (${this._o.queueSize}) while ${this._state}`, { code: 'queue_full' }));
         return;
       }
@@ -266,7 +294,7 @@ export class Client {
         call.onAbort = () => this._settle(call, new MsgoError(`msgo: ${method}: aborted`, { code: 'aborted' }));
         call.signal.addEventListener('abort', call.onAbort, { once: true });
       }
-      if (this._state === OPEN) this._send(call);
+      if (this._state === OPEN || this._phase === 'resetting') this._send(call);
       else this._queue.push(call);
     });
   }
@@ -373,13 +401,103 @@ export class Client {
     this._lastPing = 0;
     this._timers.stable = setTimeout(() => { this._attempt = 0; }, this._o.stableAfter);
     if (this._o.heartbeat > 0) this._timers.heartbeat = setInterval(() => this._beat(), this._o.heartbeat);
+    if (this._session) {
+      this._resume();
+      return;
+    }
+    if (reconnect) {
+      this._reset();
+      return;
+    }
+    this._openSession();
     // The queue goes out before anyone hears of the open, so calls keep their order.
-    for (const call of this._queue.splice(0)) this._send(call);
+    this._flush();
     this._setState(OPEN);
-    this._emit('open', { reconnect });
+    this._emit('open', { reconnect, resumed: false });
+  }
+
+  _flush() {
+    for (const call of this._queue.splice(0)) this._send(call);
+  }
+
+  // _openSession asks for a session; frames sent after it count as read
+  // from the start of the session, which begins with the server's answer.
+  _openSession() {
+    this._session = null;
+    this._lastN = this._sent = 0;
+    this._log = [];
+    this._counting = !!this._o.session;
+    if (!this._counting) return;
+    const sock = this._socket;
+    this._control('sys.session.open', {}, (f) => {
+      if (sock !== this._socket) return;
+      if (f.status !== 200 || !f.param || !f.param.session) {
+        this._counting = false; // sessions off: nothing counts
+        this._log = [];
+        return;
+      }
+      this._session = f.param.session;
+    });
+  }
+
+  // _resume asks the server to continue the session on this connection.
+  _resume() {
+    const sock = this._socket;
+    // Nothing else goes out until the answer: what the server reads after
+    // the resume is not in its count.
+    this._phase = 'resuming';
+    this._control('sys.session.resume', { session: this._session, n: this._lastN }, (f) => {
+      if (sock !== this._socket) return;
+      const p = (f && f.param) || {};
+      if (f.status !== 200 || !p.resumed) {
+        this._session = null;
+        this._reset();
+        return;
+      }
+      // What the server read needs no resend; the rest goes again, in order.
+      const received = Number(p.received) || 0;
+      const resend = this._log.filter((e) => e.seq > received);
+      this._sent = received;
+      this._log = [];
+      for (const e of resend) this._write(e.text, e.ping);
+      this._phase = '';
+      this._flush();
+      this._setState(OPEN);
+      this._emit('open', { reconnect: true, resumed: true });
+    });
+  }
+
+  // _reset starts afresh on this connection: requests whose fate is unknown
+  // fail, a new session opens, and the reset's listeners run before the
+  // queue goes out.
+  _reset() {
+    const sock = this._socket;
+    this._failPending(this._lastClose.code, this._lastClose.reason);
+    this._openSession();
+    this._phase = 'resetting';
+    const waits = [];
+    const set = this._listeners.get('reset');
+    for (const fn of set ? [...set] : []) {
+      try { waits.push(fn({})); } catch (err) { this._o.onError(err); }
+    }
+    Promise.allSettled(waits).then(() => {
+      if (sock !== this._socket) return;
+      this._phase = '';
+      this._flush();
+      this._setState(OPEN);
+      this._emit('open', { reconnect: true, resumed: false });
+    });
+  }
+
+  // _control sends a session request outside the calls and the log.
+  _control(method, params, onReply) {
+    const id = `s${++this._nextId}`;
+    this._controls.set(id, onReply);
+    try { this._socket.send(JSON.stringify({ ...params, method, id })); } catch (_) { /* the close follows */ }
   }
 
   _beat() {
+    if (this._phase === 'resuming') return;
     if (this._lastPing && this._lastRecv < this._lastPing) {
       // Nothing came back since the last ping: the path is dead even if the
       // socket has not noticed. Drop it rather than wait for TCP to give up.
@@ -389,10 +507,12 @@ export class Client {
       return;
     }
     this._lastPing = Date.now();
-    this._write('{"method":"ping"}');
+    this._write('{"method":"ping"}', true);
   }
 
-  _write(text) {
+  // _write sends a message; in a session it is logged until known read.
+  _write(text, ping = false) {
+    if (this._counting) this._log.push({ seq: ++this._sent, text, ping });
     try {
       this._socket.send(text);
       return true;
@@ -401,9 +521,18 @@ export class Client {
     }
   }
 
+  // _read drops the log up to seq: the server read it (it answered it, and
+  // reads in order).
+  _read(seq) {
+    let i = 0;
+    while (i < this._log.length && this._log[i].seq <= seq) i++;
+    if (i) this._log.splice(0, i);
+  }
+
   _send(call) {
     this._pending.set(call.id, call);
     this._write(call.frame);
+    call.seq = this._sent;
   }
 
   _onMessage(data) {
@@ -411,13 +540,28 @@ export class Client {
     let f;
     try { f = JSON.parse(decode(data)); } catch (_) { return; }
     if (!f || typeof f !== 'object') return;
+    if (typeof f.n === 'number') {
+      if (f.n <= this._lastN) return; // had it already
+      this._lastN = f.n;
+    }
+    if (typeof f.id === 'string' && this._controls.has(f.id)) {
+      const fn = this._controls.get(f.id);
+      this._controls.delete(f.id);
+      fn(f);
+      return;
+    }
     this._emit('frame', f);
     if (f.id === undefined || f.id === null) {
+      if (f.event === 'pong') {
+        const ping = this._log.find((e) => e.ping);
+        if (ping) this._read(ping.seq);
+      }
       this._emit(f.event, f.param, f);
       return;
     }
     const call = this._pending.get(typeof f.id === 'number' ? f.id : Number(f.id));
     if (!call) return; // a reply that came after its timeout
+    if (call.seq) this._read(call.seq);
     if (call.onChunk && f.status === 200) {
       const p = f.param;
       if (!p || typeof p.complete !== 'boolean') return; // an acknowledgement; chunks follow
@@ -475,7 +619,13 @@ export class Client {
     if (sock) this._detach();
     const opened = this._opened;
     this._opened = false;
-    this._failPending(code, reason);
+    this._phase = '';
+    this._controls.clear();
+    this._lastClose = { code, reason };
+    // A close frame (any code but 1006) ends the session on the server too.
+    if (code !== 1006) this._session = null;
+    // In a session, requests in flight wait for the resume to say their fate.
+    if (!this._session) this._failPending(code, reason);
     const final = opened && this._o.isFinal(code, reason);
     if (final) {
       this._shutdown(new MsgoError(`msgo: closed by the server (${code} ${reason})`.trim(), { code: 'closed', closeCode: code, closeReason: reason }), { code, reason, wasClean, final, opened });
@@ -511,6 +661,9 @@ export class Client {
   _shutdown(err, closeInfo) {
     this._detach();
     this._opened = false;
+    this._session = null;
+    this._counting = false;
+    this._phase = '';
     this._generation++;
     for (const call of [...this._pending.values(), ...this._queue]) this._settle(call, err);
     this._setState(CLOSED, { error: err });

@@ -48,7 +48,7 @@ test('the real idle timeout (4000) is retried', async () => {
   await until(() => opens.length === 2, 'the reconnect after the idle close', 8000);
   assert.equal(closes[0].code, 4000);
   assert.equal(closes[0].final, false);
-  assert.deepEqual(opens, [{ reconnect: false }, { reconnect: true }]);
+  assert.deepEqual(opens, [{ reconnect: false, resumed: false }, { reconnect: true, resumed: false }]);
   assert.deepEqual(seen.map((s) => s.s), ['open', 'reconnecting', 'open']); // 'connecting' came before states() listened
   assert.equal((await c.request('index.index.index', { back: 1 })).param.back, 1);
 });
@@ -59,7 +59,7 @@ for (const [code, reason] of [[1012, ''], [1001, 'server stopping'], [1000, ''],
     await c.once('open');
     const reopened = c.once('open');
     await c.request('sdktest.conn.close', { code, reason });
-    assert.deepEqual(await reopened, { reconnect: true });
+    assert.deepEqual(await reopened, { reconnect: true, resumed: false }); // a close frame ends the session
     assert.equal(c.state, OPEN);
   });
 }

@@ -13,11 +13,14 @@ after(() => made.forEach((c) => c.close()));
 
 function wxOverWS() {
   const calls = [];
+  const sockets = [];
   return {
     calls,
+    sockets,
     connectSocket(opts) {
       calls.push({ url: opts.url, protocols: opts.protocols });
       const ws = socket(opts.url, opts.protocols);
+      sockets.push(ws);
       const on = {};
       ws.onopen = () => on.open && on.open({ header: {}, profile: {} });
       ws.onmessage = (ev) => on.message && on.message({ data: ev.data });
@@ -61,4 +64,17 @@ test('the wx adapter reconnects after a 4000 close and reports the code', async 
 
 test('wxSocket refuses to run without wx', () => {
   assert.throws(() => wxSocket(undefined), /wx.connectSocket/);
+});
+
+test('the wx adapter resumes its session after the network drops', async () => {
+  const wx = wxOverWS();
+  const c = connect({ wx, url: env.url, token: mint({ id: uid('wx') }), heartbeat: 0, backoffBase: 20 });
+  made.push(c);
+  const { param: { conn } } = await c.request('sdktest.conn.id');
+  const opens = [];
+  c.on('open', (info) => opens.push(info));
+  wx.sockets[0]._socket.destroy(); // no close frame: a lost network
+  await until(() => opens.length === 1, 'the resume');
+  assert.deepEqual(opens[0], { reconnect: true, resumed: true });
+  assert.equal((await c.request('sdktest.conn.id')).param.conn, conn);
 });

@@ -180,23 +180,52 @@ test('after msgo restarts the pages reconnect and the wall fills its gap', async
   await control('kill');
   await wall.waitForSelector('body[data-state="reconnecting"]');
   await p.waitForSelector('body[data-state="reconnecting"]');
+  // Typed while msgo is down: the send waits for the reconnect and the
+  // re-join (the restart lost the session), then goes out once.
+  await p.fill('#text', 'typed while msgo was down');
+  await p.press('#text', 'Enter');
   await control('start');
   await p.waitForSelector('body[data-state="open"]');
   await p.waitForSelector('body[data-joined="yes"]');
+  await p.waitForFunction(() => [...document.querySelectorAll('.bubble-text')].some((e) => e.textContent === 'typed while msgo was down'));
+  assert.equal(await p.inputValue('#text'), '');
   const gap = ['while the wall was away 1', 'while the wall was away 2', 'while the wall was away 3'];
   for (const text of gap) await say(text);
   assert.notEqual(await wall.getAttribute('body', 'data-state'), 'open');
 
   await control('ungate');
   await wall.waitForSelector('body[data-state="open"]', { timeout: 60000 });
-  await wall.waitForFunction((n) => document.querySelectorAll('.msg').length === n, gap.length + 1);
-  assert.deepEqual(await texts(wall, '.msg .msg-text'), ['before the restart', ...gap]);
+  await wall.waitForFunction((n) => document.querySelectorAll('.msg').length === n, gap.length + 2);
+  assert.deepEqual(await texts(wall, '.msg .msg-text'), ['before the restart', 'typed while msgo was down', ...gap]);
   const wallSeqs = await seqs(wall, '.msg');
   assert.deepEqual(wallSeqs, [...wallSeqs].sort((a, b) => a - b));
   assert.equal(new Set(wallSeqs).size, wallSeqs.length);
 
   await say('after the wall is back');
-  await wall.waitForFunction((n) => document.querySelectorAll('.msg').length === n, gap.length + 2);
+  await wall.waitForFunction((n) => document.querySelectorAll('.msg').length === n, gap.length + 3);
   await shot(wall, 'live-wall-after-restart');
   for (const page of [wall, p]) await page.context().close();
+});
+
+test('a send that fails gives its text back, before what was typed since', async () => {
+  const p = await open('/live/join', { id: 'g10', type: 'wechatUser', nickname: 'Hong' }, phone);
+  const kept = await p.evaluate(async () => {
+    const { composer } = await import('/assets/page.js');
+    const form = document.createElement('form');
+    form.innerHTML = '<textarea></textarea><button type="submit">send</button>';
+    document.body.append(form);
+    let fail;
+    composer(form, { max: 100, onSend: () => new Promise((_, reject) => { fail = reject; }) });
+    const box = form.querySelector('textarea');
+    box.value = 'the message that fails';
+    box.dispatchEvent(new Event('input'));
+    form.requestSubmit();
+    await new Promise((r) => setTimeout(r, 0));
+    box.value = 'typed meanwhile';
+    fail(new Error('network'));
+    await new Promise((r) => setTimeout(r, 50));
+    return box.value;
+  });
+  assert.equal(kept, 'the message that fails\ntyped meanwhile');
+  await p.context().close();
 });
