@@ -380,6 +380,10 @@ func (a *App) leave(ctx context.Context, c *conn, g string) error {
 			a.cluster.failed("leave", err)
 			return err
 		}
+		if err := a.cluster.userGone(ctx, g, u); err != nil {
+			a.cluster.failed("leave", err)
+			return err
+		}
 	}
 	if last {
 		if _, err := a.store.SRem(ctx, groupNodesKey(g), a.cluster.self...); err != nil {
@@ -405,26 +409,10 @@ func (a *App) InGroup(id ConnID, g string) bool {
 	return c.hooks != nil && c.hooks.list.has(hookGroup, equalTo(g))
 }
 
-func (a *App) groupUserKeys(ctx context.Context, g string) ([]string, error) {
-	nodes, err := a.store.SMembers(ctx, groupNodesKey(g))
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]string, len(nodes))
-	for i, n := range nodes {
-		keys[i] = groupUsersKey(g, n)
-	}
-	return keys, nil
-}
-
 // GroupCount returns how many distinct users (type and id) are in group g
-// across the cluster.
+// across the cluster: one set's size, whatever the group's size.
 func (a *App) GroupCount(ctx context.Context, g string) (int, error) {
-	keys, err := a.groupUserKeys(ctx, g)
-	if err != nil || len(keys) == 0 {
-		return 0, err
-	}
-	n, err := a.store.SUnionCard(ctx, keys...)
+	n, err := a.store.SCard(ctx, groupAllKey(g))
 	return int(n), err
 }
 
@@ -438,12 +426,8 @@ type Member struct {
 // GroupMembers returns up to limit distinct users of group g across the
 // cluster (all when limit <= 0), ordered by type then id.
 func (a *App) GroupMembers(ctx context.Context, g string, limit int) ([]Member, error) {
-	keys, err := a.groupUserKeys(ctx, g)
-	if err != nil || len(keys) == 0 {
-		return nil, err
-	}
-	users, err := a.store.SUnion(ctx, keys...)
-	if err != nil {
+	users, err := a.store.SMembers(ctx, groupAllKey(g))
+	if err != nil || len(users) == 0 {
 		return nil, err
 	}
 	slices.Sort(users)

@@ -33,7 +33,11 @@ func groupNodesKey(g string) string    { return "group:" + g + ":nodes" }
 func groupUsersKey(g, node string) string {
 	return "group:" + g + ":node:" + node
 }
-func nickKey(user string) string { return "nick:" + user }
+
+// groupAllKey holds a group's distinct users on every node, so counting
+// them is one SCARD, not a union of the nodes' sets per join.
+func groupAllKey(g string) string { return "group:" + g + ":users" }
+func nickKey(user string) string  { return "nick:" + user }
 
 // Addr addresses a connection cluster-wide: node id and connection id.
 type Addr struct {
@@ -183,11 +187,48 @@ func (cl *cluster) groupAdded(ctx context.Context, g string, users []string) err
 		return err
 	}
 	if len(users) > 0 {
+		// The node's set first: userGone reads it to decide whether a
+		// user still belongs in the cluster-wide set.
 		if _, err := s.SAdd(ctx, groupUsersKey(g, cl.node), users...); err != nil {
+			return err
+		}
+		if _, err := s.SAdd(ctx, groupAllKey(g), users...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// userGone takes user u out of group g's cluster-wide set once no node's
+// set holds it. A node joining u meanwhile adds it to its own set before
+// the cluster-wide one, so checking again after the removal and putting u
+// back if a node holds it now leaves the set right whichever order the
+// two nodes' steps take.
+func (cl *cluster) userGone(ctx context.Context, g, u string) error {
+	s := cl.store
+	held := func() (bool, error) {
+		nodes, err := s.SMembers(ctx, groupNodesKey(g))
+		if err != nil {
+			return false, err
+		}
+		for _, n := range nodes {
+			if ok, err := s.SIsMember(ctx, groupUsersKey(g, n), u); err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+	if h, err := held(); err != nil || h {
+		return err
+	}
+	if _, err := s.SRem(ctx, groupAllKey(g), u); err != nil {
+		return err
+	}
+	if h, err := held(); err != nil || !h {
+		return err
+	}
+	_, err := s.SAdd(ctx, groupAllKey(g), u)
+	return err
 }
 
 func (cl *cluster) closeKeyAdded(ctx context.Context, key, member string) error {
@@ -266,11 +307,20 @@ func (cl *cluster) purge(ctx context.Context, n string) error {
 		return err
 	}
 	for _, g := range groups {
+		gone, err := s.SMembers(ctx, groupUsersKey(g, n))
+		if err != nil {
+			return err
+		}
 		if _, err := s.SRem(ctx, groupNodesKey(g), n); err != nil {
 			return err
 		}
 		if err := s.Del(ctx, groupUsersKey(g, n)); err != nil {
 			return err
+		}
+		for _, u := range gone {
+			if err := cl.userGone(ctx, g, u); err != nil {
+				return err
+			}
 		}
 	}
 	cks, err := s.SMembers(ctx, nodeCKKey(n))
