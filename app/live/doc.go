@@ -48,9 +48,15 @@
 //     param is 400, like 1.5; JSON null counts as absent (the default, or
 //     400 "is required" for content and count). after_seq must be 0 or more.
 //   - Joining again on a joined connection answers {room, online} and
-//     pushes nothing. Each connection's join and leave is pushed (a user's
-//     second device too); online counts distinct users. The leaver does not
-//     get its own live.user.leave: it is out of the room by then.
+//     pushes nothing. Each connection's join and leave is pushed to the
+//     room's walls (a user's second device too); a wall also joins the group
+//     service.WallsGroup(room) for that. online counts distinct users: one
+//     cluster-wide set per room, so a join counts with one SCARD. The leaver
+//     does not get its own live.user.leave: it is out of the room by then.
+//   - live.room.count {"online"} reaches every member at most once a second
+//     while the count changes (service.Counts: a timer per room with
+//     changes; the node that takes the room's one-second lease counts once
+//     and pushes to the whole room through the cluster).
 //   - A disconnect of a joined connection runs the Live.User close
 //     controller and pushes live.user.leave once; after live.user.leave the
 //     controller is unregistered, so the disconnect pushes nothing more. A

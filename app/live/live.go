@@ -37,7 +37,8 @@ func Register(r *framework.Router, o Options) (stop func()) {
 	mo.Log = cmp.Or(mo.Log, log)
 	msgs := service.NewMessages(store, writer, mo)
 
-	user := controller.NewUser(log)
+	counts := service.NewCounts(log)
+	user := controller.NewUser(log, counts)
 	message := controller.NewMessage(msgs, store)
 	wall := controller.NewWall(log)
 	var room controller.Room
@@ -52,6 +53,7 @@ func Register(r *framework.Router, o Options) (stop func()) {
 	r.OnClose(controller.CloseController, user.OnClose)
 
 	return func() {
+		counts.Close()
 		msgs.Close()
 		writer.Close()
 	}

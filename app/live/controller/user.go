@@ -11,12 +11,20 @@ import (
 
 // User is live.user.*: joining and leaving a room, and the Live.User close
 // controller that makes a disconnect count as leaving.
+//
+// Who joined and who left is pushed to the room's walls only (the walls of
+// a room also join service.WallsGroup(room)); every member learns the
+// count from live.room.count, at most once a second (service.Counts). So a
+// room of N filling up costs N pushes per wall, not N²/2.
 type User struct {
-	log *slog.Logger
+	log    *slog.Logger
+	counts *service.Counts
 }
 
-// NewUser returns the User controller.
-func NewUser(log *slog.Logger) *User { return &User{log: log} }
+// NewUser returns the User controller; counts pushes the rooms' counts.
+func NewUser(log *slog.Logger, counts *service.Counts) *User {
+	return &User{log: log, counts: counts}
+}
 
 type roomReply struct {
 	Room   string `json:"room"`
@@ -32,9 +40,10 @@ type presence struct {
 }
 
 // Join is live.user.join: the connection joins the room of its token's
-// code, registers the room's close key and the Live.User close controller,
-// and live.user.join is pushed to the room, the joiner included. Joining
-// again answers the same reply and pushes nothing.
+// code (and a wall its walls group), registers the room's close key and the
+// Live.User close controller, and live.user.join is pushed to the room's
+// walls, the joiner included if it is one. Joining again answers the same
+// reply and pushes nothing.
 func (u *User) Join(c *framework.Context) error {
 	cl := c.Client()
 	room, err := roomOf(cl)
@@ -49,7 +58,7 @@ func (u *User) Join(c *framework.Context) error {
 		}
 		return c.Success(okInfo, roomReply{Room: room, Online: online})
 	}
-	online, err := u.join(ctx, app, cl.ID(), room)
+	online, err := u.join(ctx, app, cl, room)
 	if err != nil {
 		return err
 	}
@@ -60,11 +69,18 @@ func (u *User) Join(c *framework.Context) error {
 	return nil
 }
 
+// isWall reports whether cl gets the room's join and leave pushes.
+func isWall(cl framework.Client) bool { return cl.Type() == framework.TypeWall }
+
 // join does the three registrations and counts the room; if any step fails
 // it undoes them, so a 503 leaves the connection out of the room.
-func (u *User) join(ctx context.Context, app *framework.App, id framework.ConnID, room string) (int, error) {
+func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (int, error) {
+	id := cl.ID()
 	online := 0
 	err := app.JoinGroup(ctx, id, room)
+	if err == nil && isWall(cl) {
+		err = app.JoinGroup(ctx, id, service.WallsGroup(room))
+	}
 	if err == nil {
 		err = app.FdAddCloseKey(ctx, id, service.RoomKey(room))
 	}
@@ -75,14 +91,14 @@ func (u *User) join(ctx context.Context, app *framework.App, id framework.ConnID
 		online, err = app.GroupCount(ctx, room)
 	}
 	if err != nil {
-		_, undo := u.leave(ctx, app, id, room)
+		_, undo := u.leave(ctx, app, cl, room)
 		return 0, errors.Join(err, undo)
 	}
 	return online, nil
 }
 
 // Leave is live.user.leave: the connection leaves its room, and
-// live.user.leave is pushed to the room's remaining members.
+// live.user.leave is pushed to the room's walls.
 func (u *User) Leave(c *framework.Context) error {
 	room, err := joined(c)
 	if err != nil {
@@ -90,7 +106,7 @@ func (u *User) Leave(c *framework.Context) error {
 	}
 	cl := c.Client()
 	app, ctx := c.App(), c.Context()
-	online, err := u.leave(ctx, app, cl.ID(), room)
+	online, err := u.leave(ctx, app, cl, room)
 	if err != nil {
 		return err
 	}
@@ -104,12 +120,16 @@ func (u *User) Leave(c *framework.Context) error {
 // leave undoes join and counts who is left. Every step runs even if one
 // fails: the connection is out of the room on this node either way, and
 // the store is set right by the framework once it is back.
-func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnID, room string) (int, error) {
+func (u *User) leave(ctx context.Context, app *framework.App, cl framework.Client, room string) (int, error) {
+	id := cl.ID()
 	err := errors.Join(
 		app.FdRemoveController(id, CloseController),
 		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
 		app.LeaveGroup(ctx, id, room),
 	)
+	if isWall(cl) {
+		err = errors.Join(err, app.LeaveGroup(ctx, id, service.WallsGroup(room)))
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -118,7 +138,7 @@ func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnI
 
 // OnClose is the Live.User close controller: a joined connection that
 // closes, however it closes, leaves its room, and live.user.leave is pushed
-// once. It is registered only while the connection is joined (Leave removes
+// to the walls once (the framework takes a wall out of its walls group). It is registered only while the connection is joined (Leave removes
 // it), so an explicit leave and a disconnect never both push.
 func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
 	room := cl.Code()
@@ -135,12 +155,14 @@ func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Cli
 	u.push(ctx, app, room, EventUserLeave, cl, online)
 }
 
-// push sends a presence change to the room. Presence pushes are not
-// ordered with messages, and a failure is logged: the change happened.
+// push sends a presence change to the room's walls and has the count
+// pushed to every member. Presence pushes are not ordered with messages,
+// and a failure is logged: the change happened.
 func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, online int) {
+	u.counts.Changed(app, room)
 	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), Online: online})
 	if err == nil {
-		err = app.SendToGroup(ctx, room, f)
+		err = app.SendToGroup(ctx, service.WallsGroup(room), f)
 	}
 	if err != nil {
 		u.log.Warn("live: push "+event, "room", room, "err", err)

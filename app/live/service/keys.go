@@ -15,3 +15,7 @@ func TurnKey(room string) string { return "live:turn:" + room }
 // MSwoole's per-room fd list; the framework removes a connection from it
 // when the connection closes.
 func RoomKey(room string) string { return "live:room:" + room + ":conns" }
+
+// WallsGroup is the group of a room's walls, which alone get the room's
+// live.user.join and live.user.leave pushes.
+func WallsGroup(room string) string { return "live:walls:" + room }
