@@ -24,7 +24,8 @@ go build -o "$work/msgo" ./console
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	sleep 2
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
