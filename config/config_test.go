@@ -166,7 +166,7 @@ func envMap(m map[string]string) func(string) (string, bool) {
 	}
 }
 
-// TestEnvProtocolNames sets every variable PROTOCOL.md section 7 promises.
+// TestEnvProtocolNames sets every variable the operations contract promises (docs/operations.md).
 func TestEnvProtocolNames(t *testing.T) {
 	env := map[string]string{
 		"MSGO_OUTSIDE_LISTEN":              "127.0.0.1:0",

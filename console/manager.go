@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 
+	"msgo/app/web"
 	"msgo/config"
 	"msgo/framework"
 	"msgo/framework/manager"
 )
 
-// managerHandler serves the manager port (PROTOCOL.md section 6).
+// managerHandler serves the manager port (docs/manager-api.md), the admin
+// page included, with the pages' shared scripts for its translations.
 func managerHandler(srv *framework.Server, cfg *config.Config, ready func(context.Context) error, log *slog.Logger) http.Handler {
 	return manager.New(manager.Options{
 		Server:  srv,
@@ -19,5 +21,6 @@ func managerHandler(srv *framework.Server, cfg *config.Config, ready func(contex
 		Ready:   ready,
 		Pprof:   cfg.Manager.Pprof,
 		Logger:  log,
+		Assets:  web.Assets(),
 	})
 }

@@ -126,19 +126,23 @@ func writePid(path string, pid int) error {
 
 var errNotRunning = errors.New("msgo is not running")
 
-// running returns the configuration and the pid of the msgo it names, or
-// errNotRunning.
+// running returns the configuration and the pid of the msgo it names, or an
+// error wrapping errNotRunning that says why and what to do.
 func running(configDir string) (*config.Config, int, error) {
 	cfg, err := loadConfig(configDir, nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	pid, err := readPid(pidFile(cfg))
+	path := pidFile(cfg)
+	pid, err := readPid(path)
+	if errors.Is(err, errNotRunning) {
+		return nil, 0, notRunning("no pid file at " + path)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
 	if !alive(pid) {
-		return nil, 0, fmt.Errorf("%w (stale pid file names %d)", errNotRunning, pid)
+		return nil, 0, notRunning(fmt.Sprintf("the pid file %s names pid %d, which has exited", path, pid))
 	}
 	return cfg, pid, nil
 }

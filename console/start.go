@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -50,7 +51,7 @@ func daemonize(configDir string) error {
 		return err
 	}
 	if pid, err := readPid(pidFile(cfg)); err == nil && alive(pid) {
-		return fmt.Errorf("already running as pid %d", pid)
+		return fmt.Errorf("msgo is already running as pid %d; see msgo status, or stop it with msgo stop", pid)
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -80,7 +81,7 @@ func daemonize(configDir string) error {
 	deadline := time.After(30 * time.Second)
 	for {
 		if pid, err := readPid(pidFile(cfg)); err == nil && pid == c.Process.Pid {
-			fmt.Printf("msgo started as pid %d (log: %s)\n", pid, cfg.RuntimePath("msgo.out"))
+			fmt.Printf("msgo started as pid %d\n%s\n", pid, logsWhere(cfg))
 			return nil
 		}
 		select {
@@ -91,6 +92,23 @@ func daemonize(configDir string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// logsWhere says where a daemon's log lines go, as absolute paths: the
+// log.file when one is set, else the output file the daemon writes to.
+func logsWhere(cfg *config.Config) string {
+	out := absPath(cfg.RuntimePath("msgo.out"))
+	if cfg.Log.File == "" {
+		return "log: " + out
+	}
+	return fmt.Sprintf("log: %s (log.file); output before logging starts, and crashes: %s", absPath(cfg.RuntimePath(cfg.Log.File)), out)
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // run serves until SIGTERM or SIGINT, then stops gracefully: no new
@@ -119,6 +137,11 @@ func run(configDir string) error {
 	log.Info("msgo started", "node", cfg.NodeID, "listen", n.ws.Addr().String(), "manager", n.mgr.Addr().String(),
 		"cache", cfg.Cache.Driver, "db", cfg.DB.Driver, "pid", os.Getpid(), "version", version)
 
+	// systemd learns the new main pid before the reloading parent starts
+	// to drain and exit.
+	if err := systemdReady(); err != nil {
+		log.Warn("could not tell systemd this process is ready", "err", err)
+	}
 	if n.inherited {
 		notifyReady()
 	}

@@ -19,7 +19,7 @@ func Errorf(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Info: fmt.Sprintf(format, args...)}
 }
 
-// Reply statuses of the msgo protocol (PROTOCOL.md section 4).
+// Reply statuses of the msgo protocol (docs/protocol.md, "Statuses").
 const (
 	StatusOK          = 200
 	StatusBadRequest  = 400
@@ -49,7 +49,7 @@ func errorStatus(err error, unavailable []error) (int, string) {
 	return StatusInternal, "internal error"
 }
 
-// Close codes a caller of Server.Stop or App.Close uses (PROTOCOL.md section 4).
+// Close codes a caller of Server.Stop or App.Close uses (docs/protocol.md, "Close codes").
 const (
 	CloseNormal         = 1000
 	CloseGoingAway      = 1001

@@ -12,7 +12,7 @@ import (
 	"msgo/framework/internal/wsframe"
 )
 
-// Message is one server frame's JSON object (PROTOCOL.md section 4).
+// Message is one server frame's JSON object (docs/protocol.md, "Frames from the server").
 type Message struct {
 	Status int
 	Info   string

@@ -24,7 +24,7 @@ func echoRequest(id, size int) []byte {
 }
 
 // TestProtocolErrors sends each frame a client must not send and expects the
-// close code PROTOCOL.md section 4 gives it.
+// close code docs/protocol.md gives it.
 func TestProtocolErrors(t *testing.T) {
 	t.Parallel()
 	srv, _ := start(t, framework.Config{MaxFrameSize: 1024, MaxMessageSize: 2048})

@@ -122,7 +122,7 @@ func received(t *testing.T, fd int) []wsframe.Header {
 
 var replyStatuses = []int{StatusOK, StatusBadRequest, StatusForbidden, StatusNotFound, StatusTooMany, StatusInternal, StatusUnavailable}
 
-// checkReply checks a reply's shape (PROTOCOL.md section 4) and, when req is
+// checkReply checks a reply's shape (docs/protocol.md) and, when req is
 // given, that an id in it is one the request carried, verbatim.
 func checkReply(t *testing.T, payload, req []byte) {
 	var m struct {

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Handshake rejections (PROTOCOL.md section 2). No connection is registered
+// Handshake rejections (docs/protocol.md, "Handshake"). No connection is registered
 // when one is returned.
 var (
 	rejectAuth     = reject(http.StatusForbidden, "invalid or missing auth token")

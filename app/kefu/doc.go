@@ -1,5 +1,5 @@
-// Package kefu is msgo's customer-service module (PROTOCOL.md section 5
-// "kefu"): a persisted chat between WeChat users and the agents, and a bot
+// Package kefu is msgo's customer-service module (docs/kefu.md):
+// a persisted chat between WeChat users and the agents, and a bot
 // that streams answers from a FAQ. It replaces what PHP teams built on
 // Swoole with an openid => fd map in Redis and raw SQL inserts.
 //

@@ -11,7 +11,7 @@ import (
 	"msgo/framework/msgotest"
 )
 
-// Every permission and bad-input row of PROTOCOL.md section 5 "kefu": 403
+// Every permission and bad-input row of the kefu methods (docs/kefu.md): 403
 // for a user type the route does not allow and for a wechatUser naming
 // another user's conversation, 400 naming the param for one that is
 // missing, of the wrong type or out of range (never clamped). None of them

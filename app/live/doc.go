@@ -1,4 +1,4 @@
-// Package live is msgo's event wall module (PROTOCOL.md section 5 "live"):
+// Package live is msgo's event wall module (docs/live.md):
 // wall screens and WeChat users in a room, messages on the wall with a
 // gap-free seq and history, who is online, and a lottery.
 //

@@ -11,7 +11,7 @@ import (
 	"msgo/framework/msgotest"
 )
 
-// Every permission and limit row of PROTOCOL.md section 5 "live": 403 for
+// Every permission and limit row of the live methods (docs/live.md): 403 for
 // a user type the route does not allow or a connection that has not
 // joined, 400 naming the param for a missing, wrong-typed or out-of-range
 // one (limits are never clamped).

@@ -1,5 +1,5 @@
 // Package bench is `msgo bench`, a load generator for the msgo protocol
-// (PROTOCOL.md): it opens authenticated WebSocket connections to a node on
+// (docs/protocol.md): it opens authenticated WebSocket connections to a node on
 // loopback, drives one scenario, samples the server's RSS and CPU from /proc,
 // and prints a table and one JSON line per run.
 //

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// managerClient calls a node's manager port (PROTOCOL.md section 6).
+// managerClient calls a node's manager port (docs/manager-api.md).
 type managerClient struct {
 	base  string // http://127.0.0.1:9502, no trailing slash
 	token string

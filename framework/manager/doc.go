@@ -1,7 +1,7 @@
 // Package manager serves msgo's manager port: the HTTP API a backend uses to
 // push to connected clients, look up presence and kick users, plus the
 // Prometheus metrics, health probes and (optionally) pprof of the node.
-// PROTOCOL.md section 6 is its contract.
+// docs/manager-api.md is its reference.
 //
 //	if err := manager.CheckBind(cfg.Manager.Listen, cfg.Manager.Token); err != nil {
 //		return err

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,9 +48,12 @@ type Options struct {
 	// RoomGroup maps a room named in /api/send/room and /api/data-update to
 	// the framework group holding its members. Nil: the room is the group.
 	RoomGroup func(room string) string
+	// Assets are the shared page scripts (i18n.js), served at /assets/ for
+	// the admin page. Nil: the admin page is in English only.
+	Assets fs.FS
 }
 
-// Manager serves the manager port (PROTOCOL.md section 6). It is an
+// Manager serves the manager port (docs/manager-api.md). It is an
 // http.Handler, safe for concurrent use; it holds no state of its own beyond
 // its configuration, so any number of them may front one node.
 type Manager struct {
@@ -62,6 +66,8 @@ type Manager struct {
 	group   func(room string) string
 	routes  map[string]route
 	pprof   http.Handler // nil unless enabled
+	assets  http.Handler // nil without Options.Assets
+	metrics *callMetrics
 }
 
 // route is one path's handler and the method it answers.
@@ -98,11 +104,15 @@ func New(o Options) *Manager {
 	if o.Pprof {
 		m.pprof = pprofHandler()
 	}
+	if o.Assets != nil {
+		m.assets = assetsHandler(o.Assets)
+	}
+	m.metrics = newCallMetrics(m)
 	get, post := http.MethodGet, http.MethodPost
 	m.routes = map[string]route{
 		"/healthz":             {method: get, open: true, h: http.HandlerFunc(m.healthz)},
 		"/readyz":              {method: get, open: true, h: http.HandlerFunc(m.readyz)},
-		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics())},
+		"/metrics":             {method: get, h: metricsHandler(m.node.Metrics().Registry, m.metrics.reg)},
 		"/api/status":          {method: get, h: m.api(m.status)},
 		"/api/online/count":    {method: get, h: m.api(m.onlineCount)},
 		"/api/online/users":    {method: get, h: m.api(m.onlineUsers)},
@@ -115,15 +125,19 @@ func New(o Options) *Manager {
 		"/api/data-update":     {method: post, h: m.api(m.sendCall(m.toAudience(true), dataUpdateFrame))},
 		"/api/disconnect/user": {method: post, h: m.api(m.disconnectUser)},
 	}
+	m.addAdmin()
 	return m
 }
 
-// ServeHTTP checks the token (before anything else, so that an outsider
+// serve checks the token (before anything else, so that an outsider
 // learns nothing about which paths exist), then the path, then the method.
-func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 	rt, ok := m.routes[r.URL.Path]
 	if !ok && m.pprof != nil && strings.HasPrefix(r.URL.Path, pprofPrefix) {
 		rt, ok = route{h: m.pprof}, true // pprof's symbol lookup also takes POST
+	}
+	if !ok && m.assets != nil && strings.HasPrefix(r.URL.Path, assetsPrefix) {
+		rt, ok = route{method: http.MethodGet, open: true, h: m.assets}, true
 	}
 	if !rt.open && !m.auth.allow(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="msgo manager"`)

@@ -12,7 +12,7 @@ import (
 	"msgo/framework"
 )
 
-// Push names of the calls that build their own frame (PROTOCOL.md section 6).
+// Push names of the calls that build their own frame (docs/manager-api.md).
 const (
 	EventNotice     = "system.notice"
 	EventDataUpdate = "data.update"

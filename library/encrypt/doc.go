@@ -1,5 +1,5 @@
 // Package encrypt mints and parses the auth token clients present when they
-// connect (PROTOCOL.md section 1).
+// connect (docs/protocol.md, "Tokens").
 //
 // A token is base64url without padding of nonce || ciphertext || tag, where
 // the ciphertext is the JSON claims sealed with AES-256-GCM under the key

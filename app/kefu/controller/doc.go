@@ -1,5 +1,5 @@
 // Package controller holds the kefu module's handlers, one type per
-// controller of PROTOCOL.md section 5 "kefu": Chat (send, history, read,
+// controller of the kefu methods (docs/kefu.md): Chat (send, history, read,
 // unread), Session (list) and Bot (ask).
 //
 //	chat := controller.NewChat(service.NewChat(store, log), store, 0)

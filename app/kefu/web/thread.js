@@ -5,7 +5,7 @@
 import { el, fmtTime } from '/assets/page.js';
 
 export const PAGE = 20;
-export const MAX = 2000; // characters per message (PROTOCOL.md, kefu.chat.send)
+export const MAX = 2000; // characters per message (kefu.chat.send, docs/kefu.md)
 
 // Message types of the chat table.
 export const TO_USER = 1; // agent to user

@@ -1,5 +1,5 @@
 // Package controller holds the live module's handlers, one type per
-// controller of PROTOCOL.md section 5 "live": User (join, leave and the
+// controller of the live methods (docs/live.md): User (join, leave and the
 // Live.User close controller), Message (send, history), Room (online) and
 // Wall (lottery). Who may call a method by user type is declared on the
 // route (framework.Allow); "must join first" is checked here, against the

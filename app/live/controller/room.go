@@ -7,7 +7,7 @@ import (
 	"msgo/framework"
 )
 
-// Push names of the live module (PROTOCOL.md section 5).
+// Push names of the live module (docs/live.md).
 const (
 	EventUserJoin  = "live.user.join"
 	EventUserLeave = "live.user.leave"

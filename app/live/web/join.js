@@ -4,7 +4,7 @@
 import { boot, el, $, avatar, fmtTime, toast, errorText, composer } from '/assets/page.js';
 import { Room, whoami } from './room.js';
 
-const MAX = 500; // characters per message (PROTOCOL.md, live.message.send)
+const MAX = 500; // characters per message (live.message.send, docs/live.md)
 const KEEP = 200;
 
 const client = boot();

@@ -8,7 +8,7 @@ export const OPEN: 'open';
 export const RECONNECTING: 'reconnecting';
 export const CLOSED: 'closed';
 
-/** A server frame (PROTOCOL.md section 4). */
+/** A server frame (docs/protocol.md, "Frames from the server"). */
 export interface Frame<P = any> {
   status: number;
   info: string;
@@ -103,7 +103,7 @@ export interface CloseInfo {
   opened: boolean;
 }
 
-// Pushes of msgo's own modules (PROTOCOL.md section 5).
+// Pushes of msgo's own modules (docs/live.md, docs/kefu.md).
 export interface LiveMember { id: string; nickname: string; type: string; online: number }
 export interface LiveMessage { seq: number; id: string; nickname: string; content: string; time: number }
 export interface Winner { id: string; nickname: string }

@@ -5,7 +5,7 @@
 //   client.on('live.message', (m) => show(m));   // pushes, by their event name
 //   const { param } = await client.request('live.user.join');
 //
-// It speaks the msgo wire contract (PROTOCOL.md sections 2-4): the token
+// It speaks the msgo wire contract (docs/protocol.md): the token
 // travels as the subprotocol "auth.<token>" beside "msgo" (or as ?auth= with
 // tokenIn: 'query'), requests carry a numeric id that every answering frame
 // echoes, and everything without an id is a push.
@@ -44,7 +44,7 @@
 /** @typedef {'connecting'|'open'|'reconnecting'|'closed'} State */
 
 /**
- * A server frame (PROTOCOL.md section 4).
+ * A server frame (docs/protocol.md, "Frames from the server").
  * @typedef {object} Frame
  * @property {number} status
  * @property {string} info

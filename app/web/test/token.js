@@ -1,4 +1,4 @@
-// Mints msgo tokens (PROTOCOL.md section 1) with Node's crypto, for tests.
+// Mints msgo tokens (docs/protocol.md, "Tokens") with Node's crypto, for tests.
 
 import crypto from 'node:crypto';
 

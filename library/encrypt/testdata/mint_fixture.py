@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mint the tokens in fixture.json with an implementation independent of msgo.
 
-It follows PROTOCOL.md section 1 literally: key = SHA-256(secret), AES-256-GCM,
+It follows the token format of docs/protocol.md literally: key = SHA-256(secret), AES-256-GCM,
 12-byte nonce, no additional data, token = base64url without padding of
 nonce || ciphertext || tag. Needs the `cryptography` package.
 

@@ -1,5 +1,5 @@
 // Shared by the SDK's node tests: the nodes' addresses from the Go test that
-// started them, token minting (PROTOCOL.md section 1) and a client factory.
+// started them, token minting (docs/protocol.md, "Tokens") and a client factory.
 
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
