@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/mailru/easygo/netpoll"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,11 +68,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	a.listeners = append(a.listeners, l)
-	err = s.poller.ep.Add(fd, netpoll.EPOLLIN, func(ev netpoll.EpollEvent) {
-		if ev != epollClosed {
-			s.accept(l)
-		}
-	})
+	err = s.poller.add(fd, listenEvents, func(uint32) { s.accept(l) })
 	a.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("framework: poll listener: %w", err)
@@ -143,7 +138,7 @@ func (s *Server) accept(l *listener) {
 		a.shakeMu.Lock()
 		a.shaking[c] = struct{}{}
 		a.shakeMu.Unlock()
-		if err := s.poller.add(c); err != nil {
+		if err := s.poller.addConn(c); err != nil {
 			s.log.Warn("poll accepted socket", "err", err)
 			s.forget(c)
 			unix.Close(fd)

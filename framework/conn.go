@@ -125,13 +125,18 @@ func (c *conn) client() Client { return Client{c: c} }
 
 // schedule marks work for c and queues it unless it is already queued.
 func (s *Server) schedule(c *conn, bits uint32) {
+	if c.claim(bits) {
+		s.runq <- c
+	}
+}
+
+// claim marks work for c and reports whether the caller took c to run it
+// now: false when c is already queued or running, which then finds the bits.
+func (c *conn) claim(bits uint32) bool {
 	for {
 		old := c.flags.Load()
 		if c.flags.CompareAndSwap(old, old|bits|flagQueued) {
-			if old&flagQueued == 0 {
-				s.runq <- c
-			}
-			return
+			return old&flagQueued == 0
 		}
 	}
 }

@@ -1,41 +1,139 @@
 package framework
 
 import (
-	"github.com/mailru/easygo/netpoll"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// poller is the one epoll instance of a Server. It uses easygo's Epoll layer
-// (the one under netpoll.Poller) with the raw socket fd: netpoll.Handle and
-// NewDesc wrap the fd in an os.File, which either registers it in Go's own
-// poller or duplicates it, and a Desc has one event mask, so it cannot wait for
-// write readiness on a slow socket. Here each connection is one fd, registered
-// once, edge-triggered for read and write.
+// poller is the one epoll instance of a Server: every connection's raw fd
+// and the listeners, edge-triggered for read and write (the listeners
+// level-triggered).
+//
+// The epoll fd itself sits in Go's runtime poller: it is readable while
+// events wait, so the goroutines serving it wait for it as Go's own sockets
+// do, and an idle server blocks in one epoll_pwait, the runtime's. Several
+// goroutines (the handler pool) take turns: one waits for the epoll fd
+// while the others handle what they took, inline, on the goroutine that
+// took it. A request is read, handled and answered without a hand-off to
+// another goroutine, and a handler that blocks (a store round trip) holds
+// its own goroutine only: the next one is already waiting for events.
 type poller struct {
-	ep *netpoll.Epoll
+	epfd int
+	file *os.File // the epoll fd, pollable
+	rc   syscall.RawConn
+
+	mu      sync.RWMutex
+	targets map[int]func(uint32)
 }
 
-const connEvents = netpoll.EPOLLIN | netpoll.EPOLLOUT | netpoll.EPOLLRDHUP | netpoll.EPOLLET
+const (
+	connEvents   = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+	listenEvents = unix.EPOLLIN
 
-// epollClosed is the event easygo delivers to every callback when the epoll
-// instance closes.
-const epollClosed = 0x20
+	// pollBatch bounds the events one goroutine takes at a time: the rest
+	// are left to the next goroutine, so two cores share a busy moment.
+	pollBatch = 32
+)
 
-func newPoller(onError func(error)) (*poller, error) {
-	ep, err := netpoll.EpollCreate(&netpoll.EpollConfig{OnWaitError: onError})
+func newPoller() (*poller, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
-	return &poller{ep: ep}, nil
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "epoll") // non-blocking: Go's poller takes it
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &poller{epfd: fd, file: f, rc: rc, targets: make(map[int]func(uint32))}, nil
 }
 
-// add registers c; its events go to c.onEvent on the poller goroutine. The
-// method value is the one allocation per connection here (16 bytes; a
-// closure over the server and c took 24).
-func (p *poller) add(c *conn) error {
-	return p.ep.Add(int(c.fd), connEvents, c.onEvent)
+// add registers fd with events; fn gets its events on a goroutine of the
+// handler pool, never two of the same fd's at once unless fn allows it.
+func (p *poller) add(fd int, events uint32, fn func(uint32)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.targets == nil {
+		return os.ErrClosed
+	}
+	p.targets[fd] = fn
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		delete(p.targets, fd)
+		return err
+	}
+	return nil
 }
 
-// del unregisters fd; it must run before the fd is closed, since fds are reused.
-func (p *poller) del(fd int) error { return p.ep.Del(fd) }
+// addConn registers c; the method value is the one allocation per
+// connection here (16 bytes).
+func (p *poller) addConn(c *conn) error { return p.add(int(c.fd), connEvents, c.onEvent) }
 
-func (p *poller) close() error { return p.ep.Close() }
+// del unregisters fd; it must run before the fd is closed, since fds are
+// reused.
+func (p *poller) del(fd int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.targets == nil {
+		return os.ErrClosed
+	}
+	delete(p.targets, fd)
+	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+}
+
+// serve takes events and handles them until the poller closes. The pool's
+// goroutines all run it; Go's fd lock lets one of them wait at a time.
+func (p *poller) serve(onError func(error)) {
+	events := make([]unix.EpollEvent, pollBatch)
+	fns := make([]func(uint32), pollBatch)
+	for {
+		var n int
+		var werr error
+		err := p.rc.Read(func(fd uintptr) bool {
+			n, werr = unix.EpollWait(int(fd), events, 0)
+			return n != 0 || werr != nil // nothing yet: wait for the epoll fd
+		})
+		if err != nil {
+			if !errors.Is(err, os.ErrClosed) {
+				onError(err)
+			}
+			return
+		}
+		if werr == unix.EINTR {
+			continue
+		}
+		if werr != nil {
+			onError(fmt.Errorf("epoll_wait: %w", werr))
+			return
+		}
+		p.mu.RLock()
+		for i := range n {
+			fns[i] = p.targets[int(events[i].Fd)]
+		}
+		p.mu.RUnlock()
+		for i := range n {
+			if fn := fns[i]; fn != nil {
+				fns[i] = nil
+				fn(events[i].Events)
+			}
+		}
+	}
+}
+
+// close stops every serve; events not taken yet are dropped.
+func (p *poller) close() error {
+	p.mu.Lock()
+	p.targets = nil
+	p.mu.Unlock()
+	return p.file.Close()
+}

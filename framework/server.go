@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mailru/easygo/netpoll"
 	"golang.org/x/sys/unix"
 
 	"msgo/framework/internal/wsframe"
@@ -36,8 +35,9 @@ type Options struct {
 	Unavailable []error
 }
 
-// Server accepts WebSocket connections, drives them from one epoll poller and
-// a bounded pool of workers, and dispatches their messages through a Router.
+// Server accepts WebSocket connections, drives them from one epoll instance
+// served by a bounded pool of goroutines (see poller), and dispatches their
+// messages through a Router.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
@@ -103,7 +103,7 @@ func New(o Options) (*Server, error) {
 		s.http = newHTTPSide(o.HTTP)
 	}
 	s.clock.Store(time.Now().Unix())
-	p, err := newPoller(func(err error) { log.Error("epoll wait failed", "err", err) })
+	p, err := newPoller()
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("framework: create poller: %w", err)
@@ -112,7 +112,11 @@ func New(o Options) (*Server, error) {
 	s.app = newApp(s, o.Store)
 	s.router.freeze(s.log, s.metrics)
 	s.metrics.connections = func() float64 { return float64(s.hub.count.Load()) }
+	onError := func(err error) { log.Error("epoll wait failed", "err", err) }
 	for range cfg.Workers {
+		s.wg.Go(func() { p.serve(onError) })
+	}
+	for range queueWorkers() {
 		s.wg.Go(s.worker)
 	}
 	for i := range s.flush.lanes {
@@ -141,6 +145,11 @@ func (s *Server) Connections() int { return int(s.hub.count.Load()) }
 
 func (s *Server) now() int64 { return s.clock.Load() }
 
+// queueWorkers is how many goroutines serve the run queue: the work the
+// poller's goroutines did not take inline (a close or an abort begun
+// elsewhere, a busy connection's next turn).
+func queueWorkers() int { return 4 * runtime.GOMAXPROCS(0) }
+
 // worker runs queued connections until Stop sends it a nil. The run queue is
 // never closed (anything may still schedule a connection while stopping), and
 // the wait is a plain receive, not a select with the context, because it is
@@ -155,22 +164,21 @@ func (s *Server) worker() {
 	}
 }
 
-func (c *conn) onEvent(ev netpoll.EpollEvent) {
-	if ev == epollClosed {
-		return
-	}
+// onEvent runs on the poller goroutine that took c's readiness: it does the
+// work itself, unless another goroutine holds c, which then finds the bits.
+func (c *conn) onEvent(ev uint32) {
 	var bits uint32
-	if ev&netpoll.EPOLLIN != 0 {
+	if ev&unix.EPOLLIN != 0 {
 		bits |= flagRead
 	}
-	if ev&(netpoll.EPOLLRDHUP|netpoll.EPOLLHUP|netpoll.EPOLLERR) != 0 {
+	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		bits |= flagRead | flagHup
 	}
-	if ev&netpoll.EPOLLOUT != 0 {
+	if ev&unix.EPOLLOUT != 0 {
 		bits |= flagWrite
 	}
-	if bits != 0 {
-		c.srv.schedule(c, bits)
+	if bits != 0 && c.claim(bits) {
+		c.srv.run(c)
 	}
 }
 
@@ -333,7 +341,7 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 		s.StopAccepting()
 		s.cancel()
 		go func() { // one nil per worker, behind what is queued
-			for range s.cfg.Workers {
+			for range queueWorkers() {
 				s.runq <- nil
 			}
 		}()
