@@ -222,7 +222,7 @@ func (s *Server) open(c *conn, resp []byte) {
 	}
 	// Written even if a connect function closed it: the client then reads
 	// its 101 and the close frame queued behind it.
-	n, err := unix.Write(int(c.fd), resp)
+	n, err := sockWrite(c.fd, resp)
 	if n < len(resp) && (err == nil || err == unix.EAGAIN) {
 		o := c.outbox()
 		o.wq = append([][]byte{bytes.Clone(resp[max(n, 0):])}, o.wq...) // resp is pooled

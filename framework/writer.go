@@ -35,7 +35,7 @@ func (c *conn) write(b []byte, borrowed bool) error {
 	}
 	c.srv.metrics.frameOut(len(b))
 	if c.out == nil && !c.starting {
-		n, err := unix.Write(int(c.fd), b)
+		n, err := sockWrite(c.fd, b)
 		if n == len(b) {
 			return nil
 		}
@@ -145,11 +145,7 @@ func (c *conn) flushLocked() {
 		return
 	}
 	for o := c.out; o != nil && len(o.wq) > 0 && c.state != stateReleased; {
-		iov := o.wq
-		if len(iov) > iovMax {
-			iov = iov[:iovMax]
-		}
-		n, err := unix.Writev(int(c.fd), iov)
+		n, err := sockWritev(c.fd, o.wq)
 		if n > 0 {
 			o.consume(n)
 		}
