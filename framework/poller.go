@@ -100,7 +100,7 @@ func (p *poller) serve(onError func(error)) {
 		var n int
 		var werr error
 		err := p.rc.Read(func(fd uintptr) bool {
-			n, werr = unix.EpollWait(int(fd), events, 0)
+			n, werr = epollPoll(int(fd), events)
 			return n != 0 || werr != nil // nothing yet: wait for the epoll fd
 		})
 		if err != nil {

@@ -7,7 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Socket reads and writes are raw system calls: every socket here is
+// Socket reads and writes, and the poller's epoll_wait (never with a
+// timeout), are raw system calls: every socket here is
 // non-blocking, so a call returns as soon as the kernel has copied what it
 // can, and telling the scheduler about it (as a blocking call must, so that
 // another thread can take over the goroutine's processor) costs more than
@@ -57,4 +58,10 @@ func result(n uintptr, errno unix.Errno) (int, error) {
 		return 0, errno
 	}
 	return int(n), nil
+}
+
+// epollPoll takes the events that wait, without waiting (a zero timeout).
+func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	return result(n, errno)
 }
