@@ -28,10 +28,24 @@ bench-compare:
 bench-smoke:
 	cd bench && $(GO) vet ./... && $(GO) run ./compare -quick -runs 1 -only rpc >/dev/null
 
-# Run each fuzz target for a while (the seed corpus already runs in `make test`).
+# Run each fuzz target for a while (their seed corpora already run in
+# `make test`). go test explores one target at a time.
 FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./framework/internal/wsframe:FuzzParseHeader \
+	./framework/internal/jsonscan:FuzzMembers \
+	./framework:FuzzFrames \
+	./framework:FuzzDispatchDecode \
+	./framework:FuzzRequestEnvelope \
+	./framework:FuzzHandshakeHead \
+	./framework/manager:FuzzManagerRequest \
+	./library/encrypt:FuzzParse \
+	./library/encrypt:FuzzClaimsUnmarshalJSON
 fuzz:
-	$(GO) test -run=^$$ -fuzz=FuzzParseHeader -fuzztime=$(FUZZTIME) ./framework/internal/wsframe
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t"; \
+		$(GO) test -run=^$$ -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; \
+	done
 
 bench:
 	$(GO) test -run=^$$ -bench=. -benchmem ./...

@@ -43,6 +43,12 @@ type Manager struct {
 	Listen string `yaml:"listen"` // 127.0.0.1:9502
 	Token  string `yaml:"token"`  // bearer token; required off loopback
 	Pprof  bool   `yaml:"pprof"`  // serve /debug/pprof behind the token
+	// AllowedOrigins lists the Origin headers served; any other request
+	// that carries one (a web page's) answers 403.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowedHosts lists the host names or addresses the Host header may
+	// name besides loopback and localhost; any other answers 421.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Auth configures client tokens.

@@ -31,7 +31,7 @@ func TestDefaults(t *testing.T) {
 			StopTimeout:       10,
 			DrainWindow:       5,
 		},
-		Manager: Manager{Listen: "127.0.0.1:9502"},
+		Manager: Manager{Listen: "127.0.0.1:9502", AllowedOrigins: []string{}, AllowedHosts: []string{}},
 		Auth:    Auth{TTL: 86400},
 		Log:     Log{Level: "info", Format: "text"},
 		DB:      DB{Driver: "sqlite", MaxOpenConns: 32, MaxIdleConns: 8, ConnMaxLifetime: 300, AutoMigrate: true},
@@ -181,6 +181,8 @@ func TestEnvProtocolNames(t *testing.T) {
 		"MSGO_OUTSIDE_MAX_CONNECTIONS":     "10",
 		"MSGO_OUTSIDE_MAX_CONNS_PER_IP":    "2",
 		"MSGO_OUTSIDE_ALLOWED_ORIGINS":     "https://a.example, http://b.example:8080",
+		"MSGO_MANAGER_ALLOWED_ORIGINS":     "https://admin.example",
+		"MSGO_MANAGER_ALLOWED_HOSTS":       "msgo.internal, 10.0.0.5",
 		"MSGO_RUNTIME_DIR":                 "/var/lib/msgo",
 		"MSGO_CACHE_DRIVER":                "redis",
 		"MSGO_CACHE_REDIS_ADDR":            "redis:6380",
@@ -205,6 +207,8 @@ func TestEnvProtocolNames(t *testing.T) {
 	want.Outside.MaxConnections = 10
 	want.Outside.MaxConnsPerIP = 2
 	want.Outside.AllowedOrigins = []string{"https://a.example", "http://b.example:8080"}
+	want.Manager.AllowedOrigins = []string{"https://admin.example"}
+	want.Manager.AllowedHosts = []string{"msgo.internal", "10.0.0.5"}
 	want.RuntimeDir = "/var/lib/msgo"
 	want.Cache.Driver = "redis"
 	want.Cache.Redis.Addr = "redis:6380"
@@ -277,6 +281,10 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Outside.MaxConnections = 0 }, "outside.max_connections (MSGO_OUTSIDE_MAX_CONNECTIONS)"},
 		{func(c *Config) { c.Outside.MaxConnsPerIP = -1 }, "outside.max_conns_per_ip (MSGO_OUTSIDE_MAX_CONNS_PER_IP)"},
 		{func(c *Config) { c.Outside.AllowedOrigins = []string{"example.com"} }, "outside.allowed_origins (MSGO_OUTSIDE_ALLOWED_ORIGINS)"},
+		{func(c *Config) { c.Manager.AllowedOrigins = []string{"example.com"} }, "manager.allowed_origins (MSGO_MANAGER_ALLOWED_ORIGINS)"},
+		{func(c *Config) { c.Manager.AllowedHosts = []string{"http://example.com"} }, "manager.allowed_hosts (MSGO_MANAGER_ALLOWED_HOSTS)"},
+		{func(c *Config) { c.Manager.AllowedHosts = []string{"example.com:9502"} }, "manager.allowed_hosts"},
+		{func(c *Config) { c.Manager.AllowedHosts = []string{""} }, "manager.allowed_hosts"},
 		{func(c *Config) { c.Outside.AllowedOrigins = []string{"https://example.com/"} }, "outside.allowed_origins"},
 		{func(c *Config) { c.Outside.AllowedOrigins = []string{"https://Example.com"} }, "outside.allowed_origins"},
 		{func(c *Config) { c.Outside.AllowedOrigins = []string{"https://u@example.com"} }, "outside.allowed_origins"},

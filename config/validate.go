@@ -67,6 +67,17 @@ func (c *Config) Validate() error {
 			EnvName("manager.listen"), c.Manager.Listen)
 	}
 
+	for _, origin := range c.Manager.AllowedOrigins {
+		if !validOrigin(origin) {
+			v.fail("manager.allowed_origins", "must be lower-case scheme://host[:port] with no path, got %q", origin)
+		}
+	}
+	for _, h := range c.Manager.AllowedHosts {
+		if !validHost(h) {
+			v.fail("manager.allowed_hosts", "must be host names or IP addresses without a port, got %q", h)
+		}
+	}
+
 	v.positive("auth.ttl", c.Auth.TTL)
 
 	if _, err := c.Log.SlogLevel(); err != nil {
@@ -157,6 +168,24 @@ func validOrigin(s string) bool {
 	// or fragment.
 	return err == nil && u.Scheme != "" && u.Hostname() != "" &&
 		s == u.Scheme+"://"+u.Host && s == strings.ToLower(s)
+}
+
+// validHost reports whether s is a host name or an IP address (IPv6 with or
+// without brackets), with no scheme, port or path: what a Host header's host
+// part is compared with.
+func validHost(s string) bool {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return true
+	}
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // validNodeID keeps node ids safe inside Redis keys and "node:fd" addresses.

@@ -126,6 +126,7 @@ func callManager(t *testing.T, in *instance, method, path string, body any) map[
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, "http://"+in.mgr+path, rd)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)

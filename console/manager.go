@@ -22,5 +22,8 @@ func managerHandler(srv *framework.Server, cfg *config.Config, ready func(contex
 		Pprof:   cfg.Manager.Pprof,
 		Logger:  log,
 		Assets:  web.Assets(),
+
+		AllowedOrigins: cfg.Manager.AllowedOrigins,
+		AllowedHosts:   cfg.Manager.AllowedHosts,
 	})
 }

@@ -259,10 +259,10 @@ func (n *node) listen() (err error) {
 		n.inherited = n.ws != nil
 		return err
 	}
-	if n.ws, err = net.Listen("tcp", n.cfg.Outside.Listen); err != nil {
+	if n.ws, err = listenTCP(n.cfg.Outside.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", n.cfg.Outside.Listen, err)
 	}
-	if n.mgr, err = net.Listen("tcp", n.cfg.Manager.Listen); err != nil {
+	if n.mgr, err = listenTCP(n.cfg.Manager.Listen); err != nil {
 		return fmt.Errorf("listen manager %s: %w", n.cfg.Manager.Listen, err)
 	}
 	return nil

@@ -38,7 +38,7 @@ func TestDaemonLifecycle(t *testing.T) {
 			t.Fatalf("GET %s: %d", page, resp.StatusCode)
 		}
 	}
-	if out := in.must("token", "--id", "w", "--type", "wall", "--code", "r1", "--open", "live-wall"); !strings.Contains(out, "http://"+in.ws+"/live/wall?auth=") {
+	if out := in.must("token", "--id", "w", "--type", "wall", "--code", "r1", "--open", "live-wall"); !strings.Contains(out, "http://"+in.ws+"/live/wall#auth=") {
 		t.Fatalf("token --open: %s", out)
 	}
 	st := in.must("status")

@@ -51,7 +51,9 @@ func tokenCmd(configDir *string) *cobra.Command {
 				if !ok {
 					return fmt.Errorf("--open: unknown page %q (live-wall, live-join, kefu-agent, kefu-chat)", open)
 				}
-				fmt.Printf("http://%s%s?auth=%s\n", host, page, url.QueryEscape(tok))
+				// The fragment never leaves the browser, so the token stays
+				// out of proxy and server access logs; the pages read it.
+				fmt.Printf("http://%s%s#auth=%s\n", host, page, url.QueryEscape(tok))
 				return nil
 			}
 			path := "/ws"

@@ -283,6 +283,7 @@ func (a *App) disconnected(c *conn, h *hooks) {
 		defer cancel()
 		for st := h.streams; st != nil; st = st.next {
 			st.cancel()
+			a.srv.work.leave()
 		}
 		for name := range h.list.names(hookController) {
 			a.runCloser(hctx, name, cl)
@@ -318,8 +319,10 @@ func (a *App) runCloser(ctx context.Context, name string, cl Client) {
 	fn(ctx, a, cl)
 }
 
-// JoinGroup adds a connection to a group (a room). Joining twice is a no-op.
-func (a *App) JoinGroup(ctx context.Context, id ConnID, g string) error {
+// JoinGroup adds a connection to a group (a room or an internal group).
+// Joining twice is a no-op.
+func (a *App) JoinGroup(ctx context.Context, id ConnID, grp Group) error {
+	g := grp.key
 	c, err := a.conn(id)
 	if err != nil {
 		return err
@@ -356,7 +359,8 @@ func (a *App) JoinGroup(ctx context.Context, id ConnID, g string) error {
 
 // LeaveGroup removes a connection from a group. It also works from a close
 // controller, on a connection that is closing.
-func (a *App) LeaveGroup(ctx context.Context, id ConnID, g string) error {
+func (a *App) LeaveGroup(ctx context.Context, id ConnID, grp Group) error {
+	g := grp.key
 	c, err := a.conn(id)
 	if err != nil {
 		return err
@@ -399,20 +403,20 @@ func (a *App) leave(ctx context.Context, c *conn, g string) error {
 }
 
 // InGroup reports whether a local connection is in group g.
-func (a *App) InGroup(id ConnID, g string) bool {
+func (a *App) InGroup(id ConnID, g Group) bool {
 	c := a.srv.hub.get(id)
 	if c == nil {
 		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hooks != nil && c.hooks.list.has(hookGroup, equalTo(g))
+	return c.hooks != nil && c.hooks.list.has(hookGroup, equalTo(g.key))
 }
 
 // GroupCount returns how many distinct users (type and id) are in group g
 // across the cluster: one set's size, whatever the group's size.
-func (a *App) GroupCount(ctx context.Context, g string) (int, error) {
-	n, err := a.store.SCard(ctx, groupAllKey(g))
+func (a *App) GroupCount(ctx context.Context, g Group) (int, error) {
+	n, err := a.store.SCard(ctx, groupAllKey(g.key))
 	return int(n), err
 }
 
@@ -425,8 +429,8 @@ type Member struct {
 
 // GroupMembers returns up to limit distinct users of group g across the
 // cluster (all when limit <= 0), ordered by type then id.
-func (a *App) GroupMembers(ctx context.Context, g string, limit int) ([]Member, error) {
-	users, err := a.store.SMembers(ctx, groupAllKey(g))
+func (a *App) GroupMembers(ctx context.Context, g Group, limit int) ([]Member, error) {
+	users, err := a.store.SMembers(ctx, groupAllKey(g.key))
 	if err != nil || len(users) == 0 {
 		return nil, err
 	}
@@ -548,7 +552,7 @@ type Target struct {
 	// Exactly one of these kinds is set.
 	User    string // user id; Type narrows it to one user type
 	Type    string
-	Group   string
+	Group   Group
 	All     bool
 	Exclude string // with All: a user id to leave out
 }
@@ -564,7 +568,7 @@ func opFor(t Target) byte {
 	switch {
 	case t.All:
 		return opAll
-	case t.Group != "":
+	case t.Group != Group{}:
 		return opGroup
 	default:
 		return opUser
@@ -580,8 +584,8 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op byte, code ui
 		target = t.Exclude
 		nodes, _, err = a.cluster.liveNodes(ctx)
 	case opGroup:
-		target = t.Group
-		nodes, err = a.store.SMembers(ctx, groupNodesKey(t.Group))
+		target = t.Group.key
+		nodes, err = a.store.SMembers(ctx, groupNodesKey(target))
 	default:
 		target = userTarget(t.Type, t.User)
 		nodes, err = a.userNodes(ctx, t.Type, t.User)
@@ -600,7 +604,7 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op byte, code ui
 }
 
 // SendToGroup pushes f to every connection in group g, on every node.
-func (a *App) SendToGroup(ctx context.Context, g string, f *Frame) error {
+func (a *App) SendToGroup(ctx context.Context, g Group, f *Frame) error {
 	_, err := a.push(ctx, Target{Group: g}, f.b, opGroup, 0, false)
 	return err
 }

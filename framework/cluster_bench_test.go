@@ -61,7 +61,7 @@ func BenchmarkClusterGroupFanout(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		if err := nodes[0].App().SendToGroup(ctx, "g", f); err != nil {
+		if err := nodes[0].App().SendToGroup(ctx, framework.Room("g"), f); err != nil {
 			b.Fatal(err)
 		}
 		for _, c := range cs {

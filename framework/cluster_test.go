@@ -19,7 +19,7 @@ func groupModule(r *framework.Router) {
 		if err := c.Bind(&p); err != nil {
 			return err
 		}
-		return c.App().JoinGroup(c.Context(), c.Client().ID(), p.Group)
+		return c.App().JoinGroup(c.Context(), c.Client().ID(), framework.Room(p.Group))
 	})
 	r.Handle("test.group.send", func(c *framework.Context) error {
 		var p struct {
@@ -33,14 +33,14 @@ func groupModule(r *framework.Router) {
 		if err != nil {
 			return err
 		}
-		return c.App().SendToGroup(c.Context(), p.Group, f)
+		return c.App().SendToGroup(c.Context(), framework.Room(p.Group), f)
 	})
 	r.Handle("test.group.count", func(c *framework.Context) error {
 		var p struct{ Group string }
 		if err := c.Bind(&p); err != nil {
 			return err
 		}
-		n, err := c.App().GroupCount(c.Context(), p.Group)
+		n, err := c.App().GroupCount(c.Context(), framework.Room(p.Group))
 		if err != nil {
 			return err
 		}
@@ -177,7 +177,7 @@ func TestClusterDeliveredCounts(t *testing.T) {
 	}{
 		{framework.Target{User: "same", Type: framework.TypeWechatUser}, 6},
 		{framework.Target{User: "same"}, 6},
-		{framework.Target{Group: "room"}, 6},
+		{framework.Target{Group: framework.Room("room")}, 6},
 		{framework.Target{All: true}, 6},
 		{framework.Target{All: true, Exclude: "same"}, 0},
 		{framework.Target{User: "nobody"}, 0},

@@ -20,7 +20,7 @@ type connectProbe struct {
 	kickErr error          // what JoinGroup said after the kick
 }
 
-const wallsGroup = "g:walls"
+var wallsGroup = framework.InternalGroup("test.walls")
 
 func (p *connectProbe) register(r *framework.Router) {
 	r.OnConnect(func(ctx context.Context, app *framework.App, cl framework.Client) {

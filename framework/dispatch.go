@@ -67,6 +67,10 @@ func lowerMethod(raw []byte, buf []byte) []byte {
 // dispatch answers one message of c. It runs on c's worker, so c's messages
 // are handled one at a time in arrival order. msg is borrowed.
 func (s *Server) dispatch(c *conn, msg []byte) {
+	if !s.work.enter() {
+		return // stopping: messages read from now on are not handled
+	}
+	defer s.work.leave()
 	raw, id, problem := requestEnvelope(msg)
 	if problem != "" {
 		s.badRequest(c, problem, "error", id)

@@ -1,6 +1,7 @@
 package framework_test
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"testing"
@@ -99,6 +100,38 @@ func TestPing(t *testing.T) {
 			t.Fatalf("pong time %d is not now (%d) in unix milliseconds", ms, before)
 		}
 	}
+}
+
+// Ping frames (the control frame, not the ping method) draw on the same
+// budget as messages: over it each answers 429 with event "ping" instead of
+// a pong, the connection stays, and a message then finds the bucket empty.
+func TestRateLimitCountsPingFrames(t *testing.T) {
+	t.Parallel()
+	srv, _ := start(t, framework.Config{RateLimit: 5})
+	cl := srv.Dial(t, user("pinger"))
+	const n = 20
+	var b []byte
+	for range n {
+		b = append(b, frame(true, ws.OpPing, []byte("p"))...)
+	}
+	b = append(b, frame(true, ws.OpText, []byte(`{"method":"test.echo.echo","id":1}`))...)
+	cl.WriteRaw(t, b)
+	if r := cl.AwaitID(t, json.RawMessage("1")); r.Status != 429 {
+		t.Errorf("a message after %d ping frames under 5/s: %d, want 429", n, r.Status)
+	}
+	limited := 0
+	for _, r := range cl.Frames() {
+		if r.Event == "ping" && r.Status == 429 && len(r.ID) == 0 {
+			limited++
+		}
+	}
+	if limited < n-6 { // a burst of 5, and maybe one more refilled meanwhile
+		t.Errorf("%d ping frames at once under 5/s: %d answered 429", n, limited)
+	}
+	eventually(t, "the bucket refills", func() bool {
+		time.Sleep(100 * time.Millisecond)
+		return cl.Request(t, "ping", nil).Status == 200
+	})
 }
 
 // TestRateLimit answers 429 over the per-connection rate and keeps the

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"testing"
 
@@ -191,5 +193,110 @@ func FuzzDispatchDecode(f *testing.F) {
 			t.Fatalf("want exactly one text frame, got %q", out)
 		}
 		checkReply(t, out[hn:], msg)
+	})
+}
+
+// FuzzRequestEnvelope scans arbitrary messages for method and id: whatever
+// it accepts is a JSON object whose method is a non-empty JSON string and
+// whose id, if any, a string or a number; whatever encoding/json cannot
+// read as an object it refuses.
+func FuzzRequestEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"method":"live.user.join","id":1}`,
+		`{"method":"Kefu.Chat.Send","id":"a","msg":"hi"}`,
+		`{"id":null,"method":"x"}`,
+		`{"method":"a","method":"b"}`,
+		`{"method":"","id":1}`,
+		`{"method":1}`,
+		`{"method":"\u0061","id":-1.5e3}`,
+		`{"id":{},"method":"x"}`,
+		`[{"method":"x"}]`,
+		`{"method":"x"} {}`,
+		` {"m\u0065thod":"x"} `,
+		`"method"`,
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		method, id, problem := requestEnvelope(msg)
+		var obj map[string]json.RawMessage
+		isObject := json.Unmarshal(msg, &obj) == nil && obj != nil
+		if problem != "" {
+			if method != nil {
+				t.Fatalf("%q: problem %q with method %q", msg, problem, method)
+			}
+			return
+		}
+		if !isObject {
+			t.Fatalf("%q accepted, but it is not a JSON object", msg)
+		}
+		quoted := append(append([]byte{'"'}, method...), '"')
+		var s string
+		if len(method) == 0 || json.Unmarshal(quoted, &s) != nil {
+			t.Fatalf("%q: method %q is not a non-empty JSON string", msg, method)
+		}
+		if id != nil && (!json.Valid(id) || !validID(id) || string(id) == "null") {
+			t.Fatalf("%q: id %q", msg, id)
+		}
+	})
+}
+
+// FuzzHandshakeHead runs arbitrary request heads (request line with its
+// query, headers, subprotocols) through the upgrade: it never panics, and a
+// 101 goes only to a head with exactly one token naming a user.
+func FuzzHandshakeHead(f *testing.F) {
+	r := NewRouter()
+	s, err := New(Options{
+		Config: Config{NodeID: "fuzz", Workers: 1}, Router: r, Store: cache.NewMemory(), Logger: slog.New(slog.DiscardHandler),
+		Authenticate: func(tok []byte) (Identity, error) {
+			// "u.<id>" is a wechatUser called id; anything else is refused.
+			id, ok := bytes.CutPrefix(tok, []byte("u."))
+			if !ok {
+				return Identity{}, errors.New("bad token")
+			}
+			return Identity{ID: string(id), Type: TypeWechatUser}, nil
+		},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Stop(context.Background(), 1001, 0) })
+	const base = "Host: msgo.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	for _, h := range []string{
+		"GET /ws?auth=u.a HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws?auth=u.a&auth=u.b HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws?auth=u. HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws?x=1&auth=u%2Ea HTTP/1.1\r\n" + base + "\r\n",
+		"GET /ws HTTP/1.1\r\n" + base + "Sec-WebSocket-Protocol: msgo, auth.u.a\r\n\r\n",
+		"GET /ws HTTP/1.1\r\n" + base + "Sec-WebSocket-Protocol: msgo\r\nSec-WebSocket-Protocol: auth.u.a\r\n\r\n",
+		"GET /ws?auth=u.a HTTP/1.1\r\n" + base + "Sec-WebSocket-Protocol: msgo, auth.u.b\r\n\r\n",
+		"GET /ws?auth=u.a HTTP/1.1\r\n" + base + "Origin: http://x\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\n",
+		"GET /ws?auth=%zz HTTP/1.1\r\n" + base + "\r\n",
+	} {
+		f.Add([]byte(h))
+	}
+	f.Fuzz(func(t *testing.T, head []byte) {
+		h := newHandshake(s)
+		h.reset(netip.MustParseAddr("127.0.0.1"))
+		h.head.Reset(head)
+		_, err := h.up.Upgrade(struct {
+			io.Reader
+			io.Writer
+		}{&h.head, &h.resp})
+		if err != nil {
+			return
+		}
+		s.ips.release(h.ip)
+		if h.tokens != 1 || h.ident.id() == "" {
+			t.Fatalf("%q upgraded with %d tokens, id %q", head, h.tokens, h.ident.id())
+		}
+		if !bytes.HasPrefix(h.resp.Bytes(), []byte("HTTP/1.1 101 ")) {
+			t.Fatalf("%q upgraded, answer %q", head, h.resp.Bytes())
+		}
+		if n := bytes.Count(head, []byte("auth=")) + bytes.Count(head, []byte("auth.")); n < 1 {
+			t.Fatalf("%q upgraded without a token in sight", head)
+		}
 	})
 }

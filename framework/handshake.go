@@ -41,6 +41,7 @@ type handshake struct {
 	resp     bytes.Buffer // the Upgrader's answer: the 101 or a rejection
 	peer     netip.Addr
 	token    []byte
+	tokens   int // tokens offered: query auth parameters and auth.* subprotocols
 	origin   []byte
 	realIP   []byte
 	fwdFor   []byte
@@ -63,7 +64,7 @@ func newHandshake(s *Server) *handshake {
 
 func (h *handshake) reset(peer netip.Addr) {
 	h.token, h.origin, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.realIP[:0], h.fwdFor[:0]
-	h.pathOK, h.protocol = false, false
+	h.pathOK, h.protocol, h.tokens = false, false, 0
 	h.ident, h.ip = identity{}, nil
 	h.peer = peer
 	h.resp.Reset()
@@ -183,6 +184,7 @@ func (h *handshake) onRequest(uri []byte) error {
 				v = []byte(u)
 			}
 			h.token = append(h.token[:0], v...)
+			h.tokens++
 		}
 	}
 	return nil
@@ -203,26 +205,27 @@ func (h *handshake) onHeader(key, value []byte) error {
 	return nil
 }
 
-// onProtocol selects "msgo" and takes the token from an offered "auth.<token>",
-// which keeps the token out of URLs and access logs.
+// onProtocol notes an offered "msgo" and takes the token from an offered
+// "auth.<token>", which keeps the token out of URLs and access logs. It
+// selects nothing itself, so that the upgrader shows it every
+// Sec-WebSocket-Protocol header and a second token cannot hide in a later
+// one; onBeforeUpgrade selects "msgo".
 func (h *handshake) onProtocol(v []byte) (string, bool) {
-	offered := false
 	httphead.ScanTokens(v, func(p []byte) bool {
 		switch {
 		case string(p) == "msgo":
-			offered = true
+			h.protocol = true
 		case bytes.HasPrefix(p, []byte("auth.")):
-			if len(h.token) == 0 {
-				h.token = append(h.token[:0], p[len("auth."):]...)
-			}
+			h.token = append(h.token[:0], p[len("auth."):]...)
+			h.tokens++
 		}
 		return true
 	})
-	if offered {
-		return "msgo", true
-	}
 	return "", true
 }
+
+// selectMsgo is the 101's answer to a client that offered "msgo".
+var selectMsgo = ws.HandshakeHeaderString("Sec-WebSocket-Protocol: msgo\r\n")
 
 func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	s := h.s
@@ -235,11 +238,14 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	if int(s.hub.count.Load()) >= s.cfg.MaxConnections {
 		return nil, rejectFull
 	}
-	if len(h.token) == 0 {
+	// One token exactly: with two (two auth parameters, or one in the query
+	// and one in a subprotocol) a proxy or log could check one while msgo
+	// used the other.
+	if len(h.token) == 0 || h.tokens != 1 {
 		return nil, rejectAuth
 	}
 	id, err := s.auth(h.token)
-	if err != nil {
+	if err != nil || id.ID == "" {
 		return nil, rejectAuth
 	}
 	ic, ok := s.ips.acquire(h.clientIP())
@@ -248,6 +254,9 @@ func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	}
 	h.ip = ic
 	h.ident = compact(id)
+	if h.protocol {
+		return selectMsgo, nil
+	}
 	return nil, nil
 }
 

@@ -334,3 +334,63 @@ func TestFrameWithHandshake(t *testing.T) {
 		t.Fatalf("reply to the frame sent with the handshake: %s (%v)", f.Payload, err)
 	}
 }
+
+// headStatus sends a raw upgrade request head and returns the answer's status.
+func headStatus(t *testing.T, srv *msgotest.Server, head string) (int, http.Header) {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(msgotest.DefaultTimeout))
+	if _, err := conn.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// A handshake carries one token exactly, and its claims name a user: a token
+// with an empty id, two auth parameters (even the same token twice), or a
+// query token beside a subprotocol token answer 403, whichever comes first
+// and in however many Sec-WebSocket-Protocol headers.
+func TestHandshakeOneTokenWithAnID(t *testing.T) {
+	t.Parallel()
+	srv, _ := start(t, framework.Config{})
+	a, b := srv.Token(t, user("a")), srv.Token(t, user("b"))
+	noID, err := srv.Codec.Mint(encrypt.Claims{ID: "", Type: encrypt.TypeWechatUser, Code: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proto := func(v string) string { return "Sec-WebSocket-Protocol: " + v + "\r\n" }
+	for _, c := range []struct {
+		name, head string
+		want       int
+	}{
+		{"one query token", upgrade("/ws?auth=" + a), 101},
+		{"one subprotocol token", upgrade("/ws", proto("msgo, auth."+a)), 101},
+		{"subprotocol token in its own header", upgrade("/ws", proto("msgo"), proto("auth."+a)), 101},
+		{"empty id", upgrade("/ws?auth=" + noID), 403},
+		{"empty id as a subprotocol", upgrade("/ws", proto("msgo, auth."+noID)), 403},
+		{"two auth parameters", upgrade("/ws?auth=" + a + "&auth=" + b), 403},
+		{"the same token twice", upgrade("/ws?auth=" + a + "&auth=" + a), 403},
+		{"a bad one then a good one", upgrade("/ws?auth=x&auth=" + a), 403},
+		{"query and subprotocol", upgrade("/ws?auth="+a, proto("msgo, auth."+b)), 403},
+		{"query and the same subprotocol token", upgrade("/ws?auth="+a, proto("msgo, auth."+a)), 403},
+		{"two subprotocol tokens", upgrade("/ws", proto("msgo, auth."+a+", auth."+b)), 403},
+		{"subprotocol tokens in two headers", upgrade("/ws", proto("msgo, auth."+a), proto("auth."+b)), 403},
+	} {
+		status, hdr := headStatus(t, srv, c.head)
+		if status != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, status, c.want)
+		}
+		if status == 101 && strings.Contains(c.head, "Sec-WebSocket-Protocol") && hdr.Get("Sec-WebSocket-Protocol") != "msgo" {
+			t.Errorf("%s: selected %q, want msgo", c.name, hdr.Get("Sec-WebSocket-Protocol"))
+		}
+	}
+}

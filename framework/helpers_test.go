@@ -23,10 +23,11 @@ import (
 
 // The probe module's names.
 const (
-	probeGroup  = "g:probe"
 	probeKey    = "ck:probe"
 	probeCloser = "Test.Probe"
 )
+
+var probeGroup = framework.InternalGroup("test.probe")
 
 // probe is a test module: an echo, handlers that fail in each way a handler
 // can, a guarded route, and test.hooks.track, which registers every kind of

@@ -39,7 +39,7 @@ func BenchmarkGroupPush10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.app.SendToGroup(ctx, "room", f); err != nil {
+		if err := s.app.SendToGroup(ctx, Room("room"), f); err != nil {
 			b.Fatal(err)
 		}
 		for _, c := range cs {

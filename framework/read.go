@@ -186,6 +186,14 @@ func (s *Server) message(c *conn, op byte, msg []byte) (int, string) {
 func (s *Server) control(c *conn, op byte, payload []byte) bool {
 	switch op {
 	case wsframe.OpPing:
+		// A ping frame costs a write as a message does, so it draws on the
+		// same budget; over it, the answer is the 429 a message gets (event
+		// "ping", no pong) and the connection stays.
+		if !c.bucket.allow(s.cfg.RateLimit, s.nowMS()) {
+			s.metrics.rateLimited()
+			s.reply(c, StatusTooMany, "rate limit exceeded", "ping", nil)
+			return false
+		}
 		c.send(wsframe.Build(wsframe.OpPong, payload))
 	case wsframe.OpClose:
 		code, ok, badUTF8 := wsframe.ParseClose(payload)

@@ -5,16 +5,17 @@ import (
 	"slices"
 )
 
-// RoomSize is one group's size on this node.
+// RoomSize is one room's size on this node.
 type RoomSize struct {
 	Room        string `json:"room"`
 	Connections int    `json:"connections"`
 	Users       int    `json:"users"` // distinct users (type and id)
 }
 
-// LargestRooms returns this node's n largest groups by connections, largest
-// first (ties by name). It walks every group under its shard's read lock, so
-// it is meant for an operator's screen, not for a request path.
+// LargestRooms returns this node's n largest rooms by connections, largest
+// first (ties by name); modules' internal groups are not rooms and are left
+// out. It walks every group under its shard's read lock, so it is meant for
+// an operator's screen, not for a request path.
 func (a *App) LargestRooms(n int) []RoomSize {
 	var out []RoomSize
 	var keys []string
@@ -22,7 +23,11 @@ func (a *App) LargestRooms(n int) []RoomSize {
 	for i := range h.shards {
 		sh := &h.shards[i]
 		sh.mu.RLock()
-		for name, gr := range sh.groups {
+		for key, gr := range sh.groups {
+			name, ok := Group{key: key}.RoomName()
+			if !ok {
+				continue
+			}
 			users := len(gr.users)
 			if gr.users == nil { // a small group keeps no per-user index
 				keys = keys[:0]

@@ -63,6 +63,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // workers and sweeper
 	inflight sync.WaitGroup // connections not yet released
+	work     gate           // handlers and streams that owe a reply
 	stopOnce sync.Once
 }
 
@@ -293,13 +294,15 @@ func (s *Server) sweep(now int64) {
 	})
 }
 
-// Stop closes every connection with code (1001 for a stop, 1012 for a
-// reload), spread over spread, waits for in-flight handlers and close hooks up
-// to the stop timeout, releases what is left and stops accepting; Serve
-// returns then. On a stop, handshakes meanwhile are refused with 503. On a
-// reload, accepting stops first and handshakes in progress complete (another
-// process now serves the listener, so refusing them would refuse a client)
-// and are closed with 1012 like the rest.
+// Stop stops handling messages, waits for the handlers and streams in flight
+// to write their replies, then closes every connection with code (1001 for a
+// stop, 1012 for a reload), spread over spread, behind those replies; it
+// waits for close hooks, releases what is left and stops accepting; Serve
+// returns then. Each of the two waits is bounded by the stop timeout. On a
+// stop, handshakes meanwhile are refused with 503. On a reload, accepting
+// stops first and handshakes in progress complete (another process now serves
+// the listener, so refusing them would refuse a client) and are closed with
+// 1012 like the rest.
 func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 	s.stopOnce.Do(func() {
 		if code == CloseServiceRestart {
@@ -310,6 +313,11 @@ func (s *Server) Stop(ctx context.Context, code int, spread time.Duration) {
 			}
 		}
 		s.draining.Store(true)
+		wctx, cancel := context.WithTimeout(ctx, s.cfg.StopTimeout)
+		if !s.work.close(wctx) && ctx.Err() == nil {
+			s.log.Warn("stop timeout: closing connections with replies still owed")
+		}
+		cancel()
 		var all []*conn
 		s.hub.each(func(c *conn) { all = append(all, c) })
 		var gap time.Duration

@@ -30,6 +30,9 @@ func (c *Context) Stream(event string) (*Stream, error) {
 		cancel()
 		return nil, ErrConnGone
 	}
+	// The stream owes a reply until it leaves the connection's list (Close,
+	// or the connection's close): a graceful stop waits for it.
+	c.conn.srv.work.hold()
 	c.replied = true
 	return st, nil
 }
@@ -87,6 +90,7 @@ func (st *Stream) Close() {
 		for p := &c.hooks.streams; *p != nil; p = &(*p).next {
 			if *p == st {
 				*p = st.next
+				c.srv.work.leave()
 				break
 			}
 		}

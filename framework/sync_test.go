@@ -15,7 +15,7 @@ import (
 // before pushing.
 func syncModule(r *framework.Router) {
 	r.Handle("test.sync.join", func(c *framework.Context) error {
-		return c.App().JoinGroup(c.Context(), c.Client().ID(), "g")
+		return c.App().JoinGroup(c.Context(), c.Client().ID(), framework.Room("g"))
 	})
 	r.Handle("test.sync.push", func(c *framework.Context) error {
 		var p struct {
@@ -35,7 +35,7 @@ func syncModule(r *framework.Router) {
 			if err != nil {
 				return err
 			}
-			if err := c.App().SendToGroup(c.Context(), "g", f); err != nil {
+			if err := c.App().SendToGroup(c.Context(), framework.Room("g"), f); err != nil {
 				return err
 			}
 		}

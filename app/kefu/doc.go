@@ -21,8 +21,8 @@
 // message. The push goes to every agent connection and every connection
 // of the message's openid, on every node, the sender's own connection
 // included (a client adds a message once by its id). Agents are found
-// through the framework group "kefu:agents", which every kefu connection
-// joins when it connects (framework.Router.OnConnect, before its 101), so
+// through the internal group service.AgentsGroup (not a room: no token code
+// or room name reaches it), which every kefu connection joins when it connects (framework.Router.OnConnect, before its 101), so
 // an agent receives messages without having called anything first. A user
 // who was offline finds the agents' messages in kefu.chat.history and
 // kefu.chat.unread when back.

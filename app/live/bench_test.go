@@ -66,7 +66,7 @@ func BenchmarkSendFanout(b *testing.B) {
 // the send's this benchmark is about. The senders join for real.
 func benchModule(r *framework.Router) {
 	r.Handle("bench.room.join", func(c *framework.Context) error {
-		return c.App().JoinGroup(c.Context(), c.Client().ID(), c.Client().Code())
+		return c.App().JoinGroup(c.Context(), c.Client().ID(), framework.Room(c.Client().Code()))
 	})
 }
 

@@ -57,6 +57,6 @@ func adminRoutes(r *framework.Router) {
 		if err := c.Bind(&p); err != nil {
 			return err
 		}
-		return c.App().JoinGroup(c.Context(), c.Client().ID(), p.Room)
+		return c.App().JoinGroup(c.Context(), c.Client().ID(), framework.Room(p.Room))
 	})
 }

@@ -27,10 +27,10 @@ import (
 func joinModule(r *framework.Router) {
 	r.Handle("live.user.join", func(c *framework.Context) error {
 		cl, app, ctx := c.Client(), c.App(), c.Context()
-		if err := app.JoinGroup(ctx, cl.ID(), cl.Code()); err != nil {
+		if err := app.JoinGroup(ctx, cl.ID(), framework.Room(cl.Code())); err != nil {
 			return err
 		}
-		online, err := app.GroupCount(ctx, cl.Code())
+		online, err := app.GroupCount(ctx, framework.Room(cl.Code()))
 		if err != nil {
 			return err
 		}
@@ -38,7 +38,7 @@ func joinModule(r *framework.Router) {
 		if err != nil {
 			return err
 		}
-		if err := app.SendToGroup(ctx, cl.Code(), f); err != nil {
+		if err := app.SendToGroup(ctx, framework.Room(cl.Code()), f); err != nil {
 			return err
 		}
 		return c.Success("ok", map[string]any{"room": cl.Code(), "online": online})
@@ -177,7 +177,7 @@ func TestConnsJoinedWhileHeld(t *testing.T) {
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n, _ := srv.App().GroupCount(context.Background(), "r")
+		n, _ := srv.App().GroupCount(context.Background(), framework.Room("r"))
 		if n == 12 {
 			break
 		}

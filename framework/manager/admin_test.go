@@ -13,7 +13,8 @@ import (
 )
 
 // TestAdminStats: the admin page's call answers the node's largest rooms
-// with their connections and distinct users, and the closes by code.
+// (not internal groups) with their connections and distinct users, and the
+// closes by code.
 func TestAdminStats(t *testing.T) {
 	srv := startNode(t, "n1", nil)
 	m := serve(t, srv, manager.Options{})
@@ -29,6 +30,10 @@ func TestAdminStats(t *testing.T) {
 	join(a2, "big")
 	join(b, "big")
 	join(b, "small")
+	// An internal group is not a room: the page does not list it.
+	if r := b.Request(t, "test.room.join", map[string]any{"room": "all", "internal": true}); r.Status != 200 {
+		t.Fatalf("join internal group: %+v", r)
+	}
 	gone := dial(t, srv, "c", framework.TypeWechatUser)
 	gone.Close()
 

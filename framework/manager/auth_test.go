@@ -93,7 +93,7 @@ func TestNoTokenServesLoopbackOnly(t *testing.T) {
 		"203.0.113.7:5000": 401, "[2001:db8::1]:5000": 401, "10.0.0.1:1": 401,
 		"127.0.0.1:5000": 200, "[::1]:5000": 200, "[::ffff:127.0.0.1]:5000": 200,
 	} {
-		req := httptest.NewRequest("GET", "/api/status", nil)
+		req := httptest.NewRequest("GET", "http://127.0.0.1:9502/api/status", nil)
 		req.RemoteAddr = remote
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

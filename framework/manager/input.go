@@ -7,16 +7,47 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"msgo/framework"
 )
 
 // form is a call's input, JSON values by name, read from a POST body or a GET
-// query. Its readers keep the first problem in err, so an endpoint reads every
-// field and checks err once; each message names its field.
+// query. Its readers keep the first problem in err and remember the names
+// they read, so an endpoint reads every field and then checks done once;
+// each message names its field.
 type form struct {
-	f   map[string]json.RawMessage
-	err error
+	f    map[string]json.RawMessage
+	read map[string]bool // the names the call asked for
+	err  error
+}
+
+// done returns the first problem, or else a 400 naming a key the call does
+// not know (a misspelt key would otherwise be ignored silently: a
+// /api/online/users?room=x answering every user, not the room's).
+func (in *form) done() error {
+	if in.err != nil {
+		return in.err
+	}
+	var unknown []string
+	for k := range in.f {
+		if !in.read[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		in.fail(unknown[0], "unknown key")
+	}
+	return in.err
+}
+
+// mark records that the call knows name.
+func (in *form) mark(name string) {
+	if in.read == nil {
+		in.read = map[string]bool{}
+	}
+	in.read[name] = true
 }
 
 func (in *form) fail(field, format string, args ...any) {
@@ -61,6 +92,9 @@ func readQuery(r *http.Request) *form {
 		return in
 	}
 	for k, vs := range q {
+		if len(vs) > 1 {
+			in.fail(k, "given %d times", len(vs))
+		}
 		b, _ := json.Marshal(vs[0])
 		in.f[k] = b
 	}
@@ -69,6 +103,7 @@ func readQuery(r *http.Request) *form {
 
 // raw returns a field's JSON, nil when absent or null.
 func (in *form) raw(name string) json.RawMessage {
+	in.mark(name)
 	v := in.f[name]
 	if string(v) == "null" {
 		return nil
@@ -198,6 +233,7 @@ func (in *form) object(name string) json.RawMessage {
 
 // value reads a required JSON value of any kind, null included, compacted.
 func (in *form) value(name string) json.RawMessage {
+	in.mark(name)
 	v, ok := in.f[name]
 	if !ok {
 		in.fail(name, "required")

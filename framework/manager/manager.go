@@ -45,9 +45,14 @@ type Options struct {
 	// Pprof mounts net/http/pprof under /debug/pprof/, behind the token.
 	Pprof  bool
 	Logger *slog.Logger
-	// RoomGroup maps a room named in /api/send/room and /api/data-update to
-	// the framework group holding its members. Nil: the room is the group.
-	RoomGroup func(room string) string
+	// AllowedOrigins lists the Origin values whose requests are served
+	// besides the port's own pages (an Origin of "http://" + Host); any
+	// other request carrying an Origin header answers 403.
+	AllowedOrigins []string
+	// AllowedHosts lists host names or addresses (no port) that the Host
+	// header may name besides loopback addresses and localhost; any other
+	// answers 421.
+	AllowedHosts []string
 	// Assets are the shared page scripts (i18n.js), served at /assets/ for
 	// the admin page. Nil: the admin page is in English only.
 	Assets fs.FS
@@ -60,10 +65,10 @@ type Manager struct {
 	node    Node
 	app     *framework.App
 	auth    authenticator
+	browser browserGuard
 	version string
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
-	group   func(room string) string
 	routes  map[string]route
 	pprof   http.Handler // nil unless enabled
 	assets  http.Handler // nil without Options.Assets
@@ -87,19 +92,16 @@ func New(o Options) *Manager {
 		node:    o.Server,
 		app:     o.Server.App(),
 		auth:    newAuthenticator(o.Token),
+		browser: newBrowserGuard(o.AllowedOrigins, o.AllowedHosts),
 		version: o.Version,
 		ready:   o.Ready,
 		log:     o.Logger,
-		group:   o.RoomGroup,
 	}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	if m.ready == nil {
 		m.ready = m.app.Store().Ping
-	}
-	if m.group == nil {
-		m.group = func(room string) string { return room }
 	}
 	if o.Pprof {
 		m.pprof = pprofHandler()
@@ -129,8 +131,9 @@ func New(o Options) *Manager {
 	return m
 }
 
-// serve checks the token (before anything else, so that an outsider
-// learns nothing about which paths exist), then the path, then the method.
+// serve refuses foreign web pages (browserGuard), then checks the token
+// (before the path, so that an outsider learns nothing about which paths
+// exist), then the path, then the method.
 func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 	rt, ok := m.routes[r.URL.Path]
 	if !ok && m.pprof != nil && strings.HasPrefix(r.URL.Path, pprofPrefix) {
@@ -138,6 +141,12 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok && m.assets != nil && strings.HasPrefix(r.URL.Path, assetsPrefix) {
 		rt, ok = route{method: http.MethodGet, open: true, h: m.assets}, true
+	}
+	if !rt.open {
+		if err := m.browser.check(r); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	if !rt.open && !m.auth.allow(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="msgo manager"`)
@@ -156,6 +165,12 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 		writeError(w, errorf(http.StatusMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, rt.method, r.Method))
 		return
+	}
+	if rt.method == http.MethodPost {
+		if err := jsonBody(r); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	if r.ContentLength > MaxBodyBytes {
 		writeError(w, errTooLarge)

@@ -154,16 +154,22 @@ func (a *api) delivered(t testing.TB, path string, body any) int {
 	return *d.Delivered
 }
 
-// joinModule lets a test client join a room: test.room.join {"room"}.
+// joinModule lets a test client join a room: test.room.join {"room"}, or
+// with "internal": true the module's internal group of that name.
 func joinModule(r *framework.Router) {
 	r.Handle("test.room.join", func(c *framework.Context) error {
 		var p struct {
-			Room string `json:"room"`
+			Room     string `json:"room"`
+			Internal bool   `json:"internal"`
 		}
 		if err := c.Bind(&p); err != nil {
 			return err
 		}
-		return c.App().JoinGroup(c.Context(), c.Client().ID(), p.Room)
+		g := framework.Room(p.Room)
+		if p.Internal {
+			g = framework.InternalGroup(p.Room)
+		}
+		return c.App().JoinGroup(c.Context(), c.Client().ID(), g)
 	})
 }
 

@@ -37,8 +37,8 @@ func (m *Manager) sendCall(to func(*form) []framework.Target, frame func(*form) 
 		in := readBody(r)
 		ts := to(in)
 		f := frame(in)
-		if in.err != nil {
-			return nil, in.err
+		if err := in.done(); err != nil {
+			return nil, err
 		}
 		return m.push(r.Context(), f, ts...)
 	}
@@ -61,7 +61,7 @@ func toAllBut(in *form) []framework.Target {
 
 // POST /api/send/room {room, event, param, info?}
 func (m *Manager) toRoom(in *form) []framework.Target {
-	return []framework.Target{{Group: m.group(in.id("room", true))}}
+	return []framework.Target{{Group: framework.Room(in.id("room", true))}}
 }
 
 // POST /api/notify {title, message, level, ids?} goes to ids, or everyone;
@@ -180,8 +180,8 @@ type disconnected struct {
 func (m *Manager) disconnectUser(r *http.Request) (any, error) {
 	in := readBody(r)
 	id, typ := in.id("id", true), in.userType("type")
-	if in.err != nil {
-		return nil, in.err
+	if err := in.done(); err != nil {
+		return nil, err
 	}
 	n, err := m.app.DisconnectUser(r.Context(), typ, id, CloseKicked)
 	if err != nil {

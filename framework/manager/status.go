@@ -48,6 +48,9 @@ type memory struct {
 
 // GET /api/status
 func (m *Manager) status(r *http.Request) (any, error) {
+	if err := readQuery(r).done(); err != nil {
+		return nil, err
+	}
 	ctx := r.Context()
 	started := m.node.Started()
 	var ms runtime.MemStats
@@ -101,6 +104,9 @@ func rss() uint64 {
 
 // GET /api/online/count: connections and distinct users, cluster-wide.
 func (m *Manager) onlineCount(r *http.Request) (any, error) {
+	if err := readQuery(r).done(); err != nil {
+		return nil, err
+	}
 	conns, users, err := m.app.OnlineCount(r.Context())
 	if err != nil {
 		return nil, err
@@ -115,8 +121,8 @@ func (m *Manager) onlineCount(r *http.Request) (any, error) {
 func (m *Manager) onlineUsers(r *http.Request) (any, error) {
 	in := readQuery(r)
 	typ := in.userType("type")
-	if in.err != nil {
-		return nil, in.err
+	if err := in.done(); err != nil {
+		return nil, err
 	}
 	users, err := m.app.OnlineUsers(r.Context(), typ)
 	if err != nil {
@@ -132,8 +138,8 @@ func (m *Manager) onlineUsers(r *http.Request) (any, error) {
 func (m *Manager) onlineCheck(r *http.Request) (any, error) {
 	in := readQuery(r)
 	id, typ := in.id("id", true), in.userType("type")
-	if in.err != nil {
-		return nil, in.err
+	if err := in.done(); err != nil {
+		return nil, err
 	}
 	on, err := m.app.IsOnline(r.Context(), typ, id)
 	if err != nil {

@@ -177,6 +177,14 @@ func (c *Client) Write(t testing.TB, payload []byte) {
 	}
 }
 
+// TryWrite sends one text frame and returns the error instead of failing
+// the test, for writers that race a server closing the connection.
+func (c *Client) TryWrite(payload []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return wsutil.WriteClientText(c.Conn, payload)
+}
+
 // WriteFrame sends a frame exactly as given (the caller masks it, or not).
 func (c *Client) WriteFrame(t testing.TB, f ws.Frame) {
 	t.Helper()

@@ -10,12 +10,11 @@ import (
 	"msgo/framework"
 )
 
-// AgentsGroup is the framework group of every kefu (agent) connection,
-// on every node. Connections join it when they connect (Chat.Connect), so
-// an agent receives kefu.message without having called anything; the
-// manager port's POST /api/send/room {"room":"kefu:agents"} reaches them
-// too.
-const AgentsGroup = "kefu:agents"
+// AgentsGroup is the internal group of every kefu (agent) connection, on
+// every node. Connections join it when they connect (Chat.Connect), so an
+// agent receives kefu.message without having called anything. It is not a
+// room: no token code and no manager room call reaches it.
+var AgentsGroup = framework.InternalGroup("kefu.agents")
 
 // MessageEvent is the push that carries a stored message.
 const MessageEvent = "kefu.message"

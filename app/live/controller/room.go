@@ -41,7 +41,7 @@ func roomOf(cl framework.Client) (string, error) {
 func joined(c *framework.Context) (string, error) {
 	cl := c.Client()
 	room := cl.Code()
-	if room == "" || !c.App().InGroup(cl.ID(), room) {
+	if room == "" || !c.App().InGroup(cl.ID(), framework.Room(room)) {
 		return "", framework.Errorf(framework.StatusForbidden, "join the room first (live.user.join)")
 	}
 	return room, nil
@@ -86,11 +86,11 @@ func (Room) Online(c *framework.Context) error {
 		return err
 	}
 	app, ctx := c.App(), c.Context()
-	online, err := app.GroupCount(ctx, room)
+	online, err := app.GroupCount(ctx, framework.Room(room))
 	if err != nil {
 		return err
 	}
-	users, err := app.GroupMembers(ctx, room, limit)
+	users, err := app.GroupMembers(ctx, framework.Room(room), limit)
 	if err != nil {
 		return err
 	}

@@ -51,8 +51,8 @@ func (u *User) Join(c *framework.Context) error {
 		return err
 	}
 	app, ctx := c.App(), c.Context()
-	if app.InGroup(cl.ID(), room) {
-		online, err := app.GroupCount(ctx, room)
+	if app.InGroup(cl.ID(), framework.Room(room)) {
+		online, err := app.GroupCount(ctx, framework.Room(room))
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func isWall(cl framework.Client) bool { return cl.Type() == framework.TypeWall }
 func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (int, error) {
 	id := cl.ID()
 	online := 0
-	err := app.JoinGroup(ctx, id, room)
+	err := app.JoinGroup(ctx, id, framework.Room(room))
 	if err == nil && isWall(cl) {
 		err = app.JoinGroup(ctx, id, service.WallsGroup(room))
 	}
@@ -88,7 +88,7 @@ func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client
 		err = app.FdAddController(id, CloseController)
 	}
 	if err == nil {
-		online, err = app.GroupCount(ctx, room)
+		online, err = app.GroupCount(ctx, framework.Room(room))
 	}
 	if err != nil {
 		_, undo := u.leave(ctx, app, cl, room)
@@ -125,7 +125,7 @@ func (u *User) leave(ctx context.Context, app *framework.App, cl framework.Clien
 	err := errors.Join(
 		app.FdRemoveController(id, CloseController),
 		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
-		app.LeaveGroup(ctx, id, room),
+		app.LeaveGroup(ctx, id, framework.Room(room)),
 	)
 	if isWall(cl) {
 		err = errors.Join(err, app.LeaveGroup(ctx, id, service.WallsGroup(room)))
@@ -133,7 +133,7 @@ func (u *User) leave(ctx context.Context, app *framework.App, cl framework.Clien
 	if err != nil {
 		return 0, err
 	}
-	return app.GroupCount(ctx, room)
+	return app.GroupCount(ctx, framework.Room(room))
 }
 
 // OnClose is the Live.User close controller: a joined connection that
@@ -143,11 +143,11 @@ func (u *User) leave(ctx context.Context, app *framework.App, cl framework.Clien
 func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
 	room := cl.Code()
 	// The framework removes the close key itself once this returns.
-	if err := app.LeaveGroup(ctx, cl.ID(), room); err != nil {
+	if err := app.LeaveGroup(ctx, cl.ID(), framework.Room(room)); err != nil {
 		u.log.Warn("live: leave on close", "room", room, "err", err)
 		return
 	}
-	online, err := app.GroupCount(ctx, room)
+	online, err := app.GroupCount(ctx, framework.Room(room))
 	if err != nil {
 		u.log.Warn("live: count room on close", "room", room, "err", err)
 		return

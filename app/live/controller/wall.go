@@ -37,7 +37,7 @@ func (w *Wall) Lottery(c *framework.Context) error {
 		return framework.Errorf(framework.StatusBadRequest, "param count must be 1 or more")
 	}
 	app, ctx := c.App(), c.Context()
-	members, err := app.GroupMembers(ctx, room, 0)
+	members, err := app.GroupMembers(ctx, framework.Room(room), 0)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (w *Wall) Lottery(c *framework.Context) error {
 	}
 	f, err := framework.Push(EventLottery, res)
 	if err == nil {
-		err = app.SendToGroup(ctx, room, f)
+		err = app.SendToGroup(ctx, framework.Room(room), f)
 	}
 	if err != nil {
 		w.log.Warn("live: push lottery", "room", room, "err", err)

@@ -23,8 +23,8 @@ const countOp = 2 * time.Second
 type CountHub interface {
 	Store() cache.Store
 	NodeID() string
-	GroupCount(ctx context.Context, group string) (int, error)
-	SendToGroup(ctx context.Context, group string, f *framework.Frame) error
+	GroupCount(ctx context.Context, g framework.Group) (int, error)
+	SendToGroup(ctx context.Context, g framework.Group, f *framework.Frame) error
 }
 
 var _ CountHub = (*framework.App)(nil)
@@ -125,7 +125,7 @@ func (c *Counts) push(hub CountHub, room string) bool {
 		}
 		return false
 	}
-	online, err := hub.GroupCount(ctx, room)
+	online, err := hub.GroupCount(ctx, framework.Room(room))
 	if err != nil {
 		c.log.Warn("live: count room", "room", room, "err", err)
 		return false
@@ -134,7 +134,7 @@ func (c *Counts) push(hub CountHub, room string) bool {
 		Online int `json:"online"`
 	}{online})
 	if err == nil {
-		err = hub.SendToGroup(ctx, room, f)
+		err = hub.SendToGroup(ctx, framework.Room(room), f)
 	}
 	if err != nil {
 		c.log.Warn("live: push "+EventRoomCount, "room", room, "err", err)

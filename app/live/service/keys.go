@@ -1,5 +1,7 @@
 package service
 
+import "msgo/framework"
+
 // Store keys of the live module, under the store's own prefix. The room
 // code is used verbatim: keys are not parsed back.
 
@@ -18,4 +20,4 @@ func RoomKey(room string) string { return "live:room:" + room + ":conns" }
 
 // WallsGroup is the group of a room's walls, which alone get the room's
 // live.user.join and live.user.leave pushes.
-func WallsGroup(room string) string { return "live:walls:" + room }
+func WallsGroup(room string) framework.Group { return framework.InternalGroup("live.walls:" + room) }

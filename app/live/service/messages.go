@@ -39,7 +39,7 @@ const (
 type Hub interface {
 	Store() cache.Store
 	Sync(ctx context.Context) error
-	SendToGroup(ctx context.Context, group string, f *framework.Frame) error
+	SendToGroup(ctx context.Context, group framework.Group, f *framework.Frame) error
 }
 
 var _ Hub = (*framework.App)(nil)
@@ -297,7 +297,7 @@ func push(ctx context.Context, hub Hub, room string, rows []model.Message) error
 		}
 		fs[i] = f
 	}
-	return hub.SendToGroup(ctx, room, framework.Concat(fs...))
+	return hub.SendToGroup(ctx, framework.Room(room), framework.Concat(fs...))
 }
 
 // lastSeq returns the room's last stored seq from its counter. A missing
