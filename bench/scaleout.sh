@@ -60,7 +60,7 @@ redisuse() {
 }
 
 # Holders: processes 2..NODES, each PER members over every node.
-hold=$(( NODES * 40 ))
+hold=${HOLD:-$(( NODES * 40 ))}
 for i in $(seq 2 "$NODES"); do
 	bench conns --join --room-size 0 --room bench --conns "$PER" --duration "${hold}s" \
 		--url "$(echo "$urls" | cut -d, -f$i)" --sources 8 >"$work/hold$i.json" 2>/dev/null &

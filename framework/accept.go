@@ -27,8 +27,11 @@ const maxAcceptsPerWake = 128
 // listener is a listening socket the server accepts from: its own duplicate
 // of the caller's fd, so the caller may close its net.Listener at any time.
 type listener struct {
-	fd int
+	fd  int
+	srv *Server
 }
+
+func (l *listener) onEvent(uint32) { l.srv.accept(l) }
 
 // acceptor owns the listeners and the connections still handshaking.
 type acceptor struct {
@@ -59,7 +62,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || dupErr != nil {
 		return fmt.Errorf("framework: duplicate listener fd: %w", errors.Join(err, dupErr))
 	}
-	l := &listener{fd: fd}
+	l := &listener{fd: fd, srv: s}
 	a := &s.acceptor
 	a.mu.Lock()
 	if a.stopped {
@@ -68,7 +71,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	a.listeners = append(a.listeners, l)
-	err = s.poller.add(fd, listenEvents, func(uint32) { s.accept(l) })
+	err = s.poller.add(fd, listenEvents, l)
 	a.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("framework: poll listener: %w", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -115,8 +116,8 @@ func (cl *cluster) run(ctx context.Context) {
 
 // beat refreshes liveness, rebuilds this node's keys if the store lost them
 // (a Redis restarted empty) or a write failed, and purges dead nodes.
-func (cl *cluster) beat(ctx context.Context, first bool) {
-	ctx, cancel := context.WithTimeout(ctx, storeOp)
+func (cl *cluster) beat(parent context.Context, first bool) {
+	ctx, cancel := context.WithTimeout(parent, storeOp)
 	defer cancel()
 	info, _ := json.Marshal(nodeInfo{Conns: cl.app.srv.Connections(), Started: cl.app.srv.started.Unix()})
 	if err := cl.store.Set(ctx, aliveKey(cl.node), string(info), aliveTTL); err != nil {
@@ -130,7 +131,7 @@ func (cl *cluster) beat(ctx context.Context, first bool) {
 	}
 	if (added == 1 && !first) || cl.dirty.Load() {
 		cl.dirty.Store(false)
-		if err := cl.reassert(ctx); err != nil {
+		if err := cl.reassert(parent); err != nil {
 			cl.failed("reassert", err)
 			return
 		}
@@ -139,41 +140,90 @@ func (cl *cluster) beat(ctx context.Context, first bool) {
 	cl.purgeDead(ctx)
 }
 
-// reassert writes every key this node owns from its local connections.
+// reassert writes every key this node owns from its local connections. Its
+// work grows with the node's connections, so it has no overall deadline:
+// each store call has its own, a user's key is written by one of
+// reassertLanes goroutines (one round trip each), and the close keys of many
+// connections are written one SADD per key.
 func (cl *cluster) reassert(ctx context.Context) error {
 	s := cl.store
 	h := cl.app.srv.hub
+	op := func(f func(ctx context.Context) error) error {
+		ctx, cancel := context.WithTimeout(ctx, storeOp)
+		defer cancel()
+		return f(ctx)
+	}
 	var users []string
 	h.users(func(k string, _ int) { users = append(users, k) })
-	for _, u := range users {
-		if _, err := s.SAdd(ctx, userNodesKey(u), cl.node); err != nil {
+	err := inLanes(len(users), reassertLanes, func(i int) error {
+		return op(func(ctx context.Context) error {
+			_, err := s.SAdd(ctx, userNodesKey(users[i]), cl.node)
 			return err
-		}
+		})
+	})
+	if err != nil {
+		return err
 	}
 	if len(users) > 0 {
-		if _, err := s.SAdd(ctx, nodeUsersKey(cl.node), users...); err != nil {
+		if err := op(func(ctx context.Context) error {
+			_, err := s.SAdd(ctx, nodeUsersKey(cl.node), users...)
+			return err
+		}); err != nil {
 			return err
 		}
 	}
 	for _, g := range h.groupSnapshot() {
-		if err := cl.groupAdded(ctx, g.name, g.users); err != nil {
+		if err := op(func(ctx context.Context) error { return cl.groupAdded(ctx, g.name, g.users) }); err != nil {
 			return err
 		}
 	}
-	var keys []struct{ key, member string }
+	keys := map[string][]string{} // close key -> this node's members of it
 	h.each(func(c *conn) {
 		c.mu.Lock()
 		if c.hooks != nil && c.state == stateOpen {
 			for k := range c.hooks.list.names(hookCloseKey) {
-				keys = append(keys, struct{ key, member string }{k, Addr{cl.node, c.id}.String()})
+				keys[k] = append(keys[k], Addr{cl.node, c.id}.String())
 			}
 		}
 		c.mu.Unlock()
 	})
-	for _, k := range keys {
-		if err := cl.closeKeyAdded(ctx, k.key, k.member); err != nil {
+	for k, members := range keys {
+		if err := op(func(ctx context.Context) error { return cl.closeKeyAdded(ctx, k, members...) }); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// reassertLanes is how many store calls a reassert has in flight at once:
+// enough to hide round trips, few enough to leave the store's connection
+// pool to the requests being served meanwhile.
+const reassertLanes = 8
+
+// inLanes calls fn(0..n-1) on up to lanes goroutines and returns the first
+// error; after an error no new call starts.
+func inLanes(n, lanes int, fn func(i int) error) error {
+	var (
+		next  atomic.Int64
+		first atomic.Pointer[error]
+		wg    sync.WaitGroup
+	)
+	for range min(n, lanes) {
+		wg.Go(func() {
+			for first.Load() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					first.CompareAndSwap(nil, &err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if e := first.Load(); e != nil {
+		return *e
 	}
 	return nil
 }
@@ -231,8 +281,8 @@ func (cl *cluster) userGone(ctx context.Context, g, u string) error {
 	return err
 }
 
-func (cl *cluster) closeKeyAdded(ctx context.Context, key, member string) error {
-	if _, err := cl.store.SAdd(ctx, key, member); err != nil {
+func (cl *cluster) closeKeyAdded(ctx context.Context, key string, members ...string) error {
+	if _, err := cl.store.SAdd(ctx, key, members...); err != nil {
 		return err
 	}
 	_, err := cl.store.SAdd(ctx, cl.ckKey, key)

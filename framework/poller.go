@@ -28,8 +28,12 @@ type poller struct {
 	rc   syscall.RawConn
 
 	mu      sync.RWMutex
-	targets map[int]func(uint32)
+	targets []target // by fd: fds are small and dense, a slot is 16 bytes
+	closed  bool
 }
+
+// target is what an fd's events go to: a connection or a listener.
+type target interface{ onEvent(ev uint32) }
 
 const (
 	connEvents   = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
@@ -55,39 +59,42 @@ func newPoller() (*poller, error) {
 		f.Close()
 		return nil, err
 	}
-	return &poller{epfd: fd, file: f, rc: rc, targets: make(map[int]func(uint32))}, nil
+	return &poller{epfd: fd, file: f, rc: rc}, nil
 }
 
-// add registers fd with events; fn gets its events on a goroutine of the
-// handler pool, never two of the same fd's at once unless fn allows it.
-func (p *poller) add(fd int, events uint32, fn func(uint32)) error {
+// add registers fd with events; t gets them on a goroutine of the handler
+// pool, possibly on two at once (a connection serialises its own work).
+func (p *poller) add(fd int, events uint32, t target) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.targets == nil {
+	if p.closed {
 		return os.ErrClosed
 	}
-	p.targets[fd] = fn
+	if fd >= len(p.targets) {
+		p.targets = append(p.targets, make([]target, max(fd+1, 2*len(p.targets))-len(p.targets))...)
+	}
+	p.targets[fd] = t
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		delete(p.targets, fd)
+		p.targets[fd] = nil
 		return err
 	}
 	return nil
 }
 
-// addConn registers c; the method value is the one allocation per
-// connection here (16 bytes).
-func (p *poller) addConn(c *conn) error { return p.add(int(c.fd), connEvents, c.onEvent) }
+func (p *poller) addConn(c *conn) error { return p.add(int(c.fd), connEvents, c) }
 
 // del unregisters fd; it must run before the fd is closed, since fds are
 // reused.
 func (p *poller) del(fd int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.targets == nil {
+	if p.closed {
 		return os.ErrClosed
 	}
-	delete(p.targets, fd)
+	if fd < len(p.targets) {
+		p.targets[fd] = nil
+	}
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 }
 
@@ -95,7 +102,7 @@ func (p *poller) del(fd int) error {
 // goroutines all run it; Go's fd lock lets one of them wait at a time.
 func (p *poller) serve(onError func(error)) {
 	events := make([]unix.EpollEvent, pollBatch)
-	fns := make([]func(uint32), pollBatch)
+	ts := make([]target, pollBatch)
 	for {
 		var n int
 		var werr error
@@ -118,13 +125,15 @@ func (p *poller) serve(onError func(error)) {
 		}
 		p.mu.RLock()
 		for i := range n {
-			fns[i] = p.targets[int(events[i].Fd)]
+			if fd := int(events[i].Fd); fd < len(p.targets) {
+				ts[i] = p.targets[fd]
+			}
 		}
 		p.mu.RUnlock()
 		for i := range n {
-			if fn := fns[i]; fn != nil {
-				fns[i] = nil
-				fn(events[i].Events)
+			if t := ts[i]; t != nil {
+				ts[i] = nil
+				t.onEvent(events[i].Events)
 			}
 		}
 	}
@@ -133,7 +142,7 @@ func (p *poller) serve(onError func(error)) {
 // close stops every serve; events not taken yet are dropped.
 func (p *poller) close() error {
 	p.mu.Lock()
-	p.targets = nil
+	p.closed, p.targets = true, nil
 	p.mu.Unlock()
 	return p.file.Close()
 }
