@@ -34,12 +34,15 @@ func Register(r *framework.Router, d Deps) (stop func(), err error) {
 		}
 	}
 	index.Register(r)
-	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log}))
-	var faq string
+	var kc config.Kefu
+	var mod live.Moderation
 	if d.Config != nil {
-		faq = d.Config.Kefu.FAQ
+		kc = d.Config.Kefu
+		m := d.Config.Live.Moderation
+		mod = live.Moderation{Mode: m.Mode, HoldWords: m.HoldWords, DropWords: m.DropWords}
 	}
-	stopKefu, err := kefu.Register(r, kefu.Options{DB: d.DB, Log: d.Log, FAQ: faq})
+	stops = append(stops, live.Register(r, live.Options{DB: d.DB, Log: d.Log, Moderation: mod}))
+	stopKefu, err := kefu.Register(r, kefu.Options{DB: d.DB, Log: d.Log, FAQ: kc.FAQ, Canned: kc.Canned})
 	if err != nil {
 		stopAll()
 		return nil, err

@@ -15,6 +15,8 @@ type Config struct {
 	Auth    Auth    `yaml:"auth"`
 	Log     Log     `yaml:"log"`
 	Kefu    Kefu    `yaml:"kefu"`
+	Live    Live    `yaml:"live"`
+	Proxy   Proxy   `yaml:"proxy"`
 	DB      DB      `yaml:"db"`
 	Cache   Cache   `yaml:"cache"`
 }
@@ -66,7 +68,36 @@ type Log struct {
 
 // Kefu configures the customer-service module.
 type Kefu struct {
-	FAQ string `yaml:"faq"` // path of the bot's FAQ file; empty = built-in
+	FAQ    string   `yaml:"faq"`    // path of the bot's FAQ file; empty = built-in
+	Canned []string `yaml:"canned"` // the agents' canned replies, 1..2000 characters each
+}
+
+// Live configures the event wall module.
+type Live struct {
+	Moderation LiveModeration `yaml:"moderation"`
+}
+
+// LiveModeration decides which wall messages wait for a moderator.
+type LiveModeration struct {
+	Mode      string   `yaml:"mode"`       // off or hold_all
+	HoldWords []string `yaml:"hold_words"` // a message containing one waits for a moderator
+	DropWords []string `yaml:"drop_words"` // a message containing one is thrown away
+}
+
+// Proxy configures the backend proxy: connects, chosen methods and
+// disconnects forwarded to an HTTP (PHP) backend. Off while Endpoint is empty.
+type Proxy struct {
+	Endpoint            string   `yaml:"endpoint"`             // base URL, http:// or https://; empty = off
+	Token               string   `yaml:"token"`                // Authorization: Bearer on every call
+	Timeout             int      `yaml:"timeout"`              // seconds per call, 5
+	Methods             []string `yaml:"methods"`              // method prefixes forwarded to /rpc
+	Connect             bool     `yaml:"connect"`              // ask /connect at every handshake
+	Disconnect          bool     `yaml:"disconnect"`           // report every ended connection to /disconnect
+	Workers             int      `yaml:"workers"`              // goroutines waiting on the backend, 64
+	Queue               int      `yaml:"queue"`                // calls waiting for a worker before 503, 4096
+	DisconnectRetention int      `yaml:"disconnect_retention"` // seconds an event is retried, 86400
+	RetryMinMS          int      `yaml:"retry_min_ms"`         // first retry delay of an event, ms, 500
+	RetryMax            int      `yaml:"retry_max"`            // longest retry delay, seconds, 30
 }
 
 // DB configures the relational database.

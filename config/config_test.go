@@ -34,11 +34,42 @@ func TestDefaults(t *testing.T) {
 		Manager: Manager{Listen: "127.0.0.1:9502", AllowedOrigins: []string{}, AllowedHosts: []string{}},
 		Auth:    Auth{TTL: 86400},
 		Log:     Log{Level: "info", Format: "text"},
-		DB:      DB{Driver: "sqlite", MaxOpenConns: 32, MaxIdleConns: 8, ConnMaxLifetime: 300, AutoMigrate: true},
-		Cache:   Cache{Driver: "memory", Redis: Redis{Addr: "127.0.0.1:6379", Prefix: "msgo:"}},
+		Kefu:    Kefu{Canned: defaultCanned},
+		Live:    Live{Moderation: LiveModeration{Mode: "off", HoldWords: []string{}, DropWords: []string{}}},
+		Proxy: Proxy{Timeout: 5, Methods: []string{}, Workers: 64, Queue: 4096, DisconnectRetention: 86400,
+			RetryMinMS: 500, RetryMax: 30},
+		DB:    DB{Driver: "sqlite", MaxOpenConns: 32, MaxIdleConns: 8, ConnMaxLifetime: 300, AutoMigrate: true},
+		Cache: Cache{Driver: "memory", Redis: Redis{Addr: "127.0.0.1:6379", Prefix: "msgo:"}},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// defaultCanned is the built-in kefu.canned: the usual openings and
+// closings of a Chinese support team, and a few in English.
+var defaultCanned = []string{
+	"您好，请问有什么可以帮您？",
+	"请提供一下您的订单号，我帮您查询。",
+	"好的，我这边帮您查一下，请稍等。",
+	"已为您登记退款，款项将在 3 个工作日内原路退回。",
+	"请问还有其他可以帮您的吗？",
+	"感谢您的耐心等待，祝您生活愉快！",
+	"Hello! How can I help you today?",
+	"Could you share your order number? I will look it up.",
+	"Thank you for waiting. Is there anything else I can do for you?",
+}
+
+func TestCannedValidated(t *testing.T) {
+	c := Default()
+	c.Kefu.Canned = []string{"ok", "", strings.Repeat("字", 2001)}
+	err := c.Validate()
+	if err == nil || strings.Count(err.Error(), "kefu.canned (MSGO_KEFU_CANNED)") != 2 {
+		t.Errorf("an empty and a 2001-character reply: %v, want two kefu.canned errors", err)
+	}
+	c.Kefu.Canned = []string{strings.Repeat("字", 2000)}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a 2000-character reply: %v", err)
 	}
 }
 
@@ -190,6 +221,14 @@ func TestEnvProtocolNames(t *testing.T) {
 		"MSGO_DB_DSN":                      "u:p@tcp(db)/m",
 		"MSGO_NODE_ID":                     "node-1",
 		"MSGO_KEFU_FAQ":                    "/etc/faq.yaml",
+		"MSGO_LIVE_MODERATION_MODE":        "hold_all",
+		"MSGO_LIVE_MODERATION_HOLD_WORDS":  "广告, 微信",
+		"MSGO_PROXY_ENDPOINT":              "http://php.local:8080/msgo",
+		"MSGO_PROXY_TOKEN":                 "ptok",
+		"MSGO_PROXY_TIMEOUT":               "3",
+		"MSGO_PROXY_METHODS":               "shop, order.pay",
+		"MSGO_PROXY_CONNECT":               "true",
+		"MSGO_PROXY_DISCONNECT":            "1",
 	}
 	c, err := Load("", envMap(env))
 	if err != nil {
@@ -216,6 +255,14 @@ func TestEnvProtocolNames(t *testing.T) {
 	want.DB.DSN = "u:p@tcp(db)/m"
 	want.NodeID = "node-1"
 	want.Kefu.FAQ = "/etc/faq.yaml"
+	want.Live.Moderation.Mode = "hold_all"
+	want.Live.Moderation.HoldWords = []string{"广告", "微信"}
+	want.Proxy.Endpoint = "http://php.local:8080/msgo"
+	want.Proxy.Token = "ptok"
+	want.Proxy.Timeout = 3
+	want.Proxy.Methods = []string{"shop", "order.pay"}
+	want.Proxy.Connect = true
+	want.Proxy.Disconnect = true
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got\n%+v\nwant\n%+v", c, want)
 	}
@@ -299,6 +346,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Auth.TTL = 0 }, "auth.ttl (MSGO_AUTH_TTL)"},
 		{func(c *Config) { c.Log.Level = "verbose" }, "log.level (MSGO_LOG_LEVEL)"},
 		{func(c *Config) { c.Log.Format = "xml" }, `log.format (MSGO_LOG_FORMAT): must be text or json, got "xml"`},
+		{func(c *Config) { c.Live.Moderation.Mode = "all" }, `live.moderation.mode (MSGO_LIVE_MODERATION_MODE): must be off or hold_all, got "all"`},
 		{func(c *Config) { c.DB.Driver = "postgres" }, `db.driver (MSGO_DB_DRIVER): must be sqlite or mysql, got "postgres"`},
 		{func(c *Config) { c.DB.Driver = "mysql" }, "db.dsn (MSGO_DB_DSN)"},
 		{func(c *Config) { c.DB.MaxOpenConns = 0 }, "db.max_open_conns (MSGO_DB_MAX_OPEN_CONNS)"},

@@ -7,7 +7,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// maxCanned is the length of a kefu message, which a canned reply becomes.
+const maxCanned = 2000
 
 // Validate reports every setting that msgo cannot run with, one error per
 // key joined with errors.Join. Each names the key by its YAML path and its
@@ -85,6 +89,24 @@ func (c *Config) Validate() error {
 	}
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 
+	v.oneOf("live.moderation.mode", c.Live.Moderation.Mode, "off", "hold_all")
+	if px := &c.Proxy; px.Endpoint != "" {
+		if u, err := url.Parse(px.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.fail("proxy.endpoint", "must be an http:// or https:// URL, got %q", px.Endpoint)
+		}
+	}
+	v.positive("proxy.timeout", c.Proxy.Timeout)
+	v.positive("proxy.workers", c.Proxy.Workers)
+	v.positive("proxy.queue", c.Proxy.Queue)
+	v.positive("proxy.disconnect_retention", c.Proxy.DisconnectRetention)
+	v.positive("proxy.retry_min_ms", c.Proxy.RetryMinMS)
+	v.positive("proxy.retry_max", c.Proxy.RetryMax)
+	for _, m := range c.Proxy.Methods {
+		if m == "" || strings.ContainsAny(m, " /") {
+			v.fail("proxy.methods", "must be method prefixes such as shop or shop.order, got %q", m)
+		}
+	}
+
 	v.oneOf("db.driver", c.DB.Driver, "sqlite", "mysql")
 	if c.DB.Driver == "mysql" && c.DB.DSN == "" {
 		v.fail("db.dsn", "must be set when db.driver is mysql")
@@ -92,6 +114,12 @@ func (c *Config) Validate() error {
 	v.positive("db.max_open_conns", c.DB.MaxOpenConns)
 	v.nonNegative("db.max_idle_conns", c.DB.MaxIdleConns)
 	v.nonNegative("db.conn_max_lifetime", c.DB.ConnMaxLifetime)
+
+	for _, r := range c.Kefu.Canned {
+		if n := utf8.RuneCountInString(r); n < 1 || n > maxCanned {
+			v.fail("kefu.canned", "each reply must be 1 to %d characters, got %d", maxCanned, n)
+		}
+	}
 
 	v.oneOf("cache.driver", c.Cache.Driver, "memory", "redis")
 	if c.Cache.Driver == "redis" {

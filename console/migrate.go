@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"msgo/app"
 	"msgo/library/db"
 )
 
@@ -30,10 +29,10 @@ func migrateCmd(configDir *string) *cobra.Command {
 				return err
 			}
 			defer db.Close(gdb)
-			if err := db.Migrate(ctx, gdb, app.Models()...); err != nil {
+			if err := db.Migrate(ctx, gdb, models()...); err != nil {
 				return err
 			}
-			fmt.Printf("migrated %d models on %s\n", len(app.Models()), cfg.DB.Driver)
+			fmt.Printf("migrated %d models on %s\n", len(models()), cfg.DB.Driver)
 			return nil
 		},
 	}

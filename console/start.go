@@ -21,6 +21,7 @@ import (
 	"msgo/config"
 	"msgo/framework"
 	"msgo/framework/manager"
+	"msgo/framework/proxy"
 	"msgo/library/cache"
 	"msgo/library/db"
 )
@@ -172,16 +173,18 @@ func run(configDir string) error {
 
 // node is one running msgo: listeners, server, manager, dependencies.
 type node struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	store     cache.Store
-	srv       *framework.Server
-	ws, mgr   net.Listener
-	inherited bool // the listeners came from a reloading parent
-	http      *http.Server
-	stopApps  func()
-	closeDB   func()
-	served    chan struct{}
+	cfg         *config.Config
+	log         *slog.Logger
+	store       cache.Store
+	srv         *framework.Server
+	ws, mgr     net.Listener
+	inherited   bool // the listeners came from a reloading parent
+	http        *http.Server
+	stopApps    func()
+	closeDB     func()
+	proxy       *proxy.Proxy // nil without proxy.endpoint
+	closeEvents func()
+	served      chan struct{}
 }
 
 func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
@@ -209,7 +212,7 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 	}
 	n.closeDB = func() { db.Close(gdb) }
 	if cfg.DB.AutoMigrate {
-		if err := db.Migrate(ctx, gdb, app.Models()...); err != nil {
+		if err := db.Migrate(ctx, gdb, models()...); err != nil {
 			log.Warn("automatic migration failed; run `msgo migrate` once the database is up", "err", err)
 		}
 	}
@@ -218,6 +221,11 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 	if n.stopApps, err = app.Register(r, app.Deps{DB: gdb, Config: cfg, Log: log}); err != nil {
 		return nil, fmt.Errorf("register modules: %w", err)
 	}
+	px, closeEvents, err := newProxy(cfg, gdb, r.Routes(), log)
+	if err != nil {
+		return nil, err
+	}
+	n.closeEvents = closeEvents
 	tokens := codec(cfg)
 	pages, err := web.NewHandler(web.Options{
 		Pages:  app.Pages(),
@@ -234,9 +242,15 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 		Logger:       log,
 		Unavailable:  []error{db.ErrUnavailable},
 		HTTP:         pages,
+		Backend:      backendOf(px),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if px != nil {
+		n.srv.Metrics().Registry.MustRegister(px.Collectors()...)
+		px.Start(context.Background())
+		n.proxy = px
 	}
 	if err := n.listen(); err != nil {
 		return nil, err
@@ -279,6 +293,10 @@ func (n *node) shutdown(code int, spread time.Duration) {
 	defer cancel()
 	n.srv.Stop(ctx, code, spread)
 	<-n.served
+	if n.proxy != nil {
+		n.proxy.Stop() // after the server: every close is recorded
+		n.proxy = nil
+	}
 	n.http.Shutdown(ctx)
 	n.close()
 }
@@ -294,6 +312,12 @@ func (n *node) close() {
 	}
 	if n.ws != nil {
 		n.ws.Close()
+	}
+	if n.proxy != nil {
+		n.proxy.Stop()
+	}
+	if n.closeEvents != nil {
+		n.closeEvents()
 	}
 	if n.stopApps != nil {
 		n.stopApps()

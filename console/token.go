@@ -12,10 +12,11 @@ import (
 
 // pages are the web pages `msgo token --open` prints a URL for.
 var pages = map[string]string{
-	"live-wall":  "/live/wall",
-	"live-join":  "/live/join",
-	"kefu-agent": "/kefu/agent",
-	"kefu-chat":  "/kefu/chat",
+	"live-wall":     "/live/wall",
+	"live-join":     "/live/join",
+	"live-moderate": "/live/moderate",
+	"kefu-agent":    "/kefu/agent",
+	"kefu-chat":     "/kefu/chat",
 }
 
 func tokenCmd(configDir *string) *cobra.Command {
@@ -49,7 +50,7 @@ func tokenCmd(configDir *string) *cobra.Command {
 			if open != "" {
 				page, ok := pages[open]
 				if !ok {
-					return fmt.Errorf("--open: unknown page %q (live-wall, live-join, kefu-agent, kefu-chat)", open)
+					return fmt.Errorf("--open: unknown page %q (live-wall, live-join, live-moderate, kefu-agent, kefu-chat)", open)
 				}
 				// The fragment never leaves the browser, so the token stays
 				// out of proxy and server access logs; the pages read it.
@@ -70,7 +71,7 @@ func tokenCmd(configDir *string) *cobra.Command {
 	f.StringVar(&cl.Code, "code", "", "room code")
 	f.StringVar(&cl.Nickname, "nickname", "", "display name")
 	f.IntVar(&ttl, "ttl", 0, "seconds the token stays valid (default: auth.ttl)")
-	f.StringVar(&open, "open", "", "print a page URL instead of the ws:// URL: live-wall, live-join, kefu-agent, kefu-chat")
+	f.StringVar(&open, "open", "", "print a page URL instead of the ws:// URL: live-wall, live-join, live-moderate, kefu-agent, kefu-chat")
 	cmd.MarkFlagRequired("id")
 	cmd.MarkFlagRequired("type")
 	return cmd

@@ -208,7 +208,10 @@ func (s *Server) eachShaking(fn func(*conn)) {
 // frames pushed to it meanwhile wait in its queue, so a push sent the moment
 // the client sees its 101 reaches it, after the 101. It runs on the
 // connection's worker, so its connect functions run before its first message.
-func (s *Server) open(c *conn, resp []byte) {
+//
+// A Backend's admission adds its rooms and its first frame, before the
+// connect functions run.
+func (s *Server) open(c *conn, resp []byte, a Admission) {
 	s.forget(c)
 	c.mu.Lock()
 	c.shakeAt = 0
@@ -216,6 +219,7 @@ func (s *Server) open(c *conn, resp []byte) {
 	s.inflight.Add(1)
 	s.hub.add(c)
 	s.app.connected(c)
+	s.app.admitted(c, a)
 	s.app.runConnects(c)
 	s.metrics.opened()
 	c.mu.Lock()

@@ -461,7 +461,7 @@ func (a *App) deliverLocal(op byte, target string, frame []byte, code uint64) in
 	cs := (*lp)[:0]
 	h := a.srv.hub
 	switch op {
-	case opUser, opDisconnect:
+	case opUser, opDisconnect, opJoin, opLeave:
 		if id, ok := strings.CutPrefix(target, "*:"); ok {
 			for _, t := range userTypes {
 				cs = h.userConns(cs, userKey(t, id))
@@ -469,7 +469,7 @@ func (a *App) deliverLocal(op byte, target string, frame []byte, code uint64) in
 		} else {
 			cs = h.userConns(cs, target)
 		}
-	case opGroup:
+	case opGroup, opCount:
 		cs = h.groupConns(cs, target)
 	case opAll:
 		h.each(func(c *conn) {
@@ -485,6 +485,10 @@ func (a *App) deliverLocal(op byte, target string, frame []byte, code uint64) in
 	}
 	n := 0
 	switch {
+	case op == opCount:
+		n = len(cs)
+	case op == opJoin || op == opLeave:
+		n = a.roomOp(op, string(frame), cs)
 	case op == opDisconnect:
 		for _, c := range cs {
 			c.closeWith(int(code), "disconnected by the server")
@@ -583,7 +587,7 @@ func (a *App) push(ctx context.Context, t Target, frame []byte, op byte, code ui
 	case opAll:
 		target = t.Exclude
 		nodes, _, err = a.cluster.liveNodes(ctx)
-	case opGroup:
+	case opGroup, opCount:
 		target = t.Group.key
 		nodes, err = a.store.SMembers(ctx, groupNodesKey(target))
 	default:

@@ -25,6 +25,9 @@ const (
 	opConn                       // target: connection id
 	opDisconnect                 // target like opUser; code in the frame field
 	opReply                      // delivered count for request seq
+	opJoin                       // target like opUser; the group in the frame field
+	opLeave                      // target like opUser; the group in the frame field
+	opCount                      // target: group name; counts its connections
 )
 
 // envelope is one bus message: a frame encoded once on the sending node and

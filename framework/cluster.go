@@ -338,6 +338,9 @@ func (cl *cluster) purgeDead(ctx context.Context) {
 			continue
 		}
 		cl.app.srv.log.Info("purged dead node", "node", n)
+		if b := cl.app.srv.backend; b != nil {
+			b.NodeLost(n)
+		}
 	}
 }
 

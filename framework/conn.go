@@ -16,6 +16,7 @@ const (
 	flagClose         // a close began: run the close hooks
 	flagAbort         // give up on the socket now: release it
 	flagHup           // the peer hung up or the socket errored: read to the end
+	flagResume        // the Backend answered: handle it, then read again
 )
 
 // Connection life: open, then closing (our close frame is queued, hooks run,
@@ -52,6 +53,7 @@ type conn struct {
 	hooksRan  bool
 	starting  bool // 101 not yet written: output waits in out
 	closeCode uint16
+	waiting   bool  // a Backend call is out: read nothing until it answers
 	shakeAt   int64 // server clock when accepted; 0 once the handshake succeeded
 	closingAt int64
 	out       *outbox
@@ -174,6 +176,10 @@ func (s *Server) run(c *conn) {
 		}
 		if work&flagClose != 0 {
 			s.closed(c)
+		}
+		if work&flagResume != 0 {
+			s.resume(c)
+			work |= flagRead // what arrived while it waited
 		}
 		if work&flagRead != 0 && s.read(c, work&flagHup != 0) {
 			// One busy connection must not keep a worker: back of the queue,

@@ -124,10 +124,14 @@ func (c *Context) Reply(status int, info string, param any) error {
 // every top-level member but method and id, without decoding them. Handlers
 // that pass parameters through (an echo, a relay) avoid a decode and an
 // encode. The result is a copy the handler may keep.
-func (c *Context) RawParams() json.RawMessage {
-	out := make([]byte, 0, len(c.raw))
+func (c *Context) RawParams() json.RawMessage { return rawParams(c.raw) }
+
+// rawParams copies every top-level member of msg but method and id into a
+// new JSON object.
+func rawParams(msg []byte) json.RawMessage {
+	out := make([]byte, 0, len(msg))
 	out = append(out, '{')
-	jsonscan.Members(c.raw, func(k, v []byte) bool {
+	jsonscan.Members(msg, func(k, v []byte) bool {
 		if string(k) == "method" || string(k) == "id" {
 			return true
 		}

@@ -90,6 +90,10 @@ func (s *Server) dispatch(c *conn, msg []byte) {
 		c.send(f.b)
 		return
 	}
+	if rt == nil && s.backend != nil && s.backend.Forwards(string(lower)) {
+		s.forward(c, string(lower), id, msg)
+		return
+	}
 	if rt == nil {
 		method := string(lower)
 		s.reply(c, StatusNotFound, "unknown method "+method, method, id)

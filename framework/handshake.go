@@ -43,6 +43,7 @@ type handshake struct {
 	token    []byte
 	tokens   int // tokens offered: query auth parameters and auth.* subprotocols
 	origin   []byte
+	agent    []byte
 	realIP   []byte
 	fwdFor   []byte
 	pathOK   bool
@@ -63,7 +64,7 @@ func newHandshake(s *Server) *handshake {
 }
 
 func (h *handshake) reset(peer netip.Addr) {
-	h.token, h.origin, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.realIP[:0], h.fwdFor[:0]
+	h.token, h.origin, h.agent, h.realIP, h.fwdFor = h.token[:0], h.origin[:0], h.agent[:0], h.realIP[:0], h.fwdFor[:0]
 	h.pathOK, h.protocol, h.tokens = false, false, 0
 	h.ident, h.ip = identity{}, nil
 	h.peer = peer
@@ -143,7 +144,11 @@ func (s *Server) shake(c *conn, end int) {
 	rest := c.in.pend[end:]
 	c.setPending(nil)
 	c.ident, c.ip = h.ident, h.ip
-	s.open(c, h.resp.Bytes())
+	if s.backend != nil {
+		s.admit(c, h, bytes.Clone(h.resp.Bytes()), bytes.Clone(rest))
+		return
+	}
+	s.open(c, h.resp.Bytes(), Admission{})
 	if len(rest) > 0 {
 		// Frames the client sent right behind its request head.
 		c.setPending(append([]byte(nil), rest...))
@@ -155,11 +160,16 @@ func (s *Server) shake(c *conn, end int) {
 // refuse answers a request msgo never hands to gobwas/ws, and drops it.
 func (s *Server) refuse(c *conn, status int, reason string) {
 	s.metrics.handshake("bad")
+	s.answer(c, status, reason)
+	s.drop(c)
+}
+
+// answer writes a plain HTTP answer to a request that gets no upgrade.
+func (s *Server) answer(c *conn, status int, reason string) {
 	c.mu.Lock()
 	unix.Write(int(c.fd), fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		status, http.StatusText(status), len(reason), reason))
 	c.mu.Unlock()
-	s.drop(c)
 }
 
 func (h *handshake) onRequest(uri []byte) error {
@@ -194,6 +204,8 @@ func (h *handshake) onHeader(key, value []byte) error {
 	switch {
 	case equalFold(key, "Origin"):
 		h.origin = append(h.origin[:0], value...)
+	case equalFold(key, "User-Agent"):
+		h.agent = append(h.agent[:0], value...)
 	case equalFold(key, "X-Real-Ip"):
 		h.realIP = append(h.realIP[:0], value...)
 	case equalFold(key, "X-Forwarded-For"):
@@ -328,9 +340,10 @@ func rejectionLabel(err error) string {
 
 // ipLimiter counts connections per client address.
 type ipLimiter struct {
-	max int
-	mu  sync.Mutex
-	n   map[netip.Addr]*ipCount
+	max   int
+	track bool // keep every connection's address, even with no limit (a Backend is told it)
+	mu    sync.Mutex
+	n     map[netip.Addr]*ipCount
 }
 
 // ipCount is one client address's count. A connection keeps a pointer to
@@ -341,9 +354,9 @@ type ipCount struct {
 }
 
 // acquire counts a connection from a and returns its count, nil when there
-// is no limit; false when a is at the limit.
+// is no limit and no tracking; false when a is at the limit.
 func (l *ipLimiter) acquire(a netip.Addr) (*ipCount, bool) {
-	if l.max <= 0 {
+	if l.max <= 0 && !l.track {
 		return nil, true
 	}
 	l.mu.Lock()
@@ -356,7 +369,7 @@ func (l *ipLimiter) acquire(a netip.Addr) (*ipCount, bool) {
 		ic = &ipCount{addr: a}
 		l.n[a] = ic
 	}
-	if int(ic.n) >= l.max {
+	if l.max > 0 && int(ic.n) >= l.max {
 		return nil, false
 	}
 	ic.n++

@@ -27,7 +27,10 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); retu
 // only say EAGAIN is skipped (one syscall less per message). After a hang-up
 // (hup) it reads on to the end, since no edge follows the last one.
 func (s *Server) read(c *conn, hup bool) (more bool) {
-	if c.isReleased() {
+	c.mu.Lock()
+	idle := c.state == stateReleased || c.waiting
+	c.mu.Unlock()
+	if idle {
 		return false
 	}
 	if c.shakeAt != 0 { // written only by this worker once accepted
@@ -92,7 +95,11 @@ func (s *Server) consume(c *conn, b []byte) (rest []byte, need int, stop bool) {
 	if stop {
 		return b[:0], 0, true
 	}
-	return b[:copy(b, b[used:])], need, false
+	rest = b[:copy(b, b[used:])]
+	if s.backend != nil && c.isWaiting() {
+		return rest, 0, true // kept until the backend answers
+	}
+	return rest, need, false
 }
 
 // frames handles the complete frames at the start of b. It returns how many
@@ -128,6 +135,9 @@ func (s *Server) frames(c *conn, b []byte) (used, need int, stop bool) {
 		}
 		if code, reason := s.data(c, h, payload); code != 0 {
 			return used, 0, s.fail(c, code, reason)
+		}
+		if s.backend != nil && c.isWaiting() {
+			return used, 0, false
 		}
 	}
 }

@@ -2,8 +2,116 @@ package framework
 
 import (
 	"cmp"
+	"context"
 	"slices"
 )
+
+// Cluster-wide room operations on a user's connections, for the manager
+// port's room calls. Each goes over the bus to the nodes where the user (or
+// the group) has connections and counts what they did.
+
+// JoinUser adds every connection of a user (every device, every node; an
+// empty typ means every user type with that id) to group g and returns how
+// many connections it added or found already in it.
+func (a *App) JoinUser(ctx context.Context, typ, id string, g Group) (int, error) {
+	return a.push(ctx, Target{User: id, Type: typ}, []byte(g.key), opJoin, 0, true)
+}
+
+// LeaveUser removes every connection of a user from group g and returns how
+// many were in it.
+func (a *App) LeaveUser(ctx context.Context, typ, id string, g Group) (int, error) {
+	return a.push(ctx, Target{User: id, Type: typ}, []byte(g.key), opLeave, 0, true)
+}
+
+// GroupConnections returns how many connections are in group g across the
+// cluster.
+func (a *App) GroupConnections(ctx context.Context, g Group) (int, error) {
+	return a.push(ctx, Target{Group: g}, nil, opCount, 0, true)
+}
+
+// UserRooms returns, sorted, the names of the rooms any connection of a
+// user is in across the cluster (an empty typ means every user type with
+// that id); internal groups are left out.
+func (a *App) UserRooms(ctx context.Context, typ, id string) ([]string, error) {
+	types := userTypes
+	if typ != "" {
+		types = []string{typ}
+	}
+	seen := map[string]bool{}
+	var cs []*conn
+	for _, t := range types {
+		cs = a.srv.hub.userConns(cs, userKey(t, id))
+	}
+	for _, c := range cs {
+		c.mu.Lock()
+		if c.hooks != nil {
+			for g := range c.hooks.list.names(hookGroup) {
+				seen[g] = true
+			}
+		}
+		c.mu.Unlock()
+	}
+	nodes, err := a.userNodes(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		if n == a.node {
+			continue
+		}
+		groups, err := a.store.SMembers(ctx, nodeGroupsKey(n))
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			if seen[g] {
+				continue
+			}
+			for _, t := range types {
+				in, err := a.store.SIsMember(ctx, groupUsersKey(g, n), userKey(t, id))
+				if err != nil {
+					return nil, err
+				}
+				if in {
+					seen[g] = true
+					break
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for key := range seen {
+		if name, ok := (Group{key: key}).RoomName(); ok {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// roomOp does opJoin or opLeave of group g for this node's connections cs
+// and returns how many it joined (or found joined) or removed.
+func (a *App) roomOp(op byte, key string, cs []*conn) int {
+	g := Group{key: key}
+	ctx, cancel := context.WithTimeout(a.srv.ctx, storeOp)
+	defer cancel()
+	n := 0
+	for _, c := range cs {
+		var err error
+		if op == opJoin {
+			err = a.JoinGroup(ctx, c.id, g)
+		} else {
+			if !a.InGroup(c.id, g) {
+				continue
+			}
+			err = a.LeaveGroup(ctx, c.id, g)
+		}
+		if err == nil {
+			n++
+		}
+	}
+	return n
+}
 
 // RoomSize is one room's size on this node.
 type RoomSize struct {

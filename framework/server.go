@@ -33,6 +33,9 @@ type Options struct {
 	// is down: a handler returning one answers 503. cache.ErrUnavailable is
 	// always in the list.
 	Unavailable []error
+	// Backend, when set, is consulted at every handshake, for the methods
+	// it forwards, and at every close (see Backend).
+	Backend Backend
 }
 
 // Server accepts WebSocket connections, drives them from one epoll instance
@@ -58,6 +61,8 @@ type Server struct {
 	acceptor acceptor
 	shakes   sync.Pool // *handshake
 	http     *httpSide
+	backend  Backend
+	resumes  resumes
 
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
@@ -96,6 +101,8 @@ func New(o Options) (*Server, error) {
 		cancel:  cancel,
 	}
 	s.ips.max = cfg.MaxConnsPerIP
+	s.ips.track = o.Backend != nil
+	s.backend = o.Backend
 	s.shakes.New = func() any { return newHandshake(s) }
 	s.acceptor.done = make(chan struct{})
 	s.acceptor.shaking = make(map[*conn]struct{})
@@ -200,6 +207,9 @@ func (s *Server) closed(c *conn) {
 	c.mu.Unlock()
 	s.app.disconnected(c, h)
 	s.metrics.closed(code)
+	if s.backend != nil {
+		s.backend.Closed(s.peer(c), code)
+	}
 	if released {
 		s.finish(c)
 	}
@@ -271,9 +281,10 @@ func (s *Server) sweep(now int64) {
 	shake := int64(s.cfg.HandshakeTimeout / time.Second)
 	s.eachShaking(func(c *conn) {
 		c.mu.Lock()
-		at := c.shakeAt
+		at, waiting := c.shakeAt, c.waiting
 		c.mu.Unlock()
-		if at != 0 && now-at >= shake {
+		// A handshake waiting on the Backend is bounded by the Backend's timeout.
+		if at != 0 && !waiting && now-at >= shake {
 			s.metrics.handshake("timeout")
 			s.schedule(c, flagAbort)
 		}

@@ -35,6 +35,9 @@ faq:
     answer: "` + strings.Repeat("and on ", 100_000) + `"
 `
 
+// testCanned are the nodes' canned replies.
+var testCanned = []string{"您好，请问有什么可以帮您？", "Hello! How can I help you today?"}
+
 // topologies are the node counts tests run on (apptest.Topologies).
 var topologies = apptest.Topologies
 
@@ -69,7 +72,7 @@ func startNodesOn(t testing.TB, gdb *gorm.DB, stores []cache.Store, cfg framewor
 	t.Helper()
 	nodes := make([]*msgotest.Server, len(stores))
 	for i := range nodes {
-		nodes[i] = startNodeConfig(t, kefu.Options{DB: gdb}, stores[i], fmt.Sprintf("kefu%d", i+1), cfg)
+		nodes[i] = startNodeConfig(t, kefu.Options{DB: gdb, Canned: testCanned}, stores[i], fmt.Sprintf("kefu%d", i+1), cfg)
 	}
 	return nodes
 }

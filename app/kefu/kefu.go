@@ -29,6 +29,9 @@ type Options struct {
 	// Timeout bounds one request's database work; 0 means
 	// controller.DefaultTimeout (5 s).
 	Timeout time.Duration
+	// Canned are the replies agents insert with a click or with "/" in
+	// the console (config kefu.canned; kefu.canned.list). Nil is none.
+	Canned []string
 	// MaxAnswers bounds the bot answers streaming at once on this node
 	// (beyond: 503); 0 means controller.DefaultMaxAnswers (1000). One
 	// connection streams at most controller.MaxAnswersPerConn (beyond: 429).
@@ -55,7 +58,9 @@ func Register(r *framework.Router, o Options) (stop func(), err error) {
 	store := model.NewStore(o.DB)
 	svc := service.NewChat(store, service.Options{Log: log, Timeout: o.Timeout})
 	chat := controller.NewChat(svc, store, o.Timeout)
-	session := controller.NewSession(store, o.Timeout)
+	session := controller.NewSession(store, svc, o.Timeout)
+	agents := controller.NewAgent(store, o.Timeout)
+	canned := controller.NewCanned(o.Canned)
 	asker := controller.NewBot(b, o.MaxAnswers, log)
 
 	both := framework.Allow(framework.TypeWechatUser, framework.TypeKefu)
@@ -63,7 +68,13 @@ func Register(r *framework.Router, o Options) (stop func(), err error) {
 	r.Handle("kefu.chat.history", chat.History, both)
 	r.Handle("kefu.chat.read", chat.Read, both)
 	r.Handle("kefu.chat.unread", chat.Unread, both)
-	r.Handle("kefu.session.list", session.List, framework.Allow(framework.TypeKefu))
+	onlyAgents := framework.Allow(framework.TypeKefu)
+	r.Handle("kefu.session.list", session.List, onlyAgents)
+	r.Handle("kefu.session.claim", session.Claim, onlyAgents)
+	r.Handle("kefu.session.transfer", session.Transfer, onlyAgents)
+	r.Handle("kefu.session.release", session.Release, onlyAgents)
+	r.Handle("kefu.agent.list", agents.List, onlyAgents)
+	r.Handle("kefu.canned.list", canned.List, onlyAgents)
 	r.Handle("kefu.bot.ask", asker.Ask, framework.Allow(framework.TypeWechatUser))
 	r.OnConnect(svc.Connect)
 	return func() {

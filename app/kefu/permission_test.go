@@ -11,7 +11,7 @@ import (
 	"msgo/framework/msgotest"
 )
 
-// Every permission and bad-input row of the kefu methods (docs/kefu.md): 403
+// Every permission and bad-input rule of the kefu methods (docs/kefu.md): 403
 // for a user type the route does not allow and for a wechatUser naming
 // another user's conversation, 400 naming the param for one that is
 // missing, of the wrong type or out of range (never clamped). None of them
@@ -23,6 +23,7 @@ func TestPermissionsAndBadInput(t *testing.T) {
 		k := on(t, nodes, 1, agent("a1"))
 		w := on(t, nodes, 2, framework.Identity{ID: "w1", Type: framework.TypeWall, Code: "room"})
 		longID := on(t, nodes, 0, user(strings.Repeat("o", model.MaxOpenIDLen+1)))
+		longAgent := on(t, nodes, 1, agent(strings.Repeat("a", model.MaxOpenIDLen+1)))
 
 		type row struct {
 			who    string
@@ -50,6 +51,13 @@ func TestPermissionsAndBadInput(t *testing.T) {
 			{"wall", w, "kefu.session.list", nil, 403, ""},
 			{"wall", w, "kefu.bot.ask", p("message", "hi", "session_id", "s"), 403, ""},
 			{"wechatUser", u, "kefu.session.list", nil, 403, ""},
+			{"wall", w, "kefu.session.claim", p("openid", "o1"), 403, ""},
+			{"wechatUser", u, "kefu.session.claim", p("openid", "o1"), 403, ""},
+			{"wechatUser", u, "kefu.session.transfer", p("openid", "o1", "to", "a1"), 403, ""},
+			{"wechatUser", u, "kefu.session.release", p("openid", "o1"), 403, ""},
+			{"wall", w, "kefu.agent.list", nil, 403, ""},
+			{"wechatUser", u, "kefu.agent.list", nil, 403, ""},
+			{"wechatUser", u, "kefu.canned.list", nil, 403, ""},
 			{"kefu", k, "kefu.bot.ask", p("message", "hi", "session_id", "s"), 403, ""},
 
 			// a wechatUser's conversation is its own
@@ -58,6 +66,7 @@ func TestPermissionsAndBadInput(t *testing.T) {
 			{"other openid", u, "kefu.chat.read", p("openid", "o2", "up_to_id", 1), 403, ""},
 			{"other openid", u, "kefu.chat.unread", p("openid", "o2"), 403, ""},
 			{"id over 64 characters", longID, "kefu.chat.send", p("msg", "hi"), 403, ""},
+			{"agent id over 64 characters", longAgent, "kefu.session.claim", p("openid", "o1"), 403, ""},
 
 			// kefu.chat.send
 			{"msg missing", u, "kefu.chat.send", nil, 400, "msg"},
@@ -96,6 +105,17 @@ func TestPermissionsAndBadInput(t *testing.T) {
 			{"limit 0", k, "kefu.session.list", p("limit", 0), 400, "limit"},
 			{"limit 101", k, "kefu.session.list", p("limit", 101), 400, "limit"},
 			{"limit string", k, "kefu.session.list", p("limit", "x"), 400, "limit"},
+			{"owner unknown", k, "kefu.session.list", p("owner", "everyone"), 400, "owner"},
+			{"owner number", k, "kefu.session.list", p("owner", 1), 400, "owner"},
+
+			// claims, transfers, releases
+			{"openid missing", k, "kefu.session.claim", nil, 400, "openid"},
+			{"openid number", k, "kefu.session.claim", p("openid", 1), 400, "openid"},
+			{"openid missing", k, "kefu.session.release", nil, 400, "openid"},
+			{"openid missing", k, "kefu.session.transfer", p("to", "a1"), 400, "openid"},
+			{"to missing", k, "kefu.session.transfer", p("openid", "o1"), 400, "to"},
+			{"to empty", k, "kefu.session.transfer", p("openid", "o1", "to", ""), 400, "to"},
+			{"to number", k, "kefu.session.transfer", p("openid", "o1", "to", 5), 400, "to"},
 
 			// kefu.bot.ask
 			{"message missing", u, "kefu.bot.ask", p("session_id", "s"), 400, "message"},

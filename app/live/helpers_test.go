@@ -26,8 +26,18 @@ var topologies = apptest.Topologies
 // eachSetup runs fn on every topology, each on a fresh SQLite and a fresh
 // MariaDB database.
 func eachSetup(t *testing.T, fn func(t *testing.T, nodes []*msgotest.Server, gdb *gorm.DB)) {
+	eachSetupWith(t, live.Options{}, fn)
+}
+
+// eachSetupWith is eachSetup with nodes built from o (its DB set per setup).
+func eachSetupWith(t *testing.T, o live.Options, fn func(t *testing.T, nodes []*msgotest.Server, gdb *gorm.DB)) {
 	apptest.Each(t, live.Models(), func(t *testing.T, stores []cache.Store, gdb *gorm.DB) {
-		fn(t, startNodesOn(t, gdb, stores), gdb)
+		o.DB = gdb
+		nodes := make([]*msgotest.Server, len(stores))
+		for i := range nodes {
+			nodes[i] = startNodeWith(t, stores[i], fmt.Sprintf("live%d", i+1), o)
+		}
+		fn(t, nodes, gdb)
 	})
 }
 

@@ -21,6 +21,18 @@ type Options struct {
 	Log *slog.Logger
 	// Messages tunes the message pipeline; zero values take its defaults.
 	Messages service.Options
+	// Moderation decides which messages wait for a moderator; the zero
+	// value holds none.
+	Moderation Moderation
+}
+
+// Moderation is the live.moderation setting: Mode "off" (or empty) or
+// "hold_all"; a message containing one of HoldWords is held whatever the
+// mode, one containing one of DropWords is thrown away (docs/live.md).
+type Moderation struct {
+	Mode      string
+	HoldWords []string
+	DropWords []string
 }
 
 // Models lists the live module's tables, for db.Migrate.
@@ -28,9 +40,14 @@ func Models() []any { return model.Models() }
 
 // Register adds the live routes and the Live.User close controller to r. The
 // returned stop waits for messages being stored and pushed and releases the
-// batch writer; call it after the server stopped.
+// batch writer; call it after the server stopped. An unknown moderation
+// mode panics: it is a configuration mistake caught at start.
 func Register(r *framework.Router, o Options) (stop func()) {
 	log := cmp.Or(o.Log, slog.Default())
+	mod, err := service.NewModeration(o.Moderation.Mode, o.Moderation.HoldWords, o.Moderation.DropWords)
+	if err != nil {
+		panic(err)
+	}
 	store := model.NewStore(o.DB)
 	writer := model.NewWriter(store, 0, 0)
 	mo := o.Messages
@@ -39,7 +56,8 @@ func Register(r *framework.Router, o Options) (stop func()) {
 
 	counts := service.NewCounts(log)
 	user := controller.NewUser(log, counts)
-	message := controller.NewMessage(msgs, store)
+	message := controller.NewMessage(msgs, store, mod, log)
+	moderation := controller.NewModeration(msgs, store, mod, log)
 	wall := controller.NewWall(log)
 	var room controller.Room
 
@@ -49,7 +67,11 @@ func Register(r *framework.Router, o Options) (stop func()) {
 	r.Handle("live.message.send", message.Send, framework.Allow(framework.TypeWechatUser))
 	r.Handle("live.message.history", message.History, both)
 	r.Handle("live.room.online", room.Online, both)
-	r.Handle("live.wall.lottery", wall.Lottery, framework.Allow(framework.TypeWall))
+	walls := framework.Allow(framework.TypeWall)
+	r.Handle("live.wall.lottery", wall.Lottery, walls)
+	r.Handle("live.moderation.pending", moderation.Pending, walls)
+	r.Handle("live.moderation.approve", moderation.Approve, walls)
+	r.Handle("live.moderation.reject", moderation.Reject, walls)
 	r.OnClose(controller.CloseController, user.OnClose)
 
 	return func() {

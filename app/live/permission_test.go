@@ -44,6 +44,8 @@ func TestPermissionsAndLimits(t *testing.T) {
 		limit := func(v any) map[string]any { return map[string]any{"limit": v} }
 		after := func(v any) map[string]any { return map[string]any{"after_seq": v} }
 		count := func(v any) map[string]any { return map[string]any{"count": v} }
+		held := func(v any) map[string]any { return map[string]any{"held_id": v} }
+		afterID := func(v any) map[string]any { return map[string]any{"after_id": v} }
 		rows := []row{
 			{"kefu", kefu, "live.user.join", nil, 403, ""},
 			{"no code", noCode, "live.user.join", nil, 403, ""},
@@ -93,6 +95,28 @@ func TestPermissionsAndLimits(t *testing.T) {
 			{"string", w, "live.wall.lottery", count("3"), 400, "count"},
 			{"fraction", w, "live.wall.lottery", count(1.5), 400, "count"},
 			{"huge", w, "live.wall.lottery", count(1e30), 400, "count"},
+
+			{"wechatUser", u, "live.moderation.pending", nil, 403, ""},
+			{"kefu", kefu, "live.moderation.pending", nil, 403, ""},
+			{"wall not joined", outW, "live.moderation.pending", nil, 403, ""},
+			{"limit 0", w, "live.moderation.pending", limit(0), 400, "limit"},
+			{"limit 101", w, "live.moderation.pending", limit(101), 400, "limit"},
+			{"after_id -1", w, "live.moderation.pending", afterID(-1), 400, "after_id"},
+			{"after_id string", w, "live.moderation.pending", afterID("1"), 400, "after_id"},
+			{"limit 100", w, "live.moderation.pending", limit(100), 200, ""},
+			{"room type", u, "live.room.online", map[string]any{"type": "kefu"}, 400, "type"},
+			{"room type number", u, "live.room.online", map[string]any{"type": 1}, 400, "type"},
+		}
+		for _, m := range []string{"live.moderation.approve", "live.moderation.reject"} {
+			rows = append(rows,
+				row{"wechatUser", u, m, held(1), 403, ""},
+				row{"kefu", kefu, m, held(1), 403, ""},
+				row{"wall not joined", outW, m, held(1), 403, ""},
+				row{"missing", w, m, nil, 400, "held_id"},
+				row{"null", w, m, held(nil), 400, "held_id"},
+				row{"string", w, m, held("1"), 400, "held_id"},
+				row{"unknown", w, m, held(1), 400, "held message 1"},
+			)
 		}
 		for _, r := range rows {
 			what := fmt.Sprintf("%s %s", r.method, r.who)

@@ -13,7 +13,7 @@ import (
 
 type presenceParam struct {
 	ID, Nickname, Type string
-	Online             int
+	Online, Guests     int
 }
 
 func awaitPresence(t *testing.T, cl *msgotest.Client, event string) presenceParam {
@@ -33,10 +33,10 @@ func TestJoinLeaveAndDisconnect(t *testing.T) {
 		const room = "presence"
 		w := on(t, nodes, 0, wall("w1", room))
 		r := w.Request(t, "live.user.join", nil)
-		if r.Status != 200 || jsonString(r.Param) != `{"room":"presence","online":1}` {
+		if r.Status != 200 || jsonString(r.Param) != `{"room":"presence","online":1,"guests":0}` {
 			t.Fatalf("join reply: %d %s", r.Status, r.Param)
 		}
-		if p := awaitPresence(t, w, "live.user.join"); p != (presenceParam{"w1", "wall-w1", "wall", 1}) {
+		if p := awaitPresence(t, w, "live.user.join"); p != (presenceParam{"w1", "wall-w1", "wall", 1, 0}) {
 			t.Errorf("joiner's own push: %+v", p)
 		}
 
@@ -44,7 +44,7 @@ func TestJoinLeaveAndDisconnect(t *testing.T) {
 		if n := join(t, u1); n != 2 {
 			t.Errorf("online after u1 joined: %d, want 2", n)
 		}
-		if p := awaitPresence(t, w, "live.user.join"); p != (presenceParam{"u1", "昵称-u1", "wechatUser", 2}) {
+		if p := awaitPresence(t, w, "live.user.join"); p != (presenceParam{"u1", "昵称-u1", "wechatUser", 2, 1}) {
 			t.Errorf("wall saw u1 join as %+v", p)
 		}
 		// u1's second device, on another node: a second join push to the
@@ -68,10 +68,10 @@ func TestJoinLeaveAndDisconnect(t *testing.T) {
 
 		// Explicit leave of one device: pushed to the wall only.
 		r = u1b.Request(t, "live.user.leave", nil)
-		if r.Status != 200 || jsonString(r.Param) != `{"room":"presence","online":2}` {
+		if r.Status != 200 || jsonString(r.Param) != `{"room":"presence","online":2,"guests":1}` {
 			t.Fatalf("leave reply: %d %s", r.Status, r.Param)
 		}
-		if p := awaitPresence(t, w, "live.user.leave"); p != (presenceParam{"u1", "昵称-u1", "wechatUser", 2}) {
+		if p := awaitPresence(t, w, "live.user.leave"); p != (presenceParam{"u1", "昵称-u1", "wechatUser", 2, 1}) {
 			t.Errorf("leave push: %+v", p)
 		}
 		msgotest.NoPush(t, quiet, "live.user.leave", "guest", u1, u1b)
@@ -81,12 +81,12 @@ func TestJoinLeaveAndDisconnect(t *testing.T) {
 
 		// Disconnect of u1's last device counts as leaving, once.
 		u1.Close()
-		if p := awaitPresence(t, w, "live.user.leave"); p != (presenceParam{"u1", "昵称-u1", "wechatUser", 1}) {
+		if p := awaitPresence(t, w, "live.user.leave"); p != (presenceParam{"u1", "昵称-u1", "wechatUser", 1, 0}) {
 			t.Errorf("disconnect push: %+v", p)
 		}
 		msgotest.NoPush(t, quiet, "live.user.leave", "wall", w)
 		awaitCount(t, w, 1)
-		if r := w.Request(t, "live.room.online", nil); jsonString(r.Param) != `{"online":1,"users":[{"id":"w1","nickname":"wall-w1","type":"wall"}]}` {
+		if r := w.Request(t, "live.room.online", nil); jsonString(r.Param) != `{"online":1,"guests":0,"users":[{"id":"w1","nickname":"wall-w1","type":"wall"}]}` {
 			t.Errorf("online after everyone left: %s", r.Param)
 		}
 	})

@@ -72,6 +72,9 @@ func TestServesSDKAndPagesWithTheirTypes(t *testing.T) {
 		"/kefu/chat.js":     "text/javascript; charset=utf-8",
 		"/live/join.js":     "text/javascript; charset=utf-8",
 		"/live/join.css":    "text/css; charset=utf-8",
+		"/live/moderate":    "text/html; charset=utf-8",
+		"/live/moderate.js": "text/javascript; charset=utf-8",
+		"/assets/i18n.js":   "text/javascript; charset=utf-8",
 		"/kefu/agent.css":   "text/css; charset=utf-8",
 		"/kefu/chat.css":    "text/css; charset=utf-8",
 	}
@@ -228,7 +231,7 @@ func TestEverythingIsServedLocally(t *testing.T) {
 			}
 		}
 	}
-	for _, page := range []string{"/live/wall", "/live/join", "/kefu/agent", "/kefu/chat"} {
+	for _, page := range []string{"/live/wall", "/live/join", "/live/moderate", "/kefu/agent", "/kefu/chat"} {
 		if _, ok := bodies[page]; !ok {
 			t.Errorf("%s is not served", page)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"msgo/app/kefu"
+	"msgo/config"
 	"msgo/framework"
 	"msgo/framework/msgotest"
 	"msgo/library/db"
@@ -13,8 +14,9 @@ import (
 )
 
 // TestBrowserKefu runs test/browser/kefu/*.test.js: the agent console and
-// the user chat against a node with the kefu module (built-in FAQ bot) on
-// SQLite, the pages served from another origin.
+// the user chat, in Chinese and in English, against a node with the kefu
+// module (built-in FAQ bot, the default canned replies) on SQLite, the
+// pages served from another origin.
 func TestBrowserKefu(t *testing.T) {
 	skipShort(t)
 	const secret = "browser-test-secret"
@@ -24,7 +26,7 @@ func TestBrowserKefu(t *testing.T) {
 	}
 	srv := msgotest.Start(t, msgotest.Options{Secret: secret, Unavailable: []error{db.ErrUnavailable},
 		Modules: []msgotest.Module{func(r *framework.Router) {
-			stop, err := kefu.Register(r, kefu.Options{DB: gdb})
+			stop, err := kefu.Register(r, kefu.Options{DB: gdb, Canned: config.Default().Kefu.Canned})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"msgo/app/index"
 	"msgo/app/live"
 	"msgo/framework"
 	"msgo/framework/msgotest"
@@ -35,6 +37,7 @@ type liveNode struct {
 	gdb   *gorm.DB
 	codec *encrypt.Codec
 	pages http.Handler
+	opts  live.Options // DB is set by start
 	gated atomic.Bool
 
 	mu    sync.Mutex
@@ -50,7 +53,11 @@ func (n *liveNode) start() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	r := framework.NewRouter()
-	n.stop = live.Register(r, live.Options{DB: n.gdb})
+	index.Register(r) // as msgo start does: the phone page asks whoami
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	o := n.opts
+	o.DB, o.Log = n.gdb, logger
+	n.stop = live.Register(r, o)
 	auth := msgotest.Authenticator(n.codec)
 	store := cache.NewMemory() // the process's memory dies with it
 	srv, err := framework.New(framework.Options{
@@ -65,7 +72,7 @@ func (n *liveNode) start() {
 			return id, err
 		},
 		HTTP:        n.pages,
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:      logger,
 		Unavailable: []error{db.ErrUnavailable},
 	})
 	if err != nil {
@@ -108,9 +115,26 @@ func (n *liveNode) kill() {
 }
 
 // control lets the node tests drive the node: POST /kill, /start, /gate,
-// /ungate.
+// /ungate, and POST /push?room=R&event=E with a JSON param as the body,
+// pushed to room R as the manager port would.
 func (n *liveNode) control() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /push", func(w http.ResponseWriter, r *http.Request) {
+		var param json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&param); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f, err := framework.Push(r.URL.Query().Get("event"), param)
+		if err == nil {
+			n.mu.Lock()
+			err = n.srv.App().SendToGroup(r.Context(), framework.Room(r.URL.Query().Get("room")), f)
+			n.mu.Unlock()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
 	mux.HandleFunc("POST /kill", func(w http.ResponseWriter, r *http.Request) { n.kill() })
 	mux.HandleFunc("POST /start", func(w http.ResponseWriter, r *http.Request) { n.start() })
 	mux.HandleFunc("POST /gate", func(w http.ResponseWriter, r *http.Request) { n.gated.Store(true) })
@@ -123,6 +147,20 @@ func (n *liveNode) control() http.Handler {
 // kill and start again through a control server (the pages then come from
 // the browser's cache until the node is back).
 func TestBrowserLive(t *testing.T) {
+	runLiveBrowser(t, "live", live.Options{})
+}
+
+// TestBrowserLiveModeration runs test/browser/live-moderation/*.test.js:
+// the moderator page, the wall and phones in a room where every message
+// waits for approval, one hold word and two drop words.
+func TestBrowserLiveModeration(t *testing.T) {
+	runLiveBrowser(t, "live-moderation", live.Options{Moderation: live.Moderation{
+		Mode: "hold_all", HoldWords: []string{"微信"}, DropWords: []string{"spam", "傻瓜"}}})
+}
+
+// runLiveBrowser runs the browser tests under test/browser/dir on a live
+// node built with o, on SQLite.
+func runLiveBrowser(t *testing.T, dir string, o live.Options) {
 	const secret = "browser-test-secret"
 	gdb := dbtest.SQLite(t)
 	if err := db.Migrate(t.Context(), gdb, live.Models()...); err != nil {
@@ -130,11 +168,11 @@ func TestBrowserLive(t *testing.T) {
 	}
 	skipShort(t)
 	codec := encrypt.New(secret, 24*time.Hour)
-	node := &liveNode{t: t, gdb: gdb, codec: codec, pages: pages(t, codec)}
+	node := &liveNode{t: t, gdb: gdb, codec: codec, pages: pages(t, codec), opts: o}
 	node.start()
 	t.Cleanup(node.kill)
 	control := httptest.NewServer(node.control())
 	t.Cleanup(control.Close)
-	runBrowserTests(t, filepath.Join("live", "*.test.js"), "http://"+node.addr, "",
+	runBrowserTests(t, filepath.Join(dir, "*.test.js"), "http://"+node.addr, "",
 		"MSGO_CONTROL_URL="+control.URL, "MSGO_SECRET="+secret)
 }

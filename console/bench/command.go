@@ -37,7 +37,7 @@ It refuses any non-loopback target. The client needs one file descriptor per
 connection, as does the server: run them as separate processes (with a limit
 of 20,000 open files, 19,000 connections fit in each, not in one).`,
 	}
-	cmd.AddCommand(connsCommand(), connectRateCommand(), fanoutCommand(), rpcCommand(), clusterCommand())
+	cmd.AddCommand(connsCommand(), connectRateCommand(), fanoutCommand(), rpcCommand(), clusterCommand(), backendCommand())
 	return cmd
 }
 

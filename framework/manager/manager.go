@@ -70,6 +70,7 @@ type Manager struct {
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
 	routes  map[string]route
+	openapi []byte       // the document /api/openapi.json serves
 	pprof   http.Handler // nil unless enabled
 	assets  http.Handler // nil without Options.Assets
 	metrics *callMetrics
@@ -106,6 +107,7 @@ func New(o Options) *Manager {
 	if o.Pprof {
 		m.pprof = pprofHandler()
 	}
+	m.openapi = openAPI(o.Version)
 	if o.Assets != nil {
 		m.assets = assetsHandler(o.Assets)
 	}
@@ -126,6 +128,12 @@ func New(o Options) *Manager {
 		"/api/notify":          {method: post, h: m.api(m.sendCall(m.toAudience(false), noticeFrame))},
 		"/api/data-update":     {method: post, h: m.api(m.sendCall(m.toAudience(true), dataUpdateFrame))},
 		"/api/disconnect/user": {method: post, h: m.api(m.disconnectUser)},
+		"/api/room/join":       {method: post, h: m.api(m.roomMove(true))},
+		"/api/room/leave":      {method: post, h: m.api(m.roomMove(false))},
+		"/api/room/users":      {method: get, h: m.api(m.roomUsers)},
+		"/api/room/count":      {method: get, h: m.api(m.roomCount)},
+		"/api/user/rooms":      {method: get, h: m.api(m.userRooms)},
+		"/api/openapi.json":    {method: get, h: http.HandlerFunc(m.serveOpenAPI)},
 	}
 	m.addAdmin()
 	return m

@@ -95,7 +95,7 @@ func (a *api) do(t testing.TB, method, path string, body any, auth string) answe
 	ans := answer{status: res.StatusCode, header: res.Header}
 	// /metrics and pprof answer in their own formats; everything else, and
 	// every refusal, is the JSON envelope.
-	own := path == "/metrics" || strings.HasPrefix(path, "/debug/pprof/")
+	own := path == "/metrics" || path == "/api/openapi.json" || strings.HasPrefix(path, "/debug/pprof/")
 	if (!own || res.StatusCode != http.StatusOK) && method != http.MethodHead {
 		if ct := res.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 			t.Fatalf("%s %s: Content-Type %q, body %s", method, path, ct, raw)

@@ -31,6 +31,7 @@ type Options struct {
 	Unavailable []error
 	HTTP        http.Handler // plain HTTP on the WebSocket port
 	Logger      *slog.Logger // default: warnings and errors to stderr
+	Backend     framework.Backend
 }
 
 // Server is a running test node.
@@ -85,6 +86,7 @@ func Start(t testing.TB, o Options) *Server {
 		Logger:       log,
 		Unavailable:  o.Unavailable,
 		HTTP:         o.HTTP,
+		Backend:      o.Backend,
 	})
 	if err != nil {
 		t.Fatalf("msgotest: start node: %v", err)

@@ -63,8 +63,9 @@ func (h *Chat) Send(c *framework.Context) error {
 		return err
 	}
 	m := &model.Message{OpenID: openid, Type: model.TypeAgentToUser, Msg: msg}
-	if c.Client().Type() == framework.TypeWechatUser {
+	if cl := c.Client(); cl.Type() == framework.TypeWechatUser {
 		m.Type = model.TypeUserToAgent
+		m.From = model.Sender{Nickname: cut(cl.Nickname()), Code: cut(cl.Code())}
 	}
 	// The reply waits for the message's transaction, shared with other
 	// messages (group commit), without holding this worker: the handler
@@ -135,7 +136,8 @@ type readReply struct {
 
 // Read is kefu.chat.read: the other side's messages of the conversation
 // with id <= up_to_id are marked read; updated counts those that were not.
-// A wechatUser reads the agents' messages, an agent the user's.
+// A wechatUser reads the agents' messages, an agent the user's; an agent's
+// own read mark moves too (its my_unread in kefu.session.list).
 func (h *Chat) Read(c *framework.Context) error {
 	var p struct {
 		OpenID *string `json:"openid"`
@@ -154,15 +156,25 @@ func (h *Chat) Read(c *framework.Context) error {
 	if err := messageID("up_to_id", p.UpToID); err != nil {
 		return err
 	}
-	from := model.TypeUserToAgent
-	if c.Client().Type() == framework.TypeWechatUser {
-		from = model.TypeAgentToUser
-	}
 	ctx, cancel := dbContext(c, h.timeout)
 	defer cancel()
-	n, err := h.store.MarkRead(ctx, openid, from, *p.UpToID)
+	if c.Client().Type() == framework.TypeWechatUser {
+		n, err := h.store.MarkRead(ctx, openid, model.TypeAgentToUser, *p.UpToID)
+		if err != nil {
+			return err
+		}
+		return c.Success(okInfo, readReply{Updated: n})
+	}
+	n, err := h.store.MarkRead(ctx, openid, model.TypeUserToAgent, *p.UpToID)
 	if err != nil {
 		return err
+	}
+	// The agent's own mark, for its my_unread; an agent whose id is too
+	// long to be stored has none and sees the shared count.
+	if me, err := agentID(c); err == nil {
+		if err := h.store.MarkReadBy(ctx, me, openid, *p.UpToID); err != nil {
+			return err
+		}
 	}
 	return c.Success(okInfo, readReply{Updated: n})
 }

@@ -1,10 +1,12 @@
 // Package controller holds the kefu module's handlers, one type per
 // controller of the kefu methods (docs/kefu.md): Chat (send, history, read,
-// unread), Session (list) and Bot (ask).
+// unread), Session (list, claim, transfer, release), Agent (list), Canned
+// (list) and Bot (ask).
 //
-//	chat := controller.NewChat(service.NewChat(store, log), store, 0)
+//	svc := service.NewChat(store, service.Options{Log: log})
+//	chat := controller.NewChat(svc, store, 0)
 //	r.Handle("kefu.chat.send", chat.Send, framework.Allow(framework.TypeWechatUser, framework.TypeKefu))
-//	r.Handle("kefu.session.list", controller.NewSession(store, 0).List, framework.Allow(framework.TypeKefu))
+//	r.Handle("kefu.session.claim", controller.NewSession(store, svc, 0).Claim, framework.Allow(framework.TypeKefu))
 //
 // Who may call a method by user type is declared on the route
 // (framework.Allow); whose conversation a request is about is decided here:

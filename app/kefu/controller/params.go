@@ -78,3 +78,25 @@ func messageID(name string, v *int64) error {
 	}
 	return nil
 }
+
+// agentID returns the calling agent's id, which names it in chat_session
+// and chat_read: 1 to model.MaxOpenIDLen characters, else 403.
+func agentID(c *framework.Context) (string, error) {
+	id := c.Client().UserID()
+	if n := utf8.RuneCountInString(id); n < 1 || n > model.MaxOpenIDLen {
+		return "", framework.Errorf(framework.StatusForbidden, "an agent id of %d characters cannot hold conversations (1 to %d)", n, model.MaxOpenIDLen)
+	}
+	return id, nil
+}
+
+// cut shortens a token's nickname or code to the width of its column.
+func cut(s string) string {
+	n := 0
+	for i := range s {
+		if n == model.MaxOpenIDLen {
+			return s[:i]
+		}
+		n++
+	}
+	return s
+}

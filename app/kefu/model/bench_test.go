@@ -41,6 +41,20 @@ func benchQueries(b *testing.B, gdb *gorm.DB, s *model.Store, maxID int64) {
 	run("MarkRead", func() error { _, err := s.MarkRead(ctx, openid(), model.TypeAgentToUser, maxID); return err })
 	run("UnreadSessions", func() error { _, err := s.UnreadSessions(ctx); return err })
 	run("Sessions", func() error { _, err := s.Sessions(ctx, 50); return err })
+	// An agent's console list: the same 50 with its own unread counts
+	// (read marks on half of them, the rest counted from the latest reply).
+	latest, err := s.Sessions(ctx, 50)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, ses := range latest {
+		if i%2 == 0 {
+			if err := s.MarkReadBy(ctx, "agent", ses.OpenID, maxID-int64(rng.IntN(1000))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	run("AgentSessions", func() error { _, err := s.AgentSessions(ctx, "agent", model.OwnerAny, 50); return err })
 	// What Sessions would cost without chat_session: the latest message
 	// id per openid, from chat alone.
 	run("SessionsGroupBy", func() error {

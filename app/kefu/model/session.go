@@ -18,23 +18,30 @@ import (
 
 // sessionColumns is the INSERT head shared by the per-message upsert and
 // SyncSessions.
-const sessionColumns = "INSERT INTO chat_session (openid, last_id, last_msg, last_time) "
+const sessionColumns = "INSERT INTO chat_session (openid, last_id, last_msg, last_time, nickname, code) "
 
 // On a conflict, a row only moves forward: two messages of one openid may
-// commit in either order, and the one with the larger id must win.
+// commit in either order, and the one with the larger id must win. An
+// empty nickname or code (an agent's message, SyncSessions) keeps the one
+// stored. The assignment (agent_id, agent_name) is never touched here.
 const (
 	sqliteSessionConflict = ` ON CONFLICT (openid) DO UPDATE SET
-	last_id = excluded.last_id, last_msg = excluded.last_msg, last_time = excluded.last_time
+	last_id = excluded.last_id, last_msg = excluded.last_msg, last_time = excluded.last_time,
+	nickname = CASE WHEN excluded.nickname <> '' THEN excluded.nickname ELSE chat_session.nickname END,
+	code = CASE WHEN excluded.code <> '' THEN excluded.code ELSE chat_session.code END
 	WHERE excluded.last_id > chat_session.last_id`
 	// MySQL applies the assignments left to right, so last_id comes last.
 	mysqlSessionConflict = ` ON DUPLICATE KEY UPDATE
 	last_msg = IF(VALUES(last_id) > last_id, VALUES(last_msg), last_msg),
 	last_time = IF(VALUES(last_id) > last_id, VALUES(last_time), last_time),
+	nickname = IF(VALUES(last_id) > last_id AND VALUES(nickname) <> '', VALUES(nickname), nickname),
+	code = IF(VALUES(last_id) > last_id AND VALUES(code) <> '', VALUES(code), code),
 	last_id = GREATEST(last_id, VALUES(last_id))`
 )
 
 // sessionUpsert returns the statement that upserts chat_session rows from
-// source (a VALUES list or a SELECT of openid, id, msg, time) in gdb's dialect.
+// source (a VALUES list or a SELECT of openid, id, msg, time, nickname,
+// code) in gdb's dialect.
 func sessionUpsert(gdb *gorm.DB, source string) string {
 	if gdb.Dialector.Name() == db.DriverMySQL {
 		return sessionColumns + source + mysqlSessionConflict
@@ -44,7 +51,7 @@ func sessionUpsert(gdb *gorm.DB, source string) string {
 
 // latestPerOpenID selects each openid's latest message. "WHERE true" ends
 // the SELECT so that SQLite does not read the upsert's ON as a join's.
-const latestPerOpenID = `SELECT c.openid, c.id, c.msg, c.time
+const latestPerOpenID = `SELECT c.openid, c.id, c.msg, c.time, '', ''
 	FROM chat c JOIN (SELECT MAX(id) AS id FROM chat GROUP BY openid) latest ON latest.id = c.id
 	WHERE true`
 

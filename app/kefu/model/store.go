@@ -101,23 +101,36 @@ func inValuesOrder(ms []*Message) {
 }
 
 // upsertSessions moves the chat_session row of every openid in ms to its
-// latest message there, in one statement. Rows go in openid order, so two
-// transactions upserting the same openids lock them in the same order and
-// cannot deadlock each other.
+// latest message there, with the nickname and code of its latest user
+// message, in one statement. Rows go in openid order, so two transactions
+// upserting the same openids lock them in the same order and cannot
+// deadlock each other.
 func upsertSessions(tx *gorm.DB, ms []*Message) error {
-	latest := make(map[string]*Message, len(ms))
+	type row struct {
+		last *Message
+		from Sender
+	}
+	latest := make(map[string]*row, len(ms))
 	for _, m := range ms {
-		if l := latest[m.OpenID]; l == nil || m.ID > l.ID {
-			latest[m.OpenID] = m
+		r := latest[m.OpenID]
+		if r == nil {
+			r = &row{last: m}
+			latest[m.OpenID] = r
+		}
+		if m.ID >= r.last.ID {
+			r.last = m
+		}
+		if m.Type == TypeUserToAgent && m.From != (Sender{}) {
+			r.from = m.From // ms are in id order
 		}
 	}
 	openids := slices.Sorted(maps.Keys(latest))
-	args := make([]any, 0, 4*len(openids))
+	args := make([]any, 0, 6*len(openids))
 	for _, id := range openids {
-		m := latest[id]
-		args = append(args, m.OpenID, m.ID, m.Msg, m.Time)
+		r := latest[id]
+		args = append(args, id, r.last.ID, r.last.Msg, r.last.Time, r.from.Nickname, r.from.Code)
 	}
-	values := "VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(openids)), ", ")
+	values := "VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(openids)), ", ")
 	return tx.Exec(sessionUpsert(tx, values), args...).Error
 }
 
@@ -186,24 +199,17 @@ func (s *Store) UnreadSessions(ctx context.Context) ([]SessionUnread, error) {
 // Sessions returns the limit conversations with the most recent messages,
 // latest first, each with its count of unread user-to-agent messages.
 func (s *Store) Sessions(ctx context.Context, limit int) ([]Session, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("kefu: sessions: limit %d, want at least 1", limit)
-	}
-	sessions := make([]Session, 0, min(limit, 100))
-	err := s.db.WithContext(ctx).Order("last_id DESC").Limit(limit).Find(&sessions).Error
-	if err != nil {
-		return nil, fmt.Errorf("kefu: sessions: %w", db.Classify(err))
-	}
+	return s.AgentSessions(ctx, "", OwnerAny, limit)
+}
+
+// withUnread fills in the Unread count of sessions.
+func (s *Store) withUnread(ctx context.Context, sessions []Session) error {
 	if len(sessions) == 0 {
-		return sessions, nil
-	}
-	openids := make([]string, len(sessions))
-	for i, ses := range sessions {
-		openids[i] = ses.OpenID
+		return nil
 	}
 	var counts []SessionUnread
-	if err := s.unreadByOpenID(ctx, openids).Scan(&counts).Error; err != nil {
-		return nil, fmt.Errorf("kefu: sessions: unread counts: %w", db.Classify(err))
+	if err := s.unreadByOpenID(ctx, openIDsOf(sessions)).Scan(&counts).Error; err != nil {
+		return fmt.Errorf("unread counts: %w", db.Classify(err))
 	}
 	unread := make(map[string]int64, len(counts))
 	for _, c := range counts {
@@ -212,7 +218,15 @@ func (s *Store) Sessions(ctx context.Context, limit int) ([]Session, error) {
 	for i := range sessions {
 		sessions[i].Unread = unread[sessions[i].OpenID]
 	}
-	return sessions, nil
+	return nil
+}
+
+func openIDsOf(sessions []Session) []string {
+	openids := make([]string, len(sessions))
+	for i, ses := range sessions {
+		openids[i] = ses.OpenID
+	}
+	return openids
 }
 
 // unreadByOpenID counts unread user-to-agent messages per openid, of the

@@ -217,9 +217,10 @@ func TestSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := fmt.Sprintf(`[{"openid":"u2","last_msg":"agent to u2","last_time":%d,"unread":1},`, last.Time) +
-			`{"openid":"u3","last_msg":"u3 first","last_time":%d,"unread":1},` +
-			`{"openid":"u1","last_msg":"u1 second","last_time":%d,"unread":2}]`
+		const none = `"nickname":"","code":"","agent_id":"","agent_name":""`
+		want := fmt.Sprintf(`[{"openid":"u2","last_msg":"agent to u2","last_time":%d,"unread":1,`+none+`},`, last.Time) +
+			`{"openid":"u3","last_msg":"u3 first","last_time":%d,"unread":1,` + none + `},` +
+			`{"openid":"u1","last_msg":"u1 second","last_time":%d,"unread":2,` + none + `}]`
 		want = fmt.Sprintf(want, got[1].LastTime, got[2].LastTime)
 		if jsonOf(t, got) != want {
 			t.Errorf("got  %s\nwant %s", jsonOf(t, got), want)
@@ -315,6 +316,11 @@ func TestClosedDatabaseIsUnavailable(t *testing.T) {
 		_, errs["UnreadSessions"] = s.UnreadSessions(ctx)
 		_, errs["Sessions"] = s.Sessions(ctx, 10)
 		_, errs["SyncSessions"] = s.SyncSessions(ctx)
+		_, errs["AgentSessions"] = s.AgentSessions(ctx, "a", model.OwnerMine, 10)
+		_, errs["Session"] = s.Session(ctx, "u")
+		_, errs["Assign"] = s.Assign(ctx, "u", "", "a", "A")
+		errs["MarkReadBy"] = s.MarkReadBy(ctx, "a", "u", 1)
+		_, errs["AgentLoads"] = s.AgentLoads(ctx, []string{"a"})
 		for name, err := range errs {
 			if !errors.Is(err, db.ErrUnavailable) {
 				t.Errorf("%s: %v, want db.ErrUnavailable", name, err)
@@ -328,9 +334,18 @@ func TestWireJSON(t *testing.T) {
 	if got, want := jsonOf(t, m), `{"id":3,"openid":"o1","msg":"hi","type":2,"isread":1,"time":1700000000000}`; got != want {
 		t.Errorf("message: got %s, want %s", got, want)
 	}
-	ses := model.Session{OpenID: "o1", LastID: 3, LastMsg: "hi", LastTime: 5, Unread: 2}
-	if got, want := jsonOf(t, ses), `{"openid":"o1","last_msg":"hi","last_time":5,"unread":2}`; got != want {
+	ses := model.Session{OpenID: "o1", LastID: 3, LastMsg: "hi", LastTime: 5, Unread: 2, Nickname: "小明", Code: "r1", AgentID: "a1", AgentName: "客服"}
+	if got, want := jsonOf(t, ses), `{"openid":"o1","last_msg":"hi","last_time":5,"unread":2,"nickname":"小明","code":"r1","agent_id":"a1","agent_name":"客服"}`; got != want {
 		t.Errorf("session: got %s, want %s", got, want)
+	}
+	mine := int64(1)
+	ses.MyUnread = &mine
+	if got := jsonOf(t, ses); !strings.HasSuffix(got, `,"my_unread":1}`) {
+		t.Errorf("session with my_unread: %s", got)
+	}
+	m.From = model.Sender{Nickname: "n", Code: "c"}
+	if got := jsonOf(t, m); strings.Contains(got, `"n"`) {
+		t.Errorf("the sender is not on the wire: %s", got)
 	}
 }
 
@@ -380,6 +395,41 @@ func TestInsertAll(t *testing.T) {
 		}
 		if got, _ := s.History(ctx, "u4", 0, 10); len(got) != 0 {
 			t.Errorf("u4 has %d messages after a refused batch", len(got))
+		}
+	})
+}
+
+// A conversation keeps the nickname and code of the user's latest message
+// that had them, also when a batch ends with an agent's message, and a
+// SyncSessions leaves them alone.
+func TestSessionSender(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, gdb *gorm.DB) {
+		s := newStore(t, gdb)
+		ctx := t.Context()
+		batch := []*model.Message{
+			{OpenID: "u1", Type: model.TypeUserToAgent, Msg: "a", From: model.Sender{Nickname: "旧名", Code: "r1"}},
+			{OpenID: "u1", Type: model.TypeUserToAgent, Msg: "b", From: model.Sender{Nickname: "小明", Code: "r2"}},
+			{OpenID: "u1", Type: model.TypeAgentToUser, Msg: "reply"},
+		}
+		if err := s.InsertAll(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		check := func(what, nick, code string) {
+			t.Helper()
+			got, err := s.Session(ctx, "u1")
+			if err != nil || got.Nickname != nick || got.Code != code || got.LastMsg != "reply" {
+				t.Errorf("%s: %+v, %v; want %s in %s", what, got, err, nick, code)
+			}
+		}
+		check("batch", "小明", "r2")
+		send(t, s, "u1", model.TypeAgentToUser, "reply")
+		check("an agent's message", "小明", "r2")
+		if _, err := s.SyncSessions(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after SyncSessions", "小明", "r2")
+		if _, err := s.Session(ctx, "nobody"); !errors.Is(err, model.ErrNoSession) {
+			t.Errorf("no conversation: %v, want ErrNoSession", err)
 		}
 	})
 }

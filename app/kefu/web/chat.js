@@ -3,13 +3,17 @@
 // Open it as /kefu/chat?auth=<wechatUser token>.
 
 import { boot, el, $, toast, errorText, composer } from '/assets/page.js';
+import { i18n } from '/assets/i18n.js';
 import { Thread, MAX, TO_AGENT, TO_USER } from './thread.js';
+import { STRINGS } from './chat.strings.js';
 
+const t = i18n(STRINGS);
+document.title = t('title');
 const client = boot();
 if (client) start(client);
 
 function start(client) {
-  const thread = new Thread($('#agent-pane'), { mine: (m) => m.type === TO_AGENT, who: (m) => (m.type === TO_USER ? 'Agent' : 'You') });
+  const thread = new Thread($('#agent-pane'), { mine: (m) => m.type === TO_AGENT, who: (m) => (m.type === TO_USER ? t('agent') : t('you')) });
   const ui = { tab: 'agent', unread: 0 };
 
   const setUnread = (n) => {
@@ -54,13 +58,13 @@ function start(client) {
       if (reconnect || thread.byId.size) await thread.refresh(history);
       else {
         await thread.older(history);
-        if (!thread.byId.size) greet($('#agent-pane'), 'Hi! Leave us a message and an agent will answer here.');
+        if (!thread.byId.size) greet($('#agent-pane'), t('greetAgent'));
       }
       const { param } = await client.request('kefu.chat.unread');
       setUnread(param.unread || 0);
       await markRead();
     } catch (err) {
-      if (err.code !== 'disconnected') toast(`Could not load your messages: ${errorText(err)}`, 'error', 6000);
+      if (err.code !== 'disconnected') toast(t('loadFailed', { why: errorText(err) }), 'error', 6000);
     }
   });
   $('#agent-pane').addEventListener('scroll', () => {
@@ -76,7 +80,7 @@ function start(client) {
   });
   document.addEventListener('visibilitychange', () => { if (!document.hidden) markRead(); });
 
-  greet($('#bot-pane'), 'Hi, I am the FAQ bot. Ask me anything; for a person, switch to the Agent tab.');
+  greet($('#bot-pane'), t('greetBot'));
   const bot = { session: botSession() };
 
   // A box per tab: a message to the agents that fails stays for another try;

@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"log/slog"
+	"time"
 	"unicode/utf8"
 
 	"msgo/app/live/model"
@@ -18,11 +20,14 @@ const (
 type Message struct {
 	msgs  *service.Messages
 	store *model.Store
+	mod   *service.Moderation
+	log   *slog.Logger
 }
 
-// NewMessage returns the Message controller.
-func NewMessage(msgs *service.Messages, store *model.Store) *Message {
-	return &Message{msgs: msgs, store: store}
+// NewMessage returns the Message controller; mod decides which messages
+// wait for a moderator (nil: none).
+func NewMessage(msgs *service.Messages, store *model.Store, mod *service.Moderation, log *slog.Logger) *Message {
+	return &Message{msgs: msgs, store: store, mod: mod, log: log}
 }
 
 type sendReply struct {
@@ -30,10 +35,18 @@ type sendReply struct {
 	Time int64 `json:"time"`
 }
 
+// heldReply answers a message that went to the moderators, or was dropped:
+// the sender cannot tell the two apart, so a filter cannot be probed.
+type heldReply struct {
+	Held bool `json:"held"`
+}
+
 // Send is live.message.send: content (1..500 characters, stored and pushed
 // verbatim) becomes the room's next message. It is stored before the reply
 // and the live.message push; if it cannot be stored nothing is pushed. The
-// reply follows the push.
+// reply follows the push. A message moderation holds is stored as held and
+// pushed to the room's walls (live.message.held) instead; one it drops is
+// neither stored nor pushed; both answer {"held":true}.
 func (m *Message) Send(c *framework.Context) error {
 	var p struct {
 		Content *string `json:"content"`
@@ -48,13 +61,21 @@ func (m *Message) Send(c *framework.Context) error {
 	if n := utf8.RuneCountInString(*p.Content); n < 1 || n > model.MaxContentLen {
 		return framework.Errorf(framework.StatusBadRequest, "param content must be 1 to %d characters, got %d", model.MaxContentLen, n)
 	}
+	cl := c.Client()
+	switch v, word := m.mod.Check(*p.Content); v {
+	case service.Drop:
+		m.log.Info("live: message dropped", "room", room, "user", cl.UserID(), "word", word)
+		return c.Success(okInfo, heldReply{Held: true})
+	case service.Hold:
+		return m.hold(c, model.Held{Room: room, UserID: cl.UserID(), UserType: cl.Type(),
+			Nickname: cl.Nickname(), Content: *p.Content, Word: word})
+	}
 	// The answer comes once the message's turn has stored it; the worker
 	// is not held meanwhile, so a busy room does not tie up the node.
 	st, err := c.Stream(c.Method())
 	if err != nil {
 		return err
 	}
-	cl := c.Client()
 	m.msgs.Submit(c.App(), model.Message{
 		Room:     room,
 		UserID:   cl.UserID(),
@@ -69,6 +90,21 @@ func (m *Message) Send(c *framework.Context) error {
 		}
 		st.Reply(framework.StatusOK, okInfo, sendReply{Seq: stored.Seq, Time: stored.Time})
 	})
+	return nil
+}
+
+// hold stores h for the moderators, answers the sender and shows h to the
+// room's walls.
+func (m *Message) hold(c *framework.Context, h model.Held) error {
+	app, ctx := c.App(), c.Context()
+	h.Time = time.Now().UnixMilli()
+	if err := m.store.Hold(ctx, &h); err != nil {
+		return err
+	}
+	if err := c.Success(okInfo, heldReply{Held: true}); err != nil {
+		return err
+	}
+	pushWalls(ctx, app, m.log, h.Room, EventHeld, h)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"unicode/utf8"
 
 	"msgo/app/live/model"
@@ -12,6 +13,10 @@ const (
 	EventUserJoin  = "live.user.join"
 	EventUserLeave = "live.user.leave"
 	EventLottery   = "live.lottery"
+	// EventHeld carries a held message to the room's walls.
+	EventHeld = "live.message.held"
+	// EventModerated tells the room's walls a held message was decided.
+	EventModerated = "live.message.moderated"
 )
 
 // CloseController is the close controller join registers
@@ -35,6 +40,34 @@ func roomOf(cl framework.Client) (string, error) {
 		return "", framework.Errorf(framework.StatusForbidden, "user id over %d characters", model.MaxUserIDLen)
 	}
 	return room, nil
+}
+
+// wallsGroup is the framework group of the room's wall connections (the
+// wall screens and the moderator pages): held messages go to it, and its
+// count tells guests from walls.
+func wallsGroup(room string) framework.Group { return framework.InternalGroup("live.walls:" + room) }
+
+// counts is how many are in a room: online counts distinct users, walls
+// included; guests only the wechatUsers. Replies and pushes that carry
+// online embed it.
+type counts struct {
+	Online int `json:"online"`
+	Guests int `json:"guests"`
+}
+
+// countRoom counts room cluster-wide. Walls are distinct users of their own
+// type, so the guests are the users who are not walls.
+func countRoom(ctx context.Context, app *framework.App, room string) (counts, error) {
+	online, err := app.GroupCount(ctx, framework.Room(room))
+	if err != nil {
+		return counts{}, err
+	}
+	walls, err := app.GroupCount(ctx, wallsGroup(room))
+	if err != nil {
+		return counts{}, err
+	}
+	// Two reads: a wall joining between them must not make guests negative.
+	return counts{Online: online, Guests: max(0, online-walls)}, nil
 }
 
 // joined returns the room of a connection that joined it, else 403.
@@ -66,16 +99,19 @@ const (
 )
 
 type onlineReply struct {
-	Online int                `json:"online"`
-	Users  []framework.Member `json:"users"`
+	counts
+	Users []framework.Member `json:"users"`
 }
 
 // Online is live.room.online: how many distinct users are in the room
-// cluster-wide, and up to limit of them (1..1000, default 100), ordered by
-// type then id.
+// cluster-wide (online, and guests of them), and up to limit of them
+// (1..1000, default 100), ordered by type then id; type ("wechatUser" or
+// "wall") lists only users of that type, so a wall shows who can win its
+// lottery.
 func (Room) Online(c *framework.Context) error {
 	var p struct {
-		Limit *int `json:"limit"`
+		Limit *int    `json:"limit"`
+		Type  *string `json:"type"`
 	}
 	room, err := joinedWith(c, &p)
 	if err != nil {
@@ -85,19 +121,46 @@ func (Room) Online(c *framework.Context) error {
 	if err != nil {
 		return err
 	}
+	if p.Type != nil && *p.Type != framework.TypeWechatUser && *p.Type != framework.TypeWall {
+		return framework.Errorf(framework.StatusBadRequest, "param type must be %s or %s", framework.TypeWechatUser, framework.TypeWall)
+	}
 	app, ctx := c.App(), c.Context()
-	online, err := app.GroupCount(ctx, framework.Room(room))
+	n, err := countRoom(ctx, app, room)
 	if err != nil {
 		return err
 	}
-	users, err := app.GroupMembers(ctx, framework.Room(room), limit)
+	var users []framework.Member
+	if p.Type == nil {
+		users, err = app.GroupMembers(ctx, framework.Room(room), limit)
+	} else {
+		users, err = membersOfType(ctx, app, room, *p.Type, limit)
+	}
 	if err != nil {
 		return err
 	}
 	if users == nil {
 		users = []framework.Member{}
 	}
-	return c.Success(okInfo, onlineReply{Online: online, Users: users})
+	return c.Success(okInfo, onlineReply{counts: n, Users: users})
+}
+
+// membersOfType returns up to limit users of room of type typ. Walls have a
+// group of their own; guests are the room's members that are not walls.
+func membersOfType(ctx context.Context, app *framework.App, room, typ string, limit int) ([]framework.Member, error) {
+	if typ == framework.TypeWall {
+		return app.GroupMembers(ctx, wallsGroup(room), limit)
+	}
+	all, err := app.GroupMembers(ctx, framework.Room(room), 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]framework.Member, 0, min(limit, len(all)))
+	for _, m := range all {
+		if m.Type == typ && len(out) < limit {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // intParam returns *v, or def when the param is absent (or null); a value

@@ -12,10 +12,10 @@ import (
 // User is live.user.*: joining and leaving a room, and the Live.User close
 // controller that makes a disconnect count as leaving.
 //
-// Who joined and who left is pushed to the room's walls only (the walls of
-// a room also join service.WallsGroup(room)); every member learns the
-// count from live.room.count, at most once a second (service.Counts). So a
-// room of N filling up costs N pushes per wall, not N²/2.
+// Who joined and who left is pushed to the room's walls only (wallsGroup);
+// every member learns the count from live.room.count, at most once a
+// second (service.Counts). So a room of N filling up costs N pushes per
+// wall, not N²/2.
 type User struct {
 	log    *slog.Logger
 	counts *service.Counts
@@ -27,8 +27,8 @@ func NewUser(log *slog.Logger, counts *service.Counts) *User {
 }
 
 type roomReply struct {
-	Room   string `json:"room"`
-	Online int    `json:"online"`
+	Room string `json:"room"`
+	counts
 }
 
 // presence is the param of live.user.join and live.user.leave pushes.
@@ -36,14 +36,13 @@ type presence struct {
 	ID       string `json:"id"`
 	Nickname string `json:"nickname"`
 	Type     string `json:"type"`
-	Online   int    `json:"online"`
+	counts
 }
 
 // Join is live.user.join: the connection joins the room of its token's
-// code (and a wall its walls group), registers the room's close key and the
-// Live.User close controller, and live.user.join is pushed to the room's
-// walls, the joiner included if it is one. Joining again answers the same
-// reply and pushes nothing.
+// code, registers the room's close key and the Live.User close controller,
+// and live.user.join is pushed to the room's walls. Joining
+// again answers the same reply and pushes nothing.
 func (u *User) Join(c *framework.Context) error {
 	cl := c.Client()
 	room, err := roomOf(cl)
@@ -52,34 +51,32 @@ func (u *User) Join(c *framework.Context) error {
 	}
 	app, ctx := c.App(), c.Context()
 	if app.InGroup(cl.ID(), framework.Room(room)) {
-		online, err := app.GroupCount(ctx, framework.Room(room))
+		n, err := countRoom(ctx, app, room)
 		if err != nil {
 			return err
 		}
-		return c.Success(okInfo, roomReply{Room: room, Online: online})
+		return c.Success(okInfo, roomReply{Room: room, counts: n})
 	}
-	online, err := u.join(ctx, app, cl, room)
+	n, err := u.join(ctx, app, cl, room)
 	if err != nil {
 		return err
 	}
-	if err := c.Success(okInfo, roomReply{Room: room, Online: online}); err != nil {
+	if err := c.Success(okInfo, roomReply{Room: room, counts: n}); err != nil {
 		return err
 	}
-	u.push(ctx, app, room, EventUserJoin, cl, online)
+	u.push(ctx, app, room, EventUserJoin, cl, n)
 	return nil
 }
 
-// isWall reports whether cl gets the room's join and leave pushes.
-func isWall(cl framework.Client) bool { return cl.Type() == framework.TypeWall }
-
-// join does the three registrations and counts the room; if any step fails
-// it undoes them, so a 503 leaves the connection out of the room.
-func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (int, error) {
+// join does the registrations (a wall also joins the room's walls group)
+// and counts the room; if any step fails it undoes them, so a 503 leaves
+// the connection out of the room.
+func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (counts, error) {
+	var n counts
 	id := cl.ID()
-	online := 0
 	err := app.JoinGroup(ctx, id, framework.Room(room))
-	if err == nil && isWall(cl) {
-		err = app.JoinGroup(ctx, id, service.WallsGroup(room))
+	if err == nil && cl.Type() == framework.TypeWall {
+		err = app.JoinGroup(ctx, id, wallsGroup(room))
 	}
 	if err == nil {
 		err = app.FdAddCloseKey(ctx, id, service.RoomKey(room))
@@ -88,13 +85,13 @@ func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client
 		err = app.FdAddController(id, CloseController)
 	}
 	if err == nil {
-		online, err = app.GroupCount(ctx, framework.Room(room))
+		n, err = countRoom(ctx, app, room)
 	}
 	if err != nil {
-		_, undo := u.leave(ctx, app, cl, room)
-		return 0, errors.Join(err, undo)
+		_, undo := u.leave(ctx, app, id, room)
+		return counts{}, errors.Join(err, undo)
 	}
-	return online, nil
+	return n, nil
 }
 
 // Leave is live.user.leave: the connection leaves its room, and
@@ -106,63 +103,61 @@ func (u *User) Leave(c *framework.Context) error {
 	}
 	cl := c.Client()
 	app, ctx := c.App(), c.Context()
-	online, err := u.leave(ctx, app, cl, room)
+	n, err := u.leave(ctx, app, cl.ID(), room)
 	if err != nil {
 		return err
 	}
-	if err := c.Success(okInfo, roomReply{Room: room, Online: online}); err != nil {
+	if err := c.Success(okInfo, roomReply{Room: room, counts: n}); err != nil {
 		return err
 	}
-	u.push(ctx, app, room, EventUserLeave, cl, online)
+	u.push(ctx, app, room, EventUserLeave, cl, n)
 	return nil
 }
 
 // leave undoes join and counts who is left. Every step runs even if one
 // fails: the connection is out of the room on this node either way, and
 // the store is set right by the framework once it is back.
-func (u *User) leave(ctx context.Context, app *framework.App, cl framework.Client, room string) (int, error) {
-	id := cl.ID()
+func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnID, room string) (counts, error) {
 	err := errors.Join(
 		app.FdRemoveController(id, CloseController),
 		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
+		app.LeaveGroup(ctx, id, wallsGroup(room)), // a no-op for guests
 		app.LeaveGroup(ctx, id, framework.Room(room)),
 	)
-	if isWall(cl) {
-		err = errors.Join(err, app.LeaveGroup(ctx, id, service.WallsGroup(room)))
-	}
 	if err != nil {
-		return 0, err
+		return counts{}, err
 	}
-	return app.GroupCount(ctx, framework.Room(room))
+	return countRoom(ctx, app, room)
 }
 
 // OnClose is the Live.User close controller: a joined connection that
 // closes, however it closes, leaves its room, and live.user.leave is pushed
-// to the walls once (the framework takes a wall out of its walls group). It is registered only while the connection is joined (Leave removes
+// once. It is registered only while the connection is joined (Leave removes
 // it), so an explicit leave and a disconnect never both push.
 func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
 	room := cl.Code()
 	// The framework removes the close key itself once this returns.
-	if err := app.LeaveGroup(ctx, cl.ID(), framework.Room(room)); err != nil {
+	err := errors.Join(app.LeaveGroup(ctx, cl.ID(), wallsGroup(room)), app.LeaveGroup(ctx, cl.ID(), framework.Room(room)))
+	if err != nil {
 		u.log.Warn("live: leave on close", "room", room, "err", err)
 		return
 	}
-	online, err := app.GroupCount(ctx, framework.Room(room))
+	n, err := countRoom(ctx, app, room)
 	if err != nil {
 		u.log.Warn("live: count room on close", "room", room, "err", err)
 		return
 	}
-	u.push(ctx, app, room, EventUserLeave, cl, online)
+	u.push(ctx, app, room, EventUserLeave, cl, n)
 }
 
 // push sends a presence change to the room's walls and has the count
 // pushed to every member. Presence pushes are not ordered with messages,
 // and a failure is logged: the change happened.
-func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, online int) {
+func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, n counts) {
 	u.counts.Changed(app, room)
-	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), Online: online})
+	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), counts: n})
 	if err == nil {
-		err = app.SendToGroup(ctx, service.WallsGroup(room), f)
+		err = app.SendToGroup(ctx, wallsGroup(room), f)
 	}
 	if err != nil {
 		u.log.Warn("live: push "+event, "room", room, "err", err)

@@ -33,7 +33,7 @@ type Message struct {
 func (Message) TableName() string { return "live_message" }
 
 // Models lists the live module's tables, for db.Migrate.
-func Models() []any { return []any{&Message{}} }
+func Models() []any { return []any{&Message{}, &Held{}} }
 
 // clip returns s cut to at most n characters.
 func clip(s string, n int) string {

@@ -1,7 +1,5 @@
 package service
 
-import "msgo/framework"
-
 // Store keys of the live module, under the store's own prefix. The room
 // code is used verbatim: keys are not parsed back.
 
@@ -18,6 +16,3 @@ func TurnKey(room string) string { return "live:turn:" + room }
 // when the connection closes.
 func RoomKey(room string) string { return "live:room:" + room + ":conns" }
 
-// WallsGroup is the group of a room's walls, which alone get the room's
-// live.user.join and live.user.leave pushes.
-func WallsGroup(room string) framework.Group { return framework.InternalGroup("live.walls:" + room) }

@@ -8,6 +8,14 @@
 // room's seq has no gaps, the room tracks the highest seq below which it has
 // seen everything, and after a (re)join asks live.message.history for what
 // follows it, page by page, so a wall that was offline shows what it missed.
+//
+// Counts: online counts everyone in the room, walls included; guests only
+// the guests (wechatUsers). They come with the join and leave replies, with
+// live.user.join / live.user.leave pushes (which may reach walls only) and
+// with live.room.count pushes; a push without guests keeps the last known
+// number of walls, so guests follow online.
+
+import { el, avatar, fmtTime } from '/assets/page.js';
 
 const PAGE = 100;
 
@@ -18,9 +26,9 @@ export class Room {
    *   onMessage?: (m: any, live: boolean) => void,
    *   onJoin?: (u: any) => void,
    *   onLeave?: (u: any) => void,
-   *   onOnline?: (n: number) => void,
+   *   onCounts?: (c: {online: number, guests: number}) => void,
    *   onLottery?: (winners: any[]) => void,
-   *   onJoined?: (info: {room: string, online: number}) => void,
+   *   onJoined?: (info: {room: string, online: number, guests?: number}) => void,
    *   onError?: (what: string, err: any) => void,
    * }} handlers
    */
@@ -33,9 +41,11 @@ export class Room {
     this.contiguous = 0; // every seq up to this one has been delivered
     this.seen = new Set(); // seqs delivered above contiguous
     this.catching = null;
+    this.walls = 0; // online - guests, as last told
     client.on('live.message', (m) => this._message(m, true));
-    client.on('live.user.join', (u) => { this._online(u.online); this.h.onJoin && this.h.onJoin(u); });
-    client.on('live.user.leave', (u) => { this._online(u.online); this.h.onLeave && this.h.onLeave(u); });
+    client.on('live.user.join', (u) => { this._counts(u); this.h.onJoin && this.h.onJoin(u); });
+    client.on('live.user.leave', (u) => { this._counts(u); this.h.onLeave && this.h.onLeave(u); });
+    client.on('live.room.count', (c) => this._counts(c));
     client.on('live.lottery', (p) => this.h.onLottery && this.h.onLottery(p.winners || []));
     // Membership belongs to the connection: join again on every new one,
     // unless a join made while offline is on its way already.
@@ -50,8 +60,14 @@ export class Room {
     if (this.h.onError) this.h.onError(what, err);
   }
 
-  _online(n) {
-    if (typeof n === 'number' && this.h.onOnline) this.h.onOnline(n);
+  // _counts passes on a reply's or push's counts; only a joined room counts
+  // (a push racing a leave does not bring a stale number back).
+  _counts(p) {
+    if (!p || typeof p.online !== 'number' || !this.wantJoined) return;
+    if (typeof p.guests === 'number') this.walls = Math.max(0, p.online - p.guests);
+    const guests = typeof p.guests === 'number' ? p.guests : Math.max(0, p.online - this.walls);
+    this.counts = { online: p.online, guests };
+    if (this.h.onCounts) this.h.onCounts(this.counts);
   }
 
   _message(m, live) {
@@ -80,7 +96,7 @@ export class Room {
     try {
       const { param } = await this.client.request('live.user.join');
       this.joined = true;
-      this._online(param.online);
+      this._counts(param);
       this.h.onJoined && this.h.onJoined(param);
     } catch (err) {
       this._report('join', err);
@@ -93,7 +109,7 @@ export class Room {
     this.wantJoined = false;
     const { param } = await this.client.request('live.user.leave');
     this.joined = false;
-    this._online(param.online);
+    this.counts = null;
   }
 
   /**
@@ -158,9 +174,15 @@ export class Room {
     return param.winners || [];
   }
 
-  /** @param {number} [limit] */
-  async online(limit = 100) {
-    const { param } = await this.client.request('live.room.online', { limit });
+  /**
+   * Who is in the room: {online, guests, users}; type narrows users to
+   * 'wechatUser' (who can win the lottery) or 'wall'.
+   * @param {number} [limit]
+   * @param {string} [type]
+   */
+  async online(limit = 100, type = undefined) {
+    const { param } = await this.client.request('live.room.online', type ? { limit, type } : { limit });
+    this._counts(param);
     return param;
   }
 }
@@ -173,4 +195,26 @@ export async function whoami(client) {
   } catch (_) {
     return null;
   }
+}
+
+/**
+ * A message as the pages draw it: avatar, then name, time and text, with
+ * class names starting with prefix (prefix-body, -meta, -name, -time,
+ * -text). meta adds to the name line, body after the text, tail after the
+ * body.
+ * @param {string} prefix
+ * @param {{id: string, nickname?: string, content: string, time: number}} m
+ * @param {{cls?: string, dataset?: object, meta?: Node[], body?: Node[], tail?: Node[]}} [opts]
+ */
+export function messageCard(prefix, m, { cls = prefix, dataset = {}, meta = [], body = [], tail = [] } = {}) {
+  return el('div', { class: cls, dataset: { user: m.id, ...dataset } },
+    avatar(m.id, m.nickname),
+    el('div', { class: `${prefix}-body` },
+      el('div', { class: `${prefix}-meta` },
+        el('span', { class: `${prefix}-name`, text: m.nickname || m.id }),
+        el('time', { class: `${prefix}-time`, text: fmtTime(m.time), dateTime: new Date(m.time).toISOString() }),
+        ...meta),
+      el('div', { class: `${prefix}-text`, text: m.content }),
+      ...body),
+    ...tail);
 }

@@ -1,67 +1,145 @@
 // The event wall: the room's messages as a list or flying across the screen
-// (danmaku), the online count, join and leave toasts, and the lucky draw.
-// Open it as /live/wall?auth=<wall token> (add &mode=danmaku to start flying).
+// (danmaku), the guest count, join and leave toasts, who is in the lucky
+// draw, and the draw itself. Open it as /live/wall?auth=<wall token> (add
+// &mode=danmaku to start flying, &lang=zh-CN or en to pick the language).
+// Held messages never show here: they wait on /live/moderate.
 
-import { boot, el, $, avatar, fmtTime, toast, errorText } from '/assets/page.js';
-import { Room } from './room.js';
+import { boot, el, $, avatar, toast, errorText } from '/assets/page.js';
+import { i18n } from '/assets/i18n.js';
+import { STRINGS } from './wall.strings.js';
+import { Room, messageCard } from './room.js';
+
+const t = i18n(STRINGS);
 
 const KEEP = 150; // messages kept in the list
 const LANE = 58; // px per danmaku lane
 const SPIN_MIN = 2200; // ms the reel spins before it may stop
+const SHOWN = 60; // guests named in the side panel
+const REFRESH = 3000; // ms between two reads of who can win
+const BURST = 1500; // ms of joins (or leaves) one toast sums up
 
 function start(client) {
   const stream = $('#stream');
   const sky = $('#danmaku');
   const mode = { now: new URLSearchParams(location.search).get('mode') === 'danmaku' ? 'danmaku' : 'list' };
+  const who = (u) => u.nickname || u.id;
+  const joins = new Burst('joined', 'joinedMany', 'join');
+  const leaves = new Burst('left', 'leftMany', 'leave');
 
   const room = new Room(client, {
     onMessage: (m, live) => {
       addToList(stream, m);
       if (live && mode.now === 'danmaku') fly(sky, m);
     },
-    onJoin: (u) => { if (u.type !== 'wall') toast(`${u.nickname || u.id} joined`, 'join'); },
-    onLeave: (u) => { if (u.type !== 'wall') toast(`${u.nickname || u.id} left`, 'leave'); },
-    onOnline: (n) => setOnline(n),
+    onJoin: (u) => {
+      if (u.type === 'wall') return;
+      joins.add(who(u));
+      eligible.refresh();
+    },
+    onLeave: (u) => {
+      if (u.type === 'wall') return;
+      leaves.add(who(u));
+      eligible.refresh();
+    },
+    onCounts: (c) => {
+      setCount(c);
+      if (c.guests !== eligible.count) eligible.refresh();
+    },
     onJoined: (p) => { $('#room').textContent = p.room ? `#${p.room}` : ''; },
     onLottery: (winners) => draw.shown(winners),
-    onError: (what, err) => toast(`Could not ${what === 'join' ? 'join the room' : 'load messages'}: ${errorText(err)}`, 'error', 6000),
+    onError: (what, err) => toast(t(what === 'join' ? 'joinFailed' : 'historyFailed', { why: errorText(err) }), 'error', 6000),
   });
+  const eligible = new Eligible(room);
   room.join().catch(() => { /* shown by onError; retried on the next open */ });
 
   const setMode = (m) => {
     mode.now = m;
     document.body.dataset.mode = m;
     sky.hidden = m !== 'danmaku';
-    $('#mode').textContent = m === 'danmaku' ? 'List' : 'Danmaku';
+    $('#mode').textContent = t(m === 'danmaku' ? 'list' : 'danmaku');
   };
   setMode(mode.now);
   $('#mode').addEventListener('click', () => setMode(mode.now === 'danmaku' ? 'list' : 'danmaku'));
 
-  const draw = new Draw(room);
+  const draw = new Draw(room, eligible);
   $('#draw').addEventListener('click', () => draw.start());
   $('#lottery-close').addEventListener('click', () => draw.close());
   addEventListener('keydown', (e) => { if (e.key === 'Escape') draw.close(); });
 }
 
-function setOnline(n) {
-  const o = $('#online');
-  if (o.textContent === String(n)) return;
-  o.textContent = String(n);
+// Burst sums up the joins (or leaves) of BURST ms in one toast: a hall
+// filling up would otherwise bury the screen in them.
+class Burst {
+  constructor(one, many, kind) {
+    Object.assign(this, { one, many, kind, names: [], timer: 0 });
+  }
+
+  add(name) {
+    this.names.push(name);
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), BURST);
+  }
+
+  flush() {
+    const [name] = this.names;
+    const total = this.names.length;
+    toast(total === 1 ? t(this.one, { name }) : t(this.many, { name, others: total - 1, total }), this.kind);
+    this.names = [];
+    this.timer = 0;
+  }
+}
+
+// setCount shows the guests, not every connection: the screens and the
+// moderators are in online too.
+function setCount({ online, guests }) {
+  const o = $('#guests');
+  o.parentElement.title = t('guestsTitle', { online });
+  o.dataset.online = String(online);
+  if (o.textContent === String(guests)) return;
+  o.textContent = String(guests);
   o.classList.remove('bump');
   void o.offsetWidth; // restart the animation
   o.classList.add('bump');
 }
 
+// Eligible keeps the side panel's list of who can win the draw: the joined
+// guests (live.room.online with type wechatUser), read again at most every
+// REFRESH ms while guests come and go.
+class Eligible {
+  constructor(room) {
+    this.room = room;
+    this.names = [];
+    this.count = -1; // not read yet
+    this.timer = 0;
+    this.last = 0;
+  }
+
+  refresh() {
+    if (this.timer) return;
+    const wait = Math.max(0, this.last + REFRESH - Date.now());
+    this.timer = setTimeout(() => this.load(), wait);
+  }
+
+  async load() {
+    this.last = Date.now();
+    try {
+      const { guests, users = [] } = await this.room.online(200, 'wechatUser');
+      this.count = guests;
+      this.names = users.map((u) => u.nickname || u.id);
+      $('#eligible').textContent = String(guests);
+      $('#eligible-list').replaceChildren(...users.slice(0, SHOWN).map((u) =>
+        el('li', { class: 'side-guest', dataset: { user: u.id } }, avatar(u.id, u.nickname), el('span', { text: u.nickname || u.id }))));
+      const more = guests - Math.min(SHOWN, users.length);
+      $('#eligible-more').hidden = more <= 0;
+      $('#eligible-more').textContent = t('more', { n: more });
+    } catch (_) { /* offline: the next count change reads again */ }
+    this.timer = 0;
+  }
+}
+
 function addToList(stream, m) {
   const empty = $('#empty');
   if (empty) empty.remove();
-  const item = el('div', { class: 'msg', dataset: { seq: String(m.seq), user: m.id } },
-    avatar(m.id, m.nickname),
-    el('div', { class: 'msg-body' },
-      el('div', { class: 'msg-meta' },
-        el('span', { class: 'msg-name', text: m.nickname || m.id }),
-        el('time', { class: 'msg-time', text: fmtTime(m.time), dateTime: new Date(m.time).toISOString() })),
-      el('div', { class: 'msg-text', text: m.content })));
+  const item = messageCard('msg', m, { dataset: { seq: String(m.seq) } });
   // Most messages arrive in order; one filling a gap walks back to its place.
   let before = stream.lastElementChild;
   while (before && Number(before.dataset.seq) > m.seq) before = before.previousElementSibling;
@@ -97,8 +175,9 @@ function fly(sky, m) {
 // slows and stops on the winners. The winners come from this wall's
 // live.wall.lottery reply, or from a live.lottery push when another wall drew.
 class Draw {
-  constructor(room) {
+  constructor(room, eligible) {
     this.room = room;
+    this.eligible = eligible;
     this.running = false;
     this.timer = 0;
   }
@@ -108,13 +187,9 @@ class Draw {
     const count = Math.max(1, Math.min(100, Math.floor(Number($('#count').value) || 1)));
     this.running = true;
     $('#draw').disabled = true;
-    this.open(`Drawing ${count} winner${count > 1 ? 's' : ''}…`);
-    let names = [];
-    try {
-      const { users = [] } = await this.room.online(100);
-      names = users.filter((u) => u.type === 'wechatUser').map((u) => u.nickname || u.id);
-    } catch (_) { /* the reel spins on question marks */ }
-    this.spin(names);
+    await this.eligible.load();
+    this.open(t('drawing', { count, eligible: this.eligible.count }));
+    this.spin(this.eligible.names);
     const began = Date.now();
     try {
       const winners = await this.room.lottery(count);
@@ -123,7 +198,7 @@ class Draw {
     } catch (err) {
       this.stopSpin();
       $('#reel').textContent = '✕';
-      $('#lottery-note').textContent = `The draw failed: ${errorText(err)}`;
+      $('#lottery-note').textContent = t('drawFailed', { why: errorText(err) });
     } finally {
       this.running = false;
       $('#draw').disabled = false;
@@ -134,7 +209,7 @@ class Draw {
   async shown(winners) {
     if (this.running) return; // our own draw: its reply shows it
     this.running = true;
-    this.open('Lucky draw');
+    this.open(t('draw'));
     this.spin(winners.map((w) => w.nickname || w.id));
     await sleep(SPIN_MIN / 2);
     await this.reveal(winners);
@@ -185,13 +260,13 @@ class Draw {
     reel.classList.add('stopped');
     if (!winners.length) {
       reel.textContent = '—';
-      $('#lottery-title').textContent = 'No winners';
-      $('#lottery-note').textContent = 'Nobody eligible is in the room: guests must join from their phones.';
+      $('#lottery-title').textContent = t('noWinners');
+      $('#lottery-note').textContent = t('nobody');
       document.body.dataset.lottery = 'done';
       return;
     }
     reel.textContent = winners.length === 1 ? (winners[0].nickname || winners[0].id) : '★';
-    $('#lottery-title').textContent = winners.length > 1 ? `${winners.length} winners!` : 'We have a winner!';
+    $('#lottery-title').textContent = winners.length > 1 ? t('manyWinners', { n: winners.length }) : t('oneWinner');
     const list = $('#winners');
     for (const w of winners) {
       list.append(el('li', { class: 'winner', dataset: { user: w.id } }, avatar(w.id, w.nickname), el('span', { text: w.nickname || w.id })));

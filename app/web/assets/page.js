@@ -1,8 +1,15 @@
 // What every msgo page shares: reading ?auth= and ?ws=, connecting with the
 // SDK, the connection pill, the "missing or invalid token" screen, toasts and
-// a small DOM builder. Pages import it as /assets/page.js.
+// a small DOM builder. Pages import it as /assets/page.js. Its own words are
+// in page.strings.js, shown in the page's language (i18n.js).
 
 import { connect, CLOSED } from '/sdk/msgo.js';
+import { i18n } from '/assets/i18n.js';
+import { STRINGS } from '/assets/page.strings.js';
+
+// t translates page.js's own strings; the root is empty, so the page's
+// markup is left to the page's own i18n call.
+const t = i18n(STRINGS, document.createDocumentFragment());
 
 /**
  * The page's settings from its URL: query first, then the fragment (a token
@@ -91,12 +98,12 @@ export function avatar(id, name, cls = 'avatar') {
 export function errorText(err) {
   if (!err) return '';
   switch (err.code) {
-    case 'reply': return err.info || `error ${err.status}`;
-    case 'timeout': return 'No answer from the server, try again';
-    case 'queue_full': return 'Offline: too many unsent requests';
-    case 'disconnected': return 'The connection dropped; it may not have been sent';
-    case 'closed': return 'Not connected';
-    case 'unauthorized': return 'Missing or invalid token';
+    case 'reply': return err.info || t('errStatus', { status: err.status });
+    case 'timeout': return t('errTimeout');
+    case 'queue_full': return t('errQueueFull');
+    case 'disconnected': return t('errDisconnected');
+    case 'closed': return t('errClosed');
+    case 'unauthorized': return t('badTokenTitle');
     default: return err.message || String(err);
   }
 }
@@ -143,7 +150,7 @@ export function composer(form, { max, counter = null, onSend }) {
     refresh();
     text.focus();
     chain = chain.then(() => onSend(value)).catch((err) => {
-      toast(`Not sent: ${errorText(err)}`, 'error');
+      toast(t('notSent', { why: errorText(err) }), 'error');
       if (!text.value) { // give the text back rather than lose it
         text.value = value;
         refresh();
@@ -191,15 +198,8 @@ export function block(title, detail) {
   b.replaceChildren(el('div', { class: 'blocker-card' },
     el('h1', { text: title }),
     el('p', { text: detail }),
-    el('button', { class: 'btn', text: 'Reload', onclick: () => location.reload() })));
+    el('button', { class: 'btn', text: t('reload'), onclick: () => location.reload() })));
 }
-
-const STATE_TEXT = {
-  connecting: 'Connecting…',
-  open: 'Connected',
-  reconnecting: 'Reconnecting…',
-  closed: 'Offline',
-};
 
 /**
  * Connects the page: shows "missing or invalid token" when it is, keeps a
@@ -218,34 +218,35 @@ export function boot(opts = {}) {
     status.textContent = text;
   };
   if (!p.token) {
-    show('closed', 'No token');
-    block('Missing or invalid token', 'This page needs a token: open it with ?auth=TOKEN (mint one with `msgo token --id ID --type TYPE --code ROOM`).');
+    show('closed', t('noToken'));
+    block(t('badTokenTitle'), t('noTokenDetail'));
     return null;
   }
   const client = connect({ url: p.ws || undefined, token: p.token, verify: verifyToken });
   let failures = 0;
   client.on('state', (state, info) => {
-    let text = STATE_TEXT[state];
-    if (state === 'reconnecting' && info.delay !== undefined) {
-      text = info.delay >= 1500 ? `Reconnecting in ${Math.round(info.delay / 1000)}s…` : 'Reconnecting…';
+    let text = t(state);
+    if (state === 'reconnecting' && info.delay !== undefined && info.delay >= 1500) {
+      text = t('reconnectingIn', { s: Math.round(info.delay / 1000) });
     }
     show(state, text);
   });
   client.on('open', () => { failures = 0; });
   client.on('close', (c) => {
     if (!c.opened) failures++;
-    if (!c.final && failures === 3) toast('Cannot reach msgo; still trying', 'error');
+    if (!c.final && failures === 3) toast(t('unreachable'), 'error');
     if (!c.final || client.state !== CLOSED) return;
+    const code = `${c.code}${c.reason ? ': ' + c.reason : ''}`;
     if (c.reason === 'unauthorized') {
-      show('closed', 'Invalid token');
-      block('Missing or invalid token', 'The server refused this page\'s token (403): it is wrong, expired, or minted with another secret. Ask for a fresh link.');
+      show('closed', t('invalidToken'));
+      block(t('badTokenTitle'), t('refusedDetail'));
     } else if (c.code === 1008) {
-      block('Disconnected', `The server closed this connection for good (1008${c.reason ? ': ' + c.reason : ''}). Reload to connect again.`);
+      block(t('disconnected'), t('kickedDetail', { code }));
     } else {
-      block('Disconnected', `The server closed this connection (${c.code}${c.reason ? ': ' + c.reason : ''}).`);
+      block(t('disconnected'), t('closedDetail', { code }));
     }
   });
-  show('connecting', STATE_TEXT.connecting);
+  show('connecting', t('connecting'));
   addEventListener('online', () => client.retry());
   document.addEventListener('visibilitychange', () => { if (!document.hidden) client.retry(); });
   globalThis.msgo = { client }; // for the console and for tests

@@ -36,11 +36,12 @@ export function launch() {
 /**
  * Opens path (e.g. '/live/wall') as its own browser context (its own
  * storage), pointed with ?ws= at the node when it does not serve the pages
- * itself, with token in the query when given. Page
- * errors and failed requests are collected in page.problems.
+ * itself, with token in the query when given, in a browser whose language
+ * is locale (Chromium's own when not given). Page errors and failed
+ * requests are collected in page.problems.
  */
-export async function openPage(browser, pagePath, { token, viewport = { width: 1280, height: 800 }, query = {} } = {}) {
-  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+export async function openPage(browser, pagePath, { token, viewport = { width: 1280, height: 800 }, query = {}, locale } = {}) {
+  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, locale });
   const page = await ctx.newPage();
   page.setDefaultTimeout(30000); // a loaded 2-core CI machine is slow, never wrong
   page.problems = [];

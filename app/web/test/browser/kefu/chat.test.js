@@ -55,7 +55,7 @@ test('an agent and a user chat both ways with unread badges', async () => {
   await agent.waitForFunction(() => document.querySelectorAll('#thread .kmsg[data-id]').length === 4);
   await agent.waitForFunction((s) => !document.querySelector(`${s} .badge`), session); // read at once: it is open
   await agent.waitForTimeout(400); // let entrance animations settle for the picture
-  await shot(agent, 'kefu-agent-conversation');
+  await shot(agent, 'kefu-agent-first-reply');
   await shot(user, 'kefu-chat-agent');
   for (const p of [agent, user]) assert.deepEqual(p.problems, []);
   for (const p of [agent, user]) await p.context().close();

@@ -1,6 +1,7 @@
 // A wall and three phones in one room, in a real browser: everyone sees
-// everyone's messages in the same order, the online count, and the lottery's
-// winners on the wall.
+// everyone's messages in the same order, the guest count (not the
+// connections), who can win, and the lottery's winners on the wall; in
+// English and in Chinese.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,8 @@ after(async () => { if (browser) await browser.close(); });
 const room = `room-${process.pid}`;
 const phone = { width: 390, height: 780 };
 
-async function open(path, claims, viewport) {
-  const page = await openPage(browser, path, { token: mint({ code: room, ...claims }), viewport });
+async function open(path, claims, viewport, query = {}) {
+  const page = await openPage(browser, path, { token: mint({ code: room, ...claims }), viewport, query });
   await page.waitForSelector('body[data-state="open"]');
   return page;
 }
@@ -22,17 +23,30 @@ async function open(path, claims, viewport) {
 const seqs = (page, sel) => page.$$eval(sel, (els) => els.map((e) => Number(e.dataset.seq)));
 const texts = (page, sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent));
 
+const hd = { width: 1920, height: 1080 };
+
 test('a wall and three phones chat in one room, and the wall draws winners', async () => {
-  const wall = await open('/live/wall', { id: 'wall-1', type: 'wall', nickname: 'Main screen' }, { width: 1600, height: 900 });
+  const wall = await open('/live/wall', { id: 'wall-1', type: 'wall', nickname: 'Main screen' }, hd);
+  assert.equal(await wall.textContent('#status'), 'Connected');
   const guests = [['g1', 'Ming'], ['g2', 'Hong'], ['g3', '小李']];
   const phones = [];
   for (const [id, nickname] of guests) {
     const p = await open('/live/join', { id, type: 'wechatUser', nickname }, phone);
+    // Not joined yet: no count at all, rather than "0 online".
+    assert.equal(await p.isVisible('#count'), false);
     await p.click('#join');
     await p.waitForSelector('body[data-joined="yes"]');
+    await p.waitForSelector('#count:not([hidden])');
     phones.push(p);
   }
-  await wall.waitForFunction(() => document.querySelector('#online').textContent === '4');
+  // The wall counts guests, not connections: four are online, the wall included.
+  await wall.waitForFunction(() => document.querySelector('#guests').textContent === '3');
+  assert.equal(await wall.getAttribute('#guests', 'data-online'), '4');
+  await phones[2].waitForFunction(() => document.querySelector('#count').textContent === '3 guests here');
+  // Who can win, before any draw.
+  await wall.waitForFunction(() => document.querySelectorAll('#eligible-list .side-guest').length === 3);
+  assert.equal(await wall.textContent('#eligible'), '3');
+  assert.deepEqual(await wall.$$eval('#eligible-list .side-guest', (els) => els.map((e) => e.dataset.user)), ['g1', 'g2', 'g3']);
 
   const sent = [];
   for (let round = 0; round < 3; round++) {
@@ -52,6 +66,8 @@ test('a wall and three phones chat in one room, and the wall draws winners', asy
     await p.waitForFunction((n) => document.querySelectorAll('.bubble').length === n, n);
     assert.deepEqual(await seqs(p, '.bubble'), wallSeqs);
     assert.equal(await p.$$eval('.bubble.mine', (els) => els.length), 3);
+    // Nothing is wider than the phone (a long room code in the header included).
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), phone.width);
   }
   await shot(phones[2], 'live-join-room');
 
@@ -70,6 +86,7 @@ test('a wall and three phones chat in one room, and the wall draws winners', asy
 
   await wall.fill('#count', '2');
   await wall.click('#draw');
+  assert.match(await wall.textContent('#lottery-title'), /Drawing 2 of 3 guests/);
   await wall.waitForSelector('body[data-lottery="done"]');
   const winners = await wall.$$eval('.winner', (els) => els.map((e) => e.dataset.user));
   assert.equal(winners.length, 2);
@@ -77,8 +94,70 @@ test('a wall and three phones chat in one room, and the wall draws winners', asy
   await wall.waitForTimeout(800);
   await shot(wall, 'live-wall-lottery');
   await wall.click('#lottery-close');
+  await wall.waitForTimeout(600);
   await shot(wall, 'live-wall-room');
+  // The messages use the width of a 1920 screen: two columns side by side.
+  const lefts = await wall.$$eval('.msg', (els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().left))).size);
+  assert.equal(lefts, 2);
+  const right = await wall.$eval('#stream', (e) => e.getBoundingClientRect().right);
+  assert.ok(right > 1400, `the stream ends at ${right}px`);
   for (const p of [wall, ...phones]) assert.deepEqual(p.problems, []);
+  for (const p of [wall, ...phones]) await p.context().close();
+});
+
+test('in Chinese: the wall, a phone, and a phone that has not joined', async () => {
+  const zh = { lang: 'zh-CN' };
+  const code = `${room}-zh`;
+  const wall = await open('/live/wall', { id: 'wall-zh', type: 'wall', nickname: '主屏幕', code }, hd, zh);
+  assert.equal(await wall.getAttribute('html', 'lang'), 'zh-CN');
+  assert.equal(await wall.textContent('#status'), '已连接');
+  assert.equal(await wall.textContent('.wall-online-l'), '位来宾');
+  assert.equal(await wall.textContent('#draw'), ' 抽奖');
+  const guests = [['z1', '王小明'], ['z2', '李红'], ['z3', '张伟'], ['z4', '陈静']];
+  const phones = [];
+  for (const [id, nickname] of guests) {
+    const p = await open('/live/join', { id, type: 'wechatUser', nickname, code }, phone, zh);
+    await p.waitForFunction((n) => document.querySelector('#hello').textContent === `欢迎你，${n}！`, nickname);
+    phones.push(p);
+  }
+  // One phone stays out: it shows the welcome and no count.
+  const outside = phones.pop();
+  assert.equal(await outside.textContent('#join'), '加入房间');
+  assert.equal(await outside.isVisible('#count'), false);
+  for (const p of phones) {
+    await p.click('#join');
+    await p.waitForSelector('body[data-joined="yes"]');
+  }
+  await wall.waitForFunction(() => document.querySelector('#guests').textContent === '3');
+  const lines = ['大家好，我是小明！', '今天的分享太精彩了 👏', '期待抽奖环节～', '请问 PPT 会发给大家吗？', '第一次来现场，氛围很好', '支持！'];
+  for (const [i, text] of lines.entries()) {
+    const p = phones[i % phones.length];
+    await p.fill('#text', text);
+    await p.press('#text', 'Enter');
+    await p.waitForFunction((t) => [...document.querySelectorAll('.bubble-text')].some((e) => e.textContent === t), text);
+  }
+  await wall.waitForFunction((n) => document.querySelectorAll('.msg').length === n, lines.length);
+  await phones[0].waitForFunction(() => document.querySelector('#count').textContent === '现场 3 位来宾');
+  assert.equal(await phones[0].getAttribute('#text', 'placeholder'), '说点什么…');
+  await wall.waitForFunction(() => document.querySelectorAll('#eligible-list .side-guest').length === 3);
+  await wall.waitForTimeout(600);
+  await shot(wall, 'live-wall-room.zh-CN');
+  await shot(phones[0], 'live-join-room.zh-CN');
+  await shot(outside, 'live-join-welcome.zh-CN');
+
+  // live.room.count (the coalesced count every member may get) moves the
+  // numbers too: with guests as given, without it by keeping the walls.
+  const push = (param) => fetch(`${process.env.MSGO_CONTROL_URL}/push?room=${encodeURIComponent(code)}&event=live.room.count`,
+    { method: 'POST', body: JSON.stringify(param) }).then((r) => assert.equal(r.status, 200));
+  await push({ online: 9 });
+  await wall.waitForFunction(() => document.querySelector('#guests').textContent === '8');
+  await phones[1].waitForFunction(() => document.querySelector('#count').textContent === '现场 8 位来宾');
+  await push({ online: 12, guests: 10 });
+  await wall.waitForFunction(() => document.querySelector('#guests').textContent === '10');
+  await phones[1].waitForFunction(() => document.querySelector('#count').textContent === '现场 10 位来宾');
+  assert.equal(await outside.isVisible('#count'), false); // not in the room: no count
+  for (const p of [wall, ...phones, outside]) assert.deepEqual(p.problems, []);
+  for (const p of [wall, ...phones, outside]) await p.context().close();
 });
 
 const control = (what) => fetch(`${process.env.MSGO_CONTROL_URL}/${what}`, { method: 'POST' }).then((r) => assert.equal(r.status, 200));

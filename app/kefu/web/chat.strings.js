@@ -1,0 +1,43 @@
+// Every word of the user's chat, one dictionary per language; both
+// complete (the browser tests check that they have the same keys).
+
+export const STRINGS = {
+  en: {
+    title: 'Customer service · msgo',
+    heading: 'Customer service',
+    sub: 'We usually reply within minutes',
+    connecting: 'Connecting…',
+    tabAgent: 'Agent',
+    tabBot: 'FAQ bot',
+    message: 'Message',
+    messageHint: 'Message our team…',
+    send: 'Send',
+    question: 'Question',
+    questionHint: 'Ask the bot a question…',
+    ask: 'Ask',
+    you: 'You',
+    agent: 'Agent',
+    greetAgent: 'Hi! Leave us a message and an agent will answer here.',
+    greetBot: 'Hi, I am the FAQ bot. Ask me anything; for a person, switch to the Agent tab.',
+    loadFailed: 'Could not load your messages: {why}',
+  },
+  'zh-CN': {
+    title: '在线客服 · msgo',
+    heading: '在线客服',
+    sub: '我们通常会在几分钟内回复',
+    connecting: '连接中…',
+    tabAgent: '人工客服',
+    tabBot: '智能助手',
+    message: '消息',
+    messageHint: '给客服留言…',
+    send: '发送',
+    question: '问题',
+    questionHint: '向智能助手提问…',
+    ask: '提问',
+    you: '我',
+    agent: '客服',
+    greetAgent: '您好！请留言，客服会在这里回复您。',
+    greetBot: '您好，我是智能助手，有问题尽管问我；需要人工服务请切换到「人工客服」。',
+    loadFailed: '无法加载您的消息：{why}',
+  },
+};

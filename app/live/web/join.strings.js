@@ -1,0 +1,43 @@
+// Every word of the guest's phone page, one dictionary per language; both
+// complete (the browser tests check that they have the same keys).
+
+export const STRINGS = {
+  en: {
+    title: 'Live chat',
+    leave: 'Leave',
+    welcome: 'Welcome!',
+    welcomeName: 'Welcome, {name}!',
+    intro: 'Join the room to chat with everyone here; your messages show on the big screen.',
+    join: 'Join the room',
+    placeholder: 'Say something…',
+    message: 'Message',
+    send: 'Send',
+    here: '{n} guests here',
+    hereOne: '1 guest here',
+    joined: '{name} joined',
+    left: '{name} left',
+    joinFailed: 'Could not join: {why}',
+    historyFailed: 'Could not load messages: {why}',
+    held: 'Waiting for the host to approve it',
+    heldToast: 'Sent: it shows on the screen once the host approves it',
+  },
+  'zh-CN': {
+    title: '现场互动',
+    leave: '离开',
+    welcome: '欢迎！',
+    welcomeName: '欢迎你，{name}！',
+    intro: '加入房间，和现场的大家一起聊天；你的消息会显示在大屏幕上。',
+    join: '加入房间',
+    placeholder: '说点什么…',
+    message: '消息',
+    send: '发送',
+    here: '现场 {n} 位来宾',
+    hereOne: '现场 1 位来宾',
+    joined: '{name} 加入了',
+    left: '{name} 离开了',
+    joinFailed: '无法加入：{why}',
+    historyFailed: '无法加载消息：{why}',
+    held: '等待主持人审核',
+    heldToast: '已发送：主持人审核通过后显示在大屏幕上',
+  },
+};
