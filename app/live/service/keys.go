@@ -15,4 +15,3 @@ func TurnKey(room string) string { return "live:turn:" + room }
 // MSwoole's per-room fd list; the framework removes a connection from it
 // when the connection closes.
 func RoomKey(room string) string { return "live:room:" + room + ":conns" }
-
