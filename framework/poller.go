@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -111,7 +110,10 @@ func (p *poller) serve(onError func(error)) {
 			return n != 0 || werr != nil // nothing yet: wait for the epoll fd
 		})
 		if err != nil {
-			if !errors.Is(err, os.ErrClosed) {
+			p.mu.RLock()
+			closed := p.closed
+			p.mu.RUnlock()
+			if !closed { // closing makes every waiting Read fail: not news
 				onError(err)
 			}
 			return
