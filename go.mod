@@ -7,7 +7,6 @@ require (
 	github.com/go-sql-driver/mysql v1.8.1
 	github.com/gobwas/httphead v0.1.0
 	github.com/gobwas/ws v1.5.0
-	github.com/mailru/easygo v0.0.0-20190618140210-3c14a0dc985f
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.72.0

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"msgo/framework/internal/jsonscan"
 )
@@ -24,6 +25,7 @@ type Context struct {
 	raw     []byte
 	params  map[string]json.RawMessage
 	replied bool
+	start   time.Time // when the handler chain began (see Metrics.observe)
 }
 
 var contexts = sync.Pool{New: func() any { return new(Context) }}

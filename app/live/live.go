@@ -55,7 +55,8 @@ func Register(r *framework.Router, o Options) (stop func()) {
 	mo.Log = cmp.Or(mo.Log, log)
 	msgs := service.NewMessages(store, writer, mo)
 
-	user := controller.NewUser(log)
+	counts := service.NewCounts(log)
+	user := controller.NewUser(log, counts)
 	message := controller.NewMessage(msgs, store, mod, log)
 	moderation := controller.NewModeration(msgs, store, mod, log)
 	wall := controller.NewWall(log)
@@ -75,6 +76,7 @@ func Register(r *framework.Router, o Options) (stop func()) {
 	r.OnClose(controller.CloseController, user.OnClose)
 
 	return func() {
+		counts.Close()
 		msgs.Close()
 		writer.Close()
 	}

@@ -23,15 +23,20 @@ second go through the manager port (POST /api/send/room, event bench.fanout,
 param {"seq","ts"}) for --duration. Every member records the receipt latency
 (now - ts), gaps and duplicates. Reports offered and achieved deliveries/s,
 loss, duplicates, latency percentiles and, with --pid, server CPU µs per
-delivery (the manager's HTTP work included).`,
-		o, flagManager|flagRoom|flagRate|flagDuration, runFanout)
+delivery (the manager's HTTP work included).
+
+With several nodes in --url (a cluster sharing one Redis), members connect
+round-robin over them, so the room spans every node and each push crosses
+the bus to reach them; --pid then lists every node's pid (and Redis's, to
+see what the bus costs it).`,
+		o, flagManager|flagRoom|flagRate|flagDuration|flagNodes, runFanout)
 	cmd.Flags().StringVar(&o.userType, "type", o.userType, "members' user type: wechatUser or wall")
 	return cmd
 }
 
 func runFanout(ctx context.Context, e *env) (result, error) {
 	o := e.o
-	r := result{scenario: "fanout", params: []param{{"members", o.conns}, {"room", o.room}, {"rate", o.rate}, {"duration", o.duration.String()}}}
+	r := result{scenario: "fanout", params: []param{{"members", o.conns}, {"nodes", len(e.endpoints)}, {"room", o.room}, {"rate", o.rate}, {"duration", o.duration.String()}}}
 	if o.userType != encrypt.TypeWechatUser && o.userType != encrypt.TypeWall {
 		return r, fmt.Errorf("--type must be %s or %s", encrypt.TypeWechatUser, encrypt.TypeWall)
 	}
@@ -41,15 +46,18 @@ func runFanout(ctx context.Context, e *env) (result, error) {
 	}
 	s := newStamps("bench.fanout", total, o.conns)
 	room := func(int) string { return o.room }
-	op, err := openUsers(ctx, e, "fanout", users{typ: o.userType, room: room, join: true, handler: s.handle})
+	nodes := len(e.endpoints)
+	op, err := openUsers(ctx, e, "fanout", users{typ: o.userType, room: room, join: true, handler: s.handle,
+		node: func(i int) int { return i % nodes }})
 	if err != nil {
 		return r, err
 	}
 	p := op.pool
 	defer p.close()
 
-	// Every join pushes live.user.join to the whole room: N joins are N²/2
-	// frames. Measure only once that storm is over.
+	// Joins push live.user.join to the walls and live.room.count to the
+	// room (older servers: live.user.join to the whole room, N²/2 frames).
+	// Measure only once those pushes are over.
 	stopSettle := startProgress(ctx, e.stderr, "fanout", e.procs, func() string {
 		return fmt.Sprintf("waiting for the join pushes to end: %d received", s.other.Load())
 	})

@@ -74,8 +74,8 @@ func (n *Node) Run(ctx context.Context) {
 
 // beat refreshes liveness, rebuilds this node's entries if the store lost
 // them (a Redis restarted empty) or a write failed, and purges dead nodes.
-func (n *Node) beat(ctx context.Context, first bool) {
-	ctx, cancel := context.WithTimeout(ctx, StoreOp)
+func (n *Node) beat(parent context.Context, first bool) {
+	ctx, cancel := context.WithTimeout(parent, StoreOp)
 	defer cancel()
 	rejoined, err := n.presence.Heartbeat(ctx, NodeInfo{Conns: n.conns(), Started: n.started.Unix()})
 	if err != nil {
@@ -84,7 +84,9 @@ func (n *Node) beat(ctx context.Context, first bool) {
 	}
 	if (rejoined && !first) || n.dirty.Load() {
 		n.dirty.Store(false)
-		if err := n.presence.Reassert(ctx, n.local()); err != nil {
+		// Reassert bounds each of its store calls itself: its work grows
+		// with the node, so one StoreOp for all of it would not do.
+		if err := n.presence.Reassert(parent, n.local()); err != nil {
 			n.Failed("reassert", err)
 			return
 		}

@@ -23,7 +23,11 @@ func groupNodesKey(g string) string    { return "group:" + g + ":nodes" }
 func groupUsersKey(g, node string) string {
 	return "group:" + g + ":node:" + node
 }
-func nickKey(user string) string { return "nick:" + user }
+
+// groupAllKey holds a group's distinct users on every node, so counting
+// them is one SCARD, not a union of the nodes' sets per join.
+func groupAllKey(g string) string { return "group:" + g + ":users" }
+func nickKey(user string) string  { return "nick:" + user }
 
 // Store keeps one node's part of the cluster in a cache.Store (memory for
 // one node, Redis for many): presence, groups, close keys and, through the
@@ -139,25 +143,44 @@ func (s *Store) LiveNodes(ctx context.Context) ([]NodeInfo, error) {
 	return live, nil
 }
 
-// Reassert implements Presence.
+// Reassert implements Presence. Its work grows with the node's connections,
+// so it has no overall deadline: each store call has its own (StoreOp), a
+// user's key is written by one of reassertLanes goroutines (one round trip
+// each), and the close keys of many connections are written one SADD per key.
 func (s *Store) Reassert(ctx context.Context, l Local) error {
-	for _, u := range l.Users {
-		if _, err := s.store.SAdd(ctx, userNodesKey(u), s.node); err != nil {
+	op := func(f func(ctx context.Context) error) error {
+		ctx, cancel := context.WithTimeout(ctx, StoreOp)
+		defer cancel()
+		return f(ctx)
+	}
+	err := inLanes(len(l.Users), reassertLanes, func(i int) error {
+		return op(func(ctx context.Context) error {
+			_, err := s.store.SAdd(ctx, userNodesKey(l.Users[i]), s.node)
 			return err
-		}
+		})
+	})
+	if err != nil {
+		return err
 	}
 	if len(l.Users) > 0 {
-		if _, err := s.store.SAdd(ctx, s.usersKey, l.Users...); err != nil {
+		if err := op(func(ctx context.Context) error {
+			_, err := s.store.SAdd(ctx, s.usersKey, l.Users...)
+			return err
+		}); err != nil {
 			return err
 		}
 	}
 	for _, g := range l.Groups {
-		if err := s.GroupJoined(ctx, g.Name, g.Users); err != nil {
+		if err := op(func(ctx context.Context) error { return s.GroupJoined(ctx, g.Name, g.Users) }); err != nil {
 			return err
 		}
 	}
+	keys := map[string][]string{} // close key -> this node's members of it
 	for _, k := range l.CloseKeys {
-		if err := s.AddCloseKey(ctx, k.Key, k.Member); err != nil {
+		keys[k.Key] = append(keys[k.Key], k.Member)
+	}
+	for k, members := range keys {
+		if err := op(func(ctx context.Context) error { return s.addCloseKey(ctx, k, members...) }); err != nil {
 			return err
 		}
 	}
@@ -203,11 +226,20 @@ func (s *Store) purge(ctx context.Context, n string) error {
 		return err
 	}
 	for _, g := range groups {
+		gone, err := st.SMembers(ctx, groupUsersKey(g, n))
+		if err != nil {
+			return err
+		}
 		if _, err := st.SRem(ctx, groupNodesKey(g), n); err != nil {
 			return err
 		}
 		if err := st.Del(ctx, groupUsersKey(g, n)); err != nil {
 			return err
+		}
+		for _, u := range gone {
+			if err := s.userGone(ctx, g, u); err != nil {
+				return err
+			}
 		}
 	}
 	cks, err := st.SMembers(ctx, nodeCKKey(n))
@@ -247,7 +279,12 @@ func (s *Store) GroupJoined(ctx context.Context, g string, users []string) error
 		return err
 	}
 	if len(users) > 0 {
+		// The node's set first: userGone reads it to decide whether a
+		// user still belongs in the cluster-wide set.
 		if _, err := s.store.SAdd(ctx, groupUsersKey(g, s.node), users...); err != nil {
+			return err
+		}
+		if _, err := s.store.SAdd(ctx, groupAllKey(g), users...); err != nil {
 			return err
 		}
 	}
@@ -258,6 +295,9 @@ func (s *Store) GroupJoined(ctx context.Context, g string, users []string) error
 func (s *Store) GroupLeft(ctx context.Context, g, user string, last bool) error {
 	if user != "" {
 		if _, err := s.store.SRem(ctx, groupUsersKey(g, s.node), user); err != nil {
+			return err
+		}
+		if err := s.userGone(ctx, g, user); err != nil {
 			return err
 		}
 	}
@@ -298,36 +338,48 @@ func (s *Store) UserGroups(ctx context.Context, node string, users []string) ([]
 	return out, nil
 }
 
-func (s *Store) groupUserKeys(ctx context.Context, g string) ([]string, error) {
-	nodes, err := s.store.SMembers(ctx, groupNodesKey(g))
-	if err != nil {
-		return nil, err
+// userGone takes user u out of group g's cluster-wide set once no node's
+// set holds it. A node joining u meanwhile adds it to its own set before
+// the cluster-wide one, so checking again after the removal and putting u
+// back if a node holds it now leaves the set right whichever order the
+// two nodes' steps take.
+func (s *Store) userGone(ctx context.Context, g, u string) error {
+	held := func() (bool, error) {
+		nodes, err := s.store.SMembers(ctx, groupNodesKey(g))
+		if err != nil {
+			return false, err
+		}
+		for _, n := range nodes {
+			if ok, err := s.store.SIsMember(ctx, groupUsersKey(g, n), u); err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
 	}
-	keys := make([]string, len(nodes))
-	for i, n := range nodes {
-		keys[i] = groupUsersKey(g, n)
+	if h, err := held(); err != nil || h {
+		return err
 	}
-	return keys, nil
+	if _, err := s.store.SRem(ctx, groupAllKey(g), u); err != nil {
+		return err
+	}
+	if h, err := held(); err != nil || !h {
+		return err
+	}
+	_, err := s.store.SAdd(ctx, groupAllKey(g), u)
+	return err
 }
 
-// CountGroupUsers implements Groups.
+// CountGroupUsers implements Groups: one set's size, whatever the group's
+// size.
 func (s *Store) CountGroupUsers(ctx context.Context, g string) (int, error) {
-	keys, err := s.groupUserKeys(ctx, g)
-	if err != nil || len(keys) == 0 {
-		return 0, err
-	}
-	n, err := s.store.SUnionCard(ctx, keys...)
+	n, err := s.store.SCard(ctx, groupAllKey(g))
 	return int(n), err
 }
 
 // GroupUsers implements Groups.
 func (s *Store) GroupUsers(ctx context.Context, g string, limit int) ([]User, error) {
-	keys, err := s.groupUserKeys(ctx, g)
-	if err != nil || len(keys) == 0 {
-		return nil, err
-	}
-	users, err := s.store.SUnion(ctx, keys...)
-	if err != nil {
+	users, err := s.store.SMembers(ctx, groupAllKey(g))
+	if err != nil || len(users) == 0 {
 		return nil, err
 	}
 	slices.Sort(users)
@@ -356,7 +408,11 @@ func (s *Store) SetNickname(ctx context.Context, user, nickname string) error {
 
 // AddCloseKey implements CloseKeys.
 func (s *Store) AddCloseKey(ctx context.Context, key, member string) error {
-	if _, err := s.store.SAdd(ctx, key, member); err != nil {
+	return s.addCloseKey(ctx, key, member)
+}
+
+func (s *Store) addCloseKey(ctx context.Context, key string, members ...string) error {
+	if _, err := s.store.SAdd(ctx, key, members...); err != nil {
 		return err
 	}
 	_, err := s.store.SAdd(ctx, s.ckKey, key)

@@ -27,8 +27,11 @@ const maxAcceptsPerWake = 128
 // listener is a listening socket the server accepts from: its own duplicate
 // of the caller's fd, so the caller may close its net.Listener at any time.
 type listener struct {
-	fd int
+	fd    int
+	ready func() // accepts what is pending
 }
+
+func (l *listener) onEvent(uint32) { l.ready() }
 
 // acceptor owns the listeners and the connections still handshaking.
 type acceptor[S any] struct {
@@ -60,6 +63,7 @@ func (s *Server[S]) Serve(ln net.Listener) error {
 		return fmt.Errorf("transport: duplicate listener fd: %w", errors.Join(err, dupErr))
 	}
 	l := &listener{fd: fd}
+	l.ready = func() { s.accept(l) }
 	a := &s.acceptor
 	a.mu.Lock()
 	if a.stopped {
@@ -68,7 +72,7 @@ func (s *Server[S]) Serve(ln net.Listener) error {
 		return nil
 	}
 	a.listeners = append(a.listeners, l)
-	err = s.poller.addListener(fd, func() { s.accept(l) })
+	err = s.poller.add(fd, listenEvents, l)
 	a.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("transport: poll listener: %w", err)
@@ -138,7 +142,7 @@ func (s *Server[S]) accept(l *listener) {
 		a.shakeMu.Lock()
 		a.shaking[c] = struct{}{}
 		a.shakeMu.Unlock()
-		if err := s.poller.add(fd, c.onEvent); err != nil {
+		if err := s.poller.add(fd, connEvents, c); err != nil {
 			s.log.Warn("poll accepted socket", "err", err)
 			s.forget(c)
 			unix.Close(fd)
@@ -232,7 +236,7 @@ func (s *Server[S]) open(c *Conn[S], resp []byte) {
 	}
 	// Written even if a connect function closed it: the client then reads
 	// its 101 and the close frame queued behind it.
-	n, err := unix.Write(int(c.fd), resp)
+	n, err := sockWrite(c.fd, resp)
 	if n < len(resp) && (err == nil || err == unix.EAGAIN) {
 		o := c.outbox()
 		o.wq = append([][]byte{bytes.Clone(resp[max(n, 0):])}, o.wq...) // resp is pooled

@@ -32,7 +32,7 @@ type Config struct {
 	AllowedOrigins   []string
 	TrustedProxies   []netip.Prefix
 	WriteQueueBytes  int
-	Workers          int           // message workers; default 64 x GOMAXPROCS
+	Workers          int           // handler pool: goroutines serving the poller; default 64 x GOMAXPROCS
 	HandshakeTimeout time.Duration // a connection not upgraded by then is dropped
 	StopTimeout      time.Duration // in-flight messages get this long at stop
 	CloseTimeout     time.Duration // a closing connection gets this long to answer our close frame

@@ -158,13 +158,18 @@ type fragment struct {
 
 // schedule marks work for c and queues it unless it is already queued.
 func (s *Server[S]) schedule(c *Conn[S], bits uint32) {
+	if c.claim(bits) {
+		s.runq <- c
+	}
+}
+
+// claim marks work for c and reports whether the caller took c to run it
+// now: false when c is already queued or running, which then finds the bits.
+func (c *Conn[S]) claim(bits uint32) bool {
 	for {
 		old := c.flags.Load()
 		if c.flags.CompareAndSwap(old, old|bits|flagQueued) {
-			if old&flagQueued == 0 {
-				s.runq <- c
-			}
-			return
+			return old&flagQueued == 0
 		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package transport moves WebSocket bytes for msgo and knows nothing above
-// them: no App, store, router or module. One epoll poller signals
-// readiness, a bounded pool of workers accepts, upgrades, reads and parses
-// frames, and per-core flusher lanes write what fan-outs queue. No goroutine
+// them: no App, store, router or module. One epoll instance, served by a
+// bounded pool of goroutines that handle what they take inline, accepts,
+// upgrades, reads and parses frames, and per-core flusher lanes write what
+// fan-outs queue. No goroutine
 // and no buffer belong to an idle connection.
 //
 //	s, err := transport.New(transport.Options[Session]{

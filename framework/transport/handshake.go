@@ -88,7 +88,7 @@ func (s *Server[S]) readHead(c *Conn[S]) (more bool) {
 			in.pend = append(make([]byte, 0, min(max(2*cap(in.pend), 1024), MaxHandshakeBytes)), in.pend...)
 		}
 		from := max(len(in.pend)-3, 0)
-		n, err := unix.Read(int(c.fd), in.pend[len(in.pend):cap(in.pend)])
+		n, err := sockRead(c.fd, in.pend[len(in.pend):cap(in.pend)])
 		if n > 0 {
 			in.pend = in.pend[:len(in.pend)+n]
 			if i := bytes.Index(in.pend[from:], []byte("\r\n\r\n")); i >= 0 {

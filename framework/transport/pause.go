@@ -71,7 +71,7 @@ func (s *Server[S]) resumeAccepting() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, l := range a.listeners {
-		if err := s.poller.addListener(l.fd, func() { s.accept(l) }); err != nil {
+		if err := s.poller.add(l.fd, listenEvents, l); err != nil {
 			s.log.Error("resume accepting", "err", err)
 		}
 	}

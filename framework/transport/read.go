@@ -59,7 +59,7 @@ func (s *Server[S]) read(c *Conn[S], hup bool) (more bool) {
 			b = nb
 		}
 		room := cap(b) - len(b)
-		n, err := unix.Read(int(c.fd), b[len(b):cap(b)])
+		n, err := sockRead(c.fd, b[len(b):cap(b)])
 		if n > 0 {
 			b = b[:len(b)+n]
 			c.lastSeen.Store(s.now())

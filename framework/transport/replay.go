@@ -319,7 +319,7 @@ func (s *Server[S]) withdrawLocked(c *Conn[S], r *replay[S]) (expire bool) {
 	first := r.next - uint64(len(r.kept))
 	ok := (c.state == stateOpen || c.state == stateDetached) && after+1 >= first && after < r.next
 	if c.state == stateOpen {
-		unix.Write(int(c.fd), closeFrame(wsframe.ClosePolicy, "session resumed elsewhere"))
+		sockWrite(c.fd, closeFrame(wsframe.ClosePolicy, "session resumed elsewhere"))
 		c.detachLocked()
 	}
 	if !ok {
@@ -352,7 +352,7 @@ func (s *Server[S]) adopt(old *Conn[S]) {
 	ok := (old.state == stateOpen || old.state == stateDetached) && after+1 >= first && after < r.next
 	if old.state == stateOpen {
 		// Taken over: the client on the old socket hears why.
-		unix.Write(int(old.fd), closeFrame(wsframe.ClosePolicy, "session resumed elsewhere"))
+		sockWrite(old.fd, closeFrame(wsframe.ClosePolicy, "session resumed elsewhere"))
 		old.detachLocked()
 	}
 	ended := !ok && old.state == stateDetached
@@ -396,7 +396,7 @@ func (s *Server[S]) adopt(old *Conn[S]) {
 	if len(rest) > 0 {
 		old.input().pend = rest
 	}
-	err := s.poller.add(int(fd), old.onEvent)
+	err := s.poller.add(int(fd), connEvents, old)
 	old.mu.Unlock()
 	s.finish(c)
 	if err != nil {

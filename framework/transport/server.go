@@ -63,8 +63,9 @@ type Options[S any] struct {
 	HTTP http.Handler
 }
 
-// Server accepts WebSocket connections, drives them from one epoll poller and
-// a bounded pool of workers, and hands their messages to Options.Message.
+// Server accepts WebSocket connections, drives them from one epoll instance
+// served by a bounded pool of goroutines (see poller), and hands their
+// messages to Options.Message.
 type Server[S any] struct {
 	cfg      Config
 	log      *slog.Logger
@@ -149,14 +150,18 @@ func New[S any](o Options[S]) (*Server[S], error) {
 		s.http = newHTTPSide(o.HTTP)
 	}
 	s.clock.Store(time.Now().Unix())
-	p, err := newPoller(func(err error) { log.Error("epoll wait failed", "err", err) })
+	p, err := newPoller()
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("transport: create poller: %w", err)
 	}
 	s.poller = p
 	m.connections = func() float64 { return float64(s.conns.count.Load()) }
+	onError := func(err error) { log.Error("epoll wait failed", "err", err) }
 	for range cfg.Workers {
+		s.wg.Go(func() { p.serve(onError) })
+	}
+	for range queueWorkers() {
 		s.wg.Go(s.worker)
 	}
 	for i := range s.flush.lanes {
@@ -180,6 +185,11 @@ func (s *Server[S]) Each(fn func(*Conn[S])) { s.conns.each(fn) }
 func (s *Server[S]) Connections() int { return int(s.conns.count.Load()) }
 
 func (s *Server[S]) now() int64 { return s.clock.Load() }
+
+// queueWorkers is how many goroutines serve the run queue: the work the
+// poller's goroutines did not take inline (a close or an abort begun
+// elsewhere, a busy connection's next turn, a Resume).
+func queueWorkers() int { return 4 * runtime.GOMAXPROCS(0) }
 
 // worker runs queued connections until Stop sends it a nil. The run queue is
 // never closed (anything may still schedule a connection while stopping), and
@@ -374,7 +384,7 @@ func (s *Server[S]) Stop(ctx context.Context, code int, spread time.Duration) {
 		s.StopAccepting()
 		s.cancel()
 		go func() { // one nil per worker, behind what is queued
-			for range s.cfg.Workers {
+			for range queueWorkers() {
 				s.runq <- nil
 			}
 		}()

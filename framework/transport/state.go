@@ -91,7 +91,7 @@ func (s *Server[S]) importConn(id ConnID, fd int, st State, session S) (*Conn[S]
 	}
 	s.inflight.Add(1)
 	s.conns.add(c)
-	if err := s.poller.add(fd, c.onEvent); err != nil && err != unix.EPERM {
+	if err := s.poller.add(fd, connEvents, c); err != nil && err != unix.EPERM {
 		s.conns.remove(c)
 		s.inflight.Done()
 		return nil, fmt.Errorf("transport: import: poll: %w", err)

@@ -45,7 +45,7 @@ func (c *Conn[S]) write(b []byte, borrowed bool) error {
 	}
 	c.srv.metrics.frameOut(len(b))
 	if c.out == nil && !c.starting && !c.srv.paused.Load() {
-		n, err := unix.Write(int(c.fd), b)
+		n, err := sockWrite(c.fd, b)
 		if n == len(b) {
 			return nil
 		}
@@ -161,11 +161,7 @@ func (c *Conn[S]) flushLocked() {
 		return
 	}
 	for o := c.out; o != nil && len(o.wq) > 0 && c.state != stateReleased; {
-		iov := o.wq
-		if len(iov) > iovMax {
-			iov = iov[:iovMax]
-		}
-		n, err := unix.Writev(int(c.fd), iov)
+		n, err := sockWritev(c.fd, o.wq)
 		if n > 0 {
 			o.consume(n)
 		}

@@ -12,12 +12,20 @@ import (
 
 // User is live.user.*: joining and leaving a room, and the Live.User close
 // controller that makes a disconnect count as leaving.
+//
+// Who joined and who left is pushed to the room's walls only (wallsGroup);
+// every member learns the count from live.room.count, at most once a
+// second (service.Counts). So a room of N filling up costs N pushes per
+// wall, not N²/2.
 type User struct {
-	log *slog.Logger
+	log    *slog.Logger
+	counts *service.Counts
 }
 
-// NewUser returns the User controller.
-func NewUser(log *slog.Logger) *User { return &User{log: log} }
+// NewUser returns the User controller; counts pushes the rooms' counts.
+func NewUser(log *slog.Logger, counts *service.Counts) *User {
+	return &User{log: log, counts: counts}
+}
 
 type roomReply struct {
 	Room string `json:"room"`
@@ -34,7 +42,7 @@ type presence struct {
 
 // Join is live.user.join: the connection joins the room of its token's
 // code, registers the room's close key and the Live.User close controller,
-// and live.user.join is pushed to the room, the joiner included. Joining
+// and live.user.join is pushed to the room's walls. Joining
 // again answers the same reply and pushes nothing.
 func (u *User) Join(c *framework.Context) error {
 	cl := c.Client()
@@ -88,7 +96,7 @@ func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client
 }
 
 // Leave is live.user.leave: the connection leaves its room, and
-// live.user.leave is pushed to the room's remaining members.
+// live.user.leave is pushed to the room's walls.
 func (u *User) Leave(c *framework.Context) error {
 	room, err := joined(c)
 	if err != nil {
@@ -143,12 +151,14 @@ func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Cli
 	u.push(ctx, app, room, EventUserLeave, cl, n)
 }
 
-// push sends a presence change to the room. Presence pushes are not
-// ordered with messages, and a failure is logged: the change happened.
+// push sends a presence change to the room's walls and has the count
+// pushed to every member. Presence pushes are not ordered with messages,
+// and a failure is logged: the change happened.
 func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, n counts) {
+	u.counts.Changed(app, room)
 	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), counts: n})
 	if err == nil {
-		err = app.SendToGroup(ctx, framework.Room(room), f)
+		err = app.SendToGroup(ctx, wallsGroup(room), f)
 	}
 	if err != nil {
 		u.log.Warn("live: push "+event, "room", room, "err", err)

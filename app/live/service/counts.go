@@ -1,0 +1,154 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"msgo/framework"
+	"msgo/library/cache"
+)
+
+// EventRoomCount is the push telling a room's members how many are online.
+const EventRoomCount = "live.room.count"
+
+// CountEvery is the least time between two live.room.count pushes to a room.
+const CountEvery = time.Second
+
+// countOp bounds one tick's store calls and push.
+const countOp = 2 * time.Second
+
+// CountHub is what Counts needs of the framework: *framework.App.
+type CountHub interface {
+	Store() cache.Store
+	NodeID() string
+	GroupCount(ctx context.Context, g framework.Group) (int, error)
+	SendToGroup(ctx context.Context, g framework.Group, f *framework.Frame) error
+}
+
+var _ CountHub = (*framework.App)(nil)
+
+// Counts pushes live.room.count {"online"} to every member of a room at
+// most once per CountEvery while the room's count changes, so a room of N
+// filling up costs one push per member per second instead of a push per
+// member per join.
+//
+// A room with changes on this node has one timer. When it fires, the node
+// takes the room's count lease (RoomCountKey, SetNX for just under
+// CountEvery), counts the room once and pushes the count to the whole room
+// through the cluster: each node writes it to its own members. A node that
+// finds the lease taken (another node pushed this second) tries again at
+// its next tick, so the last change is always pushed and no member gets
+// two counts in one second.
+type Counts struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	rooms   map[string]*roomCount
+	stopped bool
+}
+
+// roomCount is a room with changes: its timer, and whether a change came
+// after the last push.
+type roomCount struct {
+	timer *time.Timer
+	dirty bool
+}
+
+// NewCounts returns an idle Counts; Close stops its timers.
+func NewCounts(log *slog.Logger) *Counts {
+	return &Counts{log: log, rooms: make(map[string]*roomCount)}
+}
+
+// RoomCountKey is the lease of a room's count push: held by the node that
+// pushed the room's count this second.
+func RoomCountKey(room string) string { return "live:count:" + room }
+
+// Changed records that room's count may have changed on this node.
+func (c *Counts) Changed(hub CountHub, room string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return
+	}
+	if rc := c.rooms[room]; rc != nil {
+		rc.dirty = true
+		return
+	}
+	rc := &roomCount{dirty: true}
+	rc.timer = time.AfterFunc(CountEvery, func() { c.tick(hub, room, rc) })
+	c.rooms[room] = rc
+}
+
+// tick pushes room's count if it changed and this node may push it this
+// second; the timer runs again while there is something to push, and the
+// room is forgotten once a tick finds nothing new.
+func (c *Counts) tick(hub CountHub, room string, rc *roomCount) {
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return
+	}
+	if !rc.dirty {
+		delete(c.rooms, room)
+		c.mu.Unlock()
+		return
+	}
+	rc.dirty = false
+	c.mu.Unlock()
+
+	if !c.push(hub, room) {
+		c.mu.Lock()
+		rc.dirty = true
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	if !c.stopped {
+		// Armed after the lease was taken and a little over its TTL, so
+		// this node's own next tick finds its lease gone.
+		rc.timer.Reset(CountEvery + CountEvery/50)
+	}
+	c.mu.Unlock()
+}
+
+// push counts room and sends the count to its members cluster-wide. It
+// reports false when the push must be tried again: another node holds this
+// second's lease, or the store failed.
+func (c *Counts) push(hub CountHub, room string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), countOp)
+	defer cancel()
+	ok, err := hub.Store().SetNX(ctx, RoomCountKey(room), hub.NodeID(), CountEvery)
+	if err != nil || !ok {
+		if err != nil {
+			c.log.Warn("live: room count lease", "room", room, "err", err)
+		}
+		return false
+	}
+	online, err := hub.GroupCount(ctx, framework.Room(room))
+	if err != nil {
+		c.log.Warn("live: count room", "room", room, "err", err)
+		return false
+	}
+	f, err := framework.Push(EventRoomCount, struct {
+		Online int `json:"online"`
+	}{online})
+	if err == nil {
+		err = hub.SendToGroup(ctx, framework.Room(room), f)
+	}
+	if err != nil {
+		c.log.Warn("live: push "+EventRoomCount, "room", room, "err", err)
+	}
+	return true
+}
+
+// Close stops every timer; a tick already running finishes its push.
+func (c *Counts) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	for room, rc := range c.rooms {
+		rc.timer.Stop()
+		delete(c.rooms, room)
+	}
+}
