@@ -86,7 +86,8 @@ test('a wall and three phones chat in one room, and the wall draws winners', asy
 
   await wall.fill('#count', '2');
   await wall.click('#draw');
-  assert.match(await wall.textContent('#lottery-title'), /Drawing 2 of 3 guests/);
+  // The title shows once the wall has loaded who can win (a request).
+  await wall.waitForFunction(() => /Drawing 2 of 3 guests/.test(document.querySelector('#lottery-title').textContent));
   await wall.waitForSelector('body[data-lottery="done"]');
   const winners = await wall.$$eval('.winner', (els) => els.map((e) => e.dataset.user));
   assert.equal(winners.length, 2);
