@@ -15,6 +15,7 @@ var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 // file or folder that a clone of the repository carries, so nothing the docs
 // point at lives outside the project.
 func TestDocLinksResolve(t *testing.T) {
+	root := absPath(t, "..")
 	files := []string{filepath.Join("..", "README.md"), filepath.Join("..", "README.zh-CN.md")}
 	more, err := filepath.Glob("*.md")
 	if err != nil {
@@ -38,9 +39,18 @@ func TestDocLinksResolve(t *testing.T) {
 			if _, err := os.Stat(p); err != nil {
 				t.Errorf("%s links to %s, which the repository does not have", f, m[1])
 			}
-			if rel, err := filepath.Rel("..", p); err != nil || strings.HasPrefix(rel, "..") {
+			if rel, err := filepath.Rel(root, absPath(t, p)); err != nil || strings.HasPrefix(rel, "..") {
 				t.Errorf("%s links to %s, outside the repository", f, m[1])
 			}
 		}
 	}
+}
+
+func absPath(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

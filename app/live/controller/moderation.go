@@ -163,7 +163,7 @@ func (m *Moderation) restore(h model.Held) error {
 func pushWalls(ctx context.Context, app *framework.App, log *slog.Logger, room, event string, param any) {
 	f, err := framework.Push(event, param)
 	if err == nil {
-		err = app.SendToGroup(ctx, wallsGroup(room), f)
+		err = app.SendToGroup(ctx, service.WallsGroup(room), f)
 	}
 	if err != nil {
 		log.Warn("live: push "+event, "room", room, "err", err)

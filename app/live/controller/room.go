@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"msgo/app/live/model"
+	"msgo/app/live/service"
 	"msgo/framework"
 	"msgo/library/encrypt"
 )
@@ -43,34 +44,6 @@ func roomOf(cl framework.Client) (string, error) {
 	return room, nil
 }
 
-// wallsGroup is the framework group of the room's wall connections (the
-// wall screens and the moderator pages): held messages go to it, and its
-// count tells guests from walls.
-func wallsGroup(room string) framework.Group { return framework.InternalGroup("live.walls:" + room) }
-
-// counts is how many are in a room: online counts distinct users, walls
-// included; guests only the wechatUsers. Replies and pushes that carry
-// online embed it.
-type counts struct {
-	Online int `json:"online"`
-	Guests int `json:"guests"`
-}
-
-// countRoom counts room cluster-wide. Walls are distinct users of their own
-// type, so the guests are the users who are not walls.
-func countRoom(ctx context.Context, app *framework.App, room string) (counts, error) {
-	online, err := app.GroupCount(ctx, framework.Room(room))
-	if err != nil {
-		return counts{}, err
-	}
-	walls, err := app.GroupCount(ctx, wallsGroup(room))
-	if err != nil {
-		return counts{}, err
-	}
-	// Two reads: a wall joining between them must not make guests negative.
-	return counts{Online: online, Guests: max(0, online-walls)}, nil
-}
-
 // joined returns the room of a connection that joined it, else 403.
 func joined(c *framework.Context) (string, error) {
 	cl := c.Client()
@@ -100,7 +73,7 @@ const (
 )
 
 type onlineReply struct {
-	counts
+	service.RoomCounts
 	Users []framework.Member `json:"users"`
 }
 
@@ -126,7 +99,7 @@ func (Room) Online(c *framework.Context) error {
 		return framework.Errorf(framework.StatusBadRequest, "param type must be %s or %s", encrypt.TypeWechatUser, encrypt.TypeWall)
 	}
 	app, ctx := c.App(), c.Context()
-	n, err := countRoom(ctx, app, room)
+	n, err := service.CountRoom(ctx, app, room)
 	if err != nil {
 		return err
 	}
@@ -142,14 +115,14 @@ func (Room) Online(c *framework.Context) error {
 	if users == nil {
 		users = []framework.Member{}
 	}
-	return c.Success(okInfo, onlineReply{counts: n, Users: users})
+	return c.Success(okInfo, onlineReply{RoomCounts: n, Users: users})
 }
 
 // membersOfType returns up to limit users of room of type typ. Walls have a
 // group of their own; guests are the room's members that are not walls.
 func membersOfType(ctx context.Context, app *framework.App, room, typ string, limit int) ([]framework.Member, error) {
 	if typ == encrypt.TypeWall {
-		return app.GroupMembers(ctx, wallsGroup(room), limit)
+		return app.GroupMembers(ctx, service.WallsGroup(room), limit)
 	}
 	all, err := app.GroupMembers(ctx, framework.Room(room), 0)
 	if err != nil {

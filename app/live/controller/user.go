@@ -13,7 +13,7 @@ import (
 // User is live.user.*: joining and leaving a room, and the Live.User close
 // controller that makes a disconnect count as leaving.
 //
-// Who joined and who left is pushed to the room's walls only (wallsGroup);
+// Who joined and who left is pushed to the room's walls only (service.WallsGroup);
 // every member learns the count from live.room.count, at most once a
 // second (service.Counts). So a room of N filling up costs N pushes per
 // wall, not N²/2.
@@ -29,7 +29,7 @@ func NewUser(log *slog.Logger, counts *service.Counts) *User {
 
 type roomReply struct {
 	Room string `json:"room"`
-	counts
+	service.RoomCounts
 }
 
 // presence is the param of live.user.join and live.user.leave pushes.
@@ -37,7 +37,7 @@ type presence struct {
 	ID       string `json:"id"`
 	Nickname string `json:"nickname"`
 	Type     string `json:"type"`
-	counts
+	service.RoomCounts
 }
 
 // Join is live.user.join: the connection joins the room of its token's
@@ -52,17 +52,17 @@ func (u *User) Join(c *framework.Context) error {
 	}
 	app, ctx := c.App(), c.Context()
 	if app.InGroup(cl.ID(), framework.Room(room)) {
-		n, err := countRoom(ctx, app, room)
+		n, err := service.CountRoom(ctx, app, room)
 		if err != nil {
 			return err
 		}
-		return c.Success(okInfo, roomReply{Room: room, counts: n})
+		return c.Success(okInfo, roomReply{Room: room, RoomCounts: n})
 	}
 	n, err := u.join(ctx, app, cl, room)
 	if err != nil {
 		return err
 	}
-	if err := c.Success(okInfo, roomReply{Room: room, counts: n}); err != nil {
+	if err := c.Success(okInfo, roomReply{Room: room, RoomCounts: n}); err != nil {
 		return err
 	}
 	u.push(ctx, app, room, EventUserJoin, cl, n)
@@ -72,12 +72,12 @@ func (u *User) Join(c *framework.Context) error {
 // join does the registrations (a wall also joins the room's walls group)
 // and counts the room; if any step fails it undoes them, so a 503 leaves
 // the connection out of the room.
-func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (counts, error) {
-	var n counts
+func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client, room string) (service.RoomCounts, error) {
+	var n service.RoomCounts
 	id := cl.ID()
 	err := app.JoinGroup(ctx, id, framework.Room(room))
 	if err == nil && cl.Type() == encrypt.TypeWall {
-		err = app.JoinGroup(ctx, id, wallsGroup(room))
+		err = app.JoinGroup(ctx, id, service.WallsGroup(room))
 	}
 	if err == nil {
 		err = app.FdAddCloseKey(ctx, id, service.RoomKey(room))
@@ -86,11 +86,11 @@ func (u *User) join(ctx context.Context, app *framework.App, cl framework.Client
 		err = app.FdAddController(id, CloseController)
 	}
 	if err == nil {
-		n, err = countRoom(ctx, app, room)
+		n, err = service.CountRoom(ctx, app, room)
 	}
 	if err != nil {
 		_, undo := u.leave(ctx, app, id, room)
-		return counts{}, errors.Join(err, undo)
+		return service.RoomCounts{}, errors.Join(err, undo)
 	}
 	return n, nil
 }
@@ -108,7 +108,7 @@ func (u *User) Leave(c *framework.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Success(okInfo, roomReply{Room: room, counts: n}); err != nil {
+	if err := c.Success(okInfo, roomReply{Room: room, RoomCounts: n}); err != nil {
 		return err
 	}
 	u.push(ctx, app, room, EventUserLeave, cl, n)
@@ -118,17 +118,17 @@ func (u *User) Leave(c *framework.Context) error {
 // leave undoes join and counts who is left. Every step runs even if one
 // fails: the connection is out of the room on this node either way, and
 // the store is set right by the framework once it is back.
-func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnID, room string) (counts, error) {
+func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnID, room string) (service.RoomCounts, error) {
 	err := errors.Join(
 		app.FdRemoveController(id, CloseController),
 		app.FdRemoveCloseKey(ctx, id, service.RoomKey(room)),
-		app.LeaveGroup(ctx, id, wallsGroup(room)), // a no-op for guests
+		app.LeaveGroup(ctx, id, service.WallsGroup(room)), // a no-op for guests
 		app.LeaveGroup(ctx, id, framework.Room(room)),
 	)
 	if err != nil {
-		return counts{}, err
+		return service.RoomCounts{}, err
 	}
-	return countRoom(ctx, app, room)
+	return service.CountRoom(ctx, app, room)
 }
 
 // OnClose is the Live.User close controller: a joined connection that
@@ -138,12 +138,12 @@ func (u *User) leave(ctx context.Context, app *framework.App, id framework.ConnI
 func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Client) {
 	room := cl.Code()
 	// The framework removes the close key itself once this returns.
-	err := errors.Join(app.LeaveGroup(ctx, cl.ID(), wallsGroup(room)), app.LeaveGroup(ctx, cl.ID(), framework.Room(room)))
+	err := errors.Join(app.LeaveGroup(ctx, cl.ID(), service.WallsGroup(room)), app.LeaveGroup(ctx, cl.ID(), framework.Room(room)))
 	if err != nil {
 		u.log.Warn("live: leave on close", "room", room, "err", err)
 		return
 	}
-	n, err := countRoom(ctx, app, room)
+	n, err := service.CountRoom(ctx, app, room)
 	if err != nil {
 		u.log.Warn("live: count room on close", "room", room, "err", err)
 		return
@@ -154,11 +154,11 @@ func (u *User) OnClose(ctx context.Context, app *framework.App, cl framework.Cli
 // push sends a presence change to the room's walls and has the count
 // pushed to every member. Presence pushes are not ordered with messages,
 // and a failure is logged: the change happened.
-func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, n counts) {
+func (u *User) push(ctx context.Context, app *framework.App, room, event string, cl framework.Client, n service.RoomCounts) {
 	u.counts.Changed(app, room)
-	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), counts: n})
+	f, err := framework.Push(event, presence{ID: cl.UserID(), Nickname: cl.Nickname(), Type: cl.Type(), RoomCounts: n})
 	if err == nil {
-		err = app.SendToGroup(ctx, wallsGroup(room), f)
+		err = app.SendToGroup(ctx, service.WallsGroup(room), f)
 	}
 	if err != nil {
 		u.log.Warn("live: push "+event, "room", room, "err", err)

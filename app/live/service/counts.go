@@ -23,13 +23,46 @@ const countOp = 2 * time.Second
 type CountHub interface {
 	Store() cache.Store
 	NodeID() string
-	GroupCount(ctx context.Context, g framework.Group) (int, error)
+	GroupCounter
 	SendToGroup(ctx context.Context, g framework.Group, f *framework.Frame) error
 }
 
 var _ CountHub = (*framework.App)(nil)
 
-// Counts pushes live.room.count {"online"} to every member of a room at
+// WallsGroup is the framework group of a room's wall connections (the wall
+// screens and the moderator pages): join and leave pushes and held messages
+// go to it, and its count tells guests from walls.
+func WallsGroup(room string) framework.Group { return framework.InternalGroup("live.walls:" + room) }
+
+// RoomCounts is how many are in a room: Online counts distinct users, walls
+// included; Guests only the users who are not walls. Replies and pushes that
+// carry online embed it.
+type RoomCounts struct {
+	Online int `json:"online"`
+	Guests int `json:"guests"`
+}
+
+// GroupCounter counts a group's distinct users cluster-wide.
+type GroupCounter interface {
+	GroupCount(ctx context.Context, g framework.Group) (int, error)
+}
+
+// CountRoom counts room cluster-wide. Walls are distinct users of their own
+// type, so the guests are the users who are not walls.
+func CountRoom(ctx context.Context, hub GroupCounter, room string) (RoomCounts, error) {
+	online, err := hub.GroupCount(ctx, framework.Room(room))
+	if err != nil {
+		return RoomCounts{}, err
+	}
+	walls, err := hub.GroupCount(ctx, WallsGroup(room))
+	if err != nil {
+		return RoomCounts{}, err
+	}
+	// Two reads: a wall joining between them must not make guests negative.
+	return RoomCounts{Online: online, Guests: max(0, online-walls)}, nil
+}
+
+// Counts pushes live.room.count {"online","guests"} to every member of a room at
 // most once per CountEvery while the room's count changes, so a room of N
 // filling up costs one push per member per second instead of a push per
 // member per join.
@@ -125,14 +158,12 @@ func (c *Counts) push(hub CountHub, room string) bool {
 		}
 		return false
 	}
-	online, err := hub.GroupCount(ctx, framework.Room(room))
+	n, err := CountRoom(ctx, hub, room)
 	if err != nil {
 		c.log.Warn("live: count room", "room", room, "err", err)
 		return false
 	}
-	f, err := framework.Push(EventRoomCount, struct {
-		Online int `json:"online"`
-	}{online})
+	f, err := framework.Push(EventRoomCount, n)
 	if err == nil {
 		err = hub.SendToGroup(ctx, framework.Room(room), f)
 	}
