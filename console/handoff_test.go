@@ -188,30 +188,31 @@ func reloadUnderLoad(t *testing.T, in *instance, n, reloads int) {
 		}
 	}
 	// Rooms and close controllers crossed: members who leave now are
-	// announced to their room once each.
+	// announced to their room's walls once each (a wall joining after the
+	// reloads watches).
 	room := members[pushRooms*roomSize : (pushRooms+1)*roomSize]
-	for _, c := range room {
-		c.Frames()
+	wall := dialMany(t, in, 1, func(int) framework.Identity {
+		return framework.Identity{ID: "watcher", Type: encrypt.TypeWall, Code: "r" + strconv.Itoa(pushRooms)}
+	})[0]
+	if r := wall.Request(t, "live.user.join", nil); r.Status != 200 {
+		t.Fatalf("wall join: %+v", r)
 	}
+	wall.Frames()
 	for _, c := range room[:3] {
 		c.Close()
 	}
-	for i, c := range room[3:] {
-		left := map[string]int{}
-		for len(left) < 3 {
-			r := c.AwaitPush(t, "live.user.leave")
-			var p struct{ ID string }
-			r.Decode(t, &p)
-			left[p.ID]++
-		}
-		msgotest.NoPush(t, 0, "live.user.leave", "member", c)
-		for id, k := range left {
-			if k != 1 {
-				t.Fatalf("member %d: %s announced leaving %d times", i, id, k)
-			}
-		}
-		if i == 0 {
-			time.Sleep(500 * time.Millisecond) // a second announcement would be here by now
+	left := map[string]int{}
+	for len(left) < 3 {
+		r := wall.AwaitPush(t, "live.user.leave")
+		var p struct{ ID string }
+		r.Decode(t, &p)
+		left[p.ID]++
+	}
+	time.Sleep(500 * time.Millisecond) // a second announcement would be here by now
+	msgotest.NoPush(t, 0, "live.user.leave", "wall", wall)
+	for id, k := range left {
+		if k != 1 {
+			t.Fatalf("%s announced leaving %d times", id, k)
 		}
 	}
 }
