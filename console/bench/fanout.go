@@ -58,11 +58,7 @@ func runFanout(ctx context.Context, e *env) (result, error) {
 	// Joins push live.user.join to the walls and live.room.count to the
 	// room (older servers: live.user.join to the whole room, N²/2 frames).
 	// Measure only once those pushes are over.
-	stopSettle := startProgress(ctx, e.stderr, "fanout", e.procs, func() string {
-		return fmt.Sprintf("waiting for the join pushes to end: %d received", s.other.Load())
-	})
-	settle(ctx, s.other.Load, nil, 500*time.Millisecond, o.timeout)
-	stopSettle()
+	settleJoins(ctx, e, "fanout", s.other.Load, o.timeout)
 
 	members := p.opened.Load() - p.dropped.Load()
 	prefix := bodyPrefix("room", o.room, "event", "bench.fanout")

@@ -104,11 +104,7 @@ func runReload(ctx context.Context, e *env, ro *reloadOptions) (result, error) {
 	}
 	p := op.pool
 	defer p.close()
-	stopSettle := startProgress(ctx, e.stderr, "reload", e.procs, func() string {
-		return fmt.Sprintf("waiting for the join pushes to end: %d received", s.other.Load())
-	})
-	settle(ctx, s.other.Load, nil, 500*time.Millisecond, o.timeout)
-	stopSettle()
+	settleJoins(ctx, e, "reload", s.other.Load, o.timeout)
 
 	l.measuring.Store(true)
 	p.each(func(c *conn) {

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,4 +158,14 @@ func settle(ctx context.Context, counter func() int64, done func() bool, quiet, 
 			}
 		}
 	}
+}
+
+// settleJoins waits, with a progress line, until the pushes that joins
+// cause (counted by other) have been quiet for half a second, or limit.
+func settleJoins(ctx context.Context, e *env, name string, other func() int64, limit time.Duration) {
+	stop := startProgress(ctx, e.stderr, name, e.procs, func() string {
+		return fmt.Sprintf("waiting for the join pushes to end: %d received", other())
+	})
+	settle(ctx, other, nil, 500*time.Millisecond, limit)
+	stop()
 }
