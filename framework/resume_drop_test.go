@@ -430,7 +430,11 @@ func runDrop(t testing.TB, nodes []*msgotest.Server, mod *dropModule, clients, p
 	for _, dc := range cs {
 		dc.mu.Lock()
 		if !slices.Equal(dc.ticks, seq(total)) {
-			t.Errorf("%s got pushes %v..., want 0..%d once each in order", dc.user, head(dc.ticks), total-1)
+			i := 0
+			for i < len(dc.ticks) && dc.ticks[i] == i {
+				i++
+			}
+			t.Errorf("%s got %d pushes, %v from the %dth, want 0..%d once each in order", dc.user, len(dc.ticks), dc.ticks[max(i-2, 0):min(i+5, len(dc.ticks))], i, total-1)
 		}
 		for k := 1; k <= dc.nextK; k++ {
 			if mod.applied[dc.user][k] != 1 || dc.replied[k] != 1 {

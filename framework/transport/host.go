@@ -42,9 +42,11 @@ func (s *Server[S]) Unhost(c *Conn[S]) {
 }
 
 // Settle ends Host's holding: c takes rp's numbering and frames, then the
-// frames held since Host that are not among rp's frames numbered from since
-// on (the ones both nodes got while the session moved), numbered on, in
-// the order written. It reports false when c is gone or the frames pass
+// frames held since Host that are not among rp's frames (the ones both
+// nodes got while the session moved), numbered on, in the order written.
+// since is the number the old node was at when the move began: a push
+// reaches the two nodes at slightly different times, so a held frame may
+// match one numbered a little before it; the search starts there. It reports false when c is gone or the frames pass
 // its budget (c then ends as an expiry does).
 func (c *Conn[S]) Settle(rp Replay, since uint64) bool {
 	c.mu.Lock()
@@ -60,7 +62,10 @@ func (c *Conn[S]) Settle(rp Replay, since uint64) bool {
 		r.bytes += len(f)
 	}
 	first := rp.Next - uint64(len(rp.Kept))
-	d := doubles{kept: rp.Kept, from: int(max(since, first) - first), first: first, stamp: c.srv.stamp}
+	d := doubles{kept: rp.Kept, first: first, stamp: c.srv.stamp}
+	if since > first {
+		d.next = int(min(since-first, uint64(len(rp.Kept))))
+	}
 	ok := r.bytes <= r.budget
 	for _, b := range held {
 		for f := range wholeFrames(b) {
@@ -98,12 +103,11 @@ func wholeFrames(b []byte) func(func([]byte) bool) {
 	}
 }
 
-// doubles finds a held frame among the kept frames numbered from
-// first+from on, each matched once. Pushes reach both nodes in the order
-// they were made, so the search starts after the last match.
+// doubles finds a held frame among the kept frames (the first numbered
+// first), each matched once. Pushes reach both nodes in the order they
+// were made, so the search starts after the last match.
 type doubles struct {
 	kept    [][]byte
-	from    int
 	first   uint64
 	stamp   func(dst, payload []byte, n uint64) []byte
 	matched []bool
@@ -112,8 +116,8 @@ type doubles struct {
 }
 
 func (d *doubles) match(op byte, payload []byte) bool {
-	n := len(d.kept) - d.from
-	if n <= 0 {
+	n := len(d.kept)
+	if n == 0 {
 		return false
 	}
 	if d.matched == nil {
@@ -124,12 +128,12 @@ func (d *doubles) match(op byte, payload []byte) bool {
 		if d.matched[i] {
 			continue
 		}
-		kf := d.kept[d.from+i]
+		kf := d.kept[i]
 		h, hn, err := wsframe.ParseHeader(kf)
 		if err != nil || h.Op != op || len(payload) == 0 || !bytes.HasSuffix(kf[hn:], payload[1:]) {
 			continue
 		}
-		d.buf = d.stamp(d.buf[:0], payload, d.first+uint64(d.from+i))
+		d.buf = d.stamp(d.buf[:0], payload, d.first+uint64(i))
 		if bytes.Equal(kf[hn:], d.buf) {
 			d.matched[i], d.next = true, (i+1)%n
 			return true
