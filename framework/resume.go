@@ -132,7 +132,10 @@ func (s *Server) resumeSession(c *conn, msg []byte, id json.RawMessage) {
 	}
 	old := s.sessions.get(p.Session)
 	if old == nil {
-		s.resumeRemote(c, p.Session, *p.N, id)
+		// The move waits on other nodes: c reads nothing meanwhile and
+		// holds no worker.
+		c.Pause()
+		go s.resumeRemote(c, p.Session, *p.N, bytes.Clone(id))
 		return
 	}
 	if userOf(old) != userOf(c) {

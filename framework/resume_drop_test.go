@@ -404,10 +404,17 @@ func runDrop(t testing.TB, nodes []*msgotest.Server, mod *dropModule, clients, p
 	requests := 0
 	defer func() {
 		if t.Failed() {
-			for _, dc := range cs[:3] {
+			logged := 0
+			for _, dc := range cs {
 				dc.mu.Lock()
-				t.Logf("%s: %d ticks of %d, first missing %d; %d replies of %d; log %d", dc.user, len(dc.ticks), total, firstMissing(dc.ticks), len(dc.replied), dc.nextK, len(dc.log))
+				if len(dc.ticks) != total || len(dc.replied) != dc.nextK || len(dc.problems) > 0 || logged == 0 {
+					t.Logf("%s: %d ticks of %d, first missing %d; %d replies of %d; log %d; %v", dc.user, len(dc.ticks), total, firstMissing(dc.ticks), len(dc.replied), dc.nextK, len(dc.log), head(dc.problems))
+					logged++
+				}
 				dc.mu.Unlock()
+				if logged == 4 {
+					break
+				}
 			}
 		}
 	}()

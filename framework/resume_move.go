@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -35,6 +34,12 @@ import (
 // it is what a resume of a dead node's session costs.
 const askTimeout = 3 * time.Second
 
+// moveGrace is how long the old node keeps a session in its rooms after the
+// new node confirmed. A push to a room goes to its nodes one publish after
+// another: one the new node got before it joined the room may reach the
+// old node only after the confirm, and must still be there to be kept.
+const moveGrace = 100 * time.Millisecond
+
 // moveQuestion is what the resuming node asks; Confirm is the second step.
 type moveQuestion struct {
 	User    string `json:"user"`
@@ -60,10 +65,13 @@ type moveAnswer struct {
 
 func sessionTarget(id string) string { return "session:" + id }
 
-// resumeRemote resumes on c a session held by another node, if one does.
+// resumeRemote resumes on c, paused, a session held by another node, if
+// one does, and lets c go on.
 func (s *Server) resumeRemote(c *conn, session string, n uint64, id json.RawMessage) {
 	ctx, cancel := context.WithTimeout(s.ctx, 2*askTimeout+time.Second)
 	defer cancel()
+	var then func()
+	defer func() { c.Resume(then) }()
 	q := moveQuestion{User: userOf(c), N: n}
 	a, ok := s.askMove(ctx, c, session, q, id)
 	if !ok {
@@ -96,7 +104,7 @@ func (s *Server) resumeRemote(c *conn, session string, n uint64, id json.RawMess
 		return
 	}
 	s.sessions.put(session, d)
-	s.adoptSession(c, d, n, bytes.Clone(id))
+	then = func() { s.adoptSession(c, d, n, id) }
 }
 
 // askMove asks the node holding session one step of a move and answers c
@@ -194,6 +202,7 @@ func (s *Server) answerSession(target string, question []byte) ([]byte, bool) {
 	var rp transport.Replay
 	var h *hooks
 	if q.Confirm {
+		time.Sleep(moveGrace)
 		rp, ok = s.tr.Withdraw(c, q.N, askTimeout*2/3)
 		if ok {
 			c.Edit(func(ss *session, _ bool) { h, ss.hooks = ss.hooks, nil })

@@ -216,7 +216,7 @@ func (s *Server[S]) expire(c *Conn[S]) {
 	}
 }
 
-// ResumeSession makes c, whose Message is running, take the place of old, a
+// ResumeSession makes c, whose Message (or Resume's function) is running, take the place of old, a
 // resumable connection (detached, or open on another socket, which is then
 // closed with 1008 and detached). Once c's Message returns, c stops reading;
 // on old's worker, answer runs with whether the resume can proceed (old is
