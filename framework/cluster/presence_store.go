@@ -246,6 +246,10 @@ func (s *Store) purge(ctx context.Context, n string) error {
 			}
 		}
 	}
+	in, err := s.movedIn(ctx, n)
+	if err != nil {
+		return err
+	}
 	cks, err := st.SMembers(ctx, nodeCKKey(n))
 	if err != nil {
 		return err
@@ -257,7 +261,7 @@ func (s *Store) purge(ctx context.Context, n string) error {
 		}
 		var gone []string
 		for _, m := range members {
-			if nodeOf(m) == n {
+			if nodeOf(m) == n || in[m] {
 				gone = append(gone, m)
 			}
 		}
@@ -274,7 +278,7 @@ func (s *Store) purge(ctx context.Context, n string) error {
 			}
 		}
 	}
-	if err := s.purgeRoutes(ctx, n); err != nil {
+	if err := s.purgeRoutes(ctx, n, in); err != nil {
 		return err
 	}
 	if err := st.Del(ctx, nodeUsersKey(n), nodeGroupsKey(n), nodeCKKey(n)); err != nil {

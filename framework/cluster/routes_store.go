@@ -43,20 +43,35 @@ func (s *Store) Route(ctx context.Context, addr string) (string, bool, error) {
 	return s.store.Get(ctx, routeKey(addr))
 }
 
-// purgeRoutes drops the routes of connections that were on dead node n (a
-// route another node took over since stays).
-func (s *Store) purgeRoutes(ctx context.Context, n string) error {
+// movedIn returns the addresses of connections that moved to node n and
+// are there still (a route another node took over since is not n's).
+func (s *Store) movedIn(ctx context.Context, n string) (map[string]bool, error) {
 	addrs, err := s.store.SMembers(ctx, nodeRoutesKey(n))
 	if err != nil || len(addrs) == 0 {
-		return err
+		return nil, err
 	}
-	for _, a := range addrs {
-		if at, ok, err := s.store.Get(ctx, routeKey(a)); err != nil {
+	keys := make([]string, len(addrs))
+	for i, a := range addrs {
+		keys[i] = routeKey(a)
+	}
+	vs, err := s.store.MGet(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for i, v := range vs {
+		if v.OK && v.Value == n {
+			out[addrs[i]] = true
+		}
+	}
+	return out, nil
+}
+
+// purgeRoutes drops the routes of the connections that were on dead node n.
+func (s *Store) purgeRoutes(ctx context.Context, n string, in map[string]bool) error {
+	for a := range in {
+		if err := s.store.Del(ctx, routeKey(a)); err != nil {
 			return err
-		} else if ok && at == n {
-			if err := s.store.Del(ctx, routeKey(a)); err != nil {
-				return err
-			}
 		}
 	}
 	return s.store.Del(ctx, nodeRoutesKey(n))
