@@ -47,24 +47,10 @@ func (s *Store) Route(ctx context.Context, addr string) (string, bool, error) {
 // are there still (a route another node took over since is not n's).
 func (s *Store) movedIn(ctx context.Context, n string) (map[string]bool, error) {
 	addrs, err := s.store.SMembers(ctx, nodeRoutesKey(n))
-	if err != nil || len(addrs) == 0 {
-		return nil, err
-	}
-	keys := make([]string, len(addrs))
-	for i, a := range addrs {
-		keys[i] = routeKey(a)
-	}
-	vs, err := s.store.MGet(ctx, keys...)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]bool{}
-	for i, v := range vs {
-		if v.OK && v.Value == n {
-			out[addrs[i]] = true
-		}
-	}
-	return out, nil
+	return s.routed(ctx, addrs, func(at string) bool { return at == n })
 }
 
 // purgeRoutes drops the routes of the connections that were on dead node n.
@@ -80,9 +66,17 @@ func (s *Store) purgeRoutes(ctx context.Context, n string, in map[string]bool) e
 // movedAway returns the members of a close key that name dead node n yet
 // moved to another node: they are not n's to purge.
 func (s *Store) movedAway(ctx context.Context, n string, members []string) (map[string]bool, error) {
-	keys := make([]string, len(members))
-	for i, m := range members {
-		keys[i] = routeKey(m)
+	return s.routed(ctx, members, func(at string) bool { return at != n })
+}
+
+// routed returns the addrs whose route names a node that at accepts.
+func (s *Store) routed(ctx context.Context, addrs []string, at func(string) bool) (map[string]bool, error) {
+	if len(addrs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(addrs))
+	for i, a := range addrs {
+		keys[i] = routeKey(a)
 	}
 	vs, err := s.store.MGet(ctx, keys...)
 	if err != nil {
@@ -90,8 +84,8 @@ func (s *Store) movedAway(ctx context.Context, n string, members []string) (map[
 	}
 	out := map[string]bool{}
 	for i, v := range vs {
-		if v.OK && v.Value != n {
-			out[members[i]] = true
+		if v.OK && at(v.Value) {
+			out[addrs[i]] = true
 		}
 	}
 	return out, nil
