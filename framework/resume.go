@@ -22,6 +22,7 @@ const (
 type resumable struct {
 	id       string
 	detached bool
+	until    time.Time // while detached: when the window ends
 	expiry   *time.Timer
 }
 
@@ -167,6 +168,7 @@ func (s *Server) detached(c *conn) {
 		if h := ss.hooks; h != nil && h.resume != nil {
 			s.sessions.detached.Add(1)
 			h.resume.detached = true
+			h.resume.until = time.Now().Add(s.cfg.ResumeWindow)
 			h.resume.expiry = time.AfterFunc(s.cfg.ResumeWindow, c.Expire)
 		}
 	})
