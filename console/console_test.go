@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,4 +162,28 @@ func (in *instance) pid() string {
 		in.seen = append(in.seen, n)
 	}
 	return pid
+}
+
+// counter reads one series from the manager port: a metric's name, with
+// its labels as /metrics writes them if it has any.
+func counter(t *testing.T, in *instance, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + in.mgr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	for line := range strings.Lines(body.String()) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
 }
