@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,9 +174,14 @@ func (b *Bus) ask(ctx context.Context, e *envelope) {
 // NewBus returns node's bus; deliver serves what other nodes send, onError
 // counts a failed publish or subscribe.
 func NewBus(broker Broker, node string, deliver Deliver, log *slog.Logger, onError func()) *Bus {
-	return &Bus{broker: broker, node: node, deliver: deliver, log: log, onError: onError,
+	b := &Bus{broker: broker, node: node, deliver: deliver, log: log, onError: onError,
 		waiting: make(map[uint64]chan uint64), asking: make(map[uint64]chan []byte),
 		cut: cutover{change: make(chan struct{}, 1)}, live: make(chan struct{})}
+	// Sequence numbers start at random: during a reload two processes share
+	// the node's channels, and an answer to one must not wake the other's
+	// waiter of the same number.
+	b.seq.Store(rand.Uint64() >> 1)
+	return b
 }
 
 // Run receives envelopes for this node until ctx ends. A store that is down
