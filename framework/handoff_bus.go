@@ -36,6 +36,13 @@ func (s *Server) CutBus(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("framework: %w", err)
 	}
+	// What the pushes scheduled (a detached session whose buffer overflowed
+	// ends, a kicked connection runs its close hooks) runs here, before the
+	// export sees the connections.
+	if err := s.tr.Freeze(ctx); err != nil {
+		s.ResumeBus()
+		return "", fmt.Errorf("framework: %w", err)
+	}
 	return nonce, nil
 }
 
