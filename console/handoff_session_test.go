@@ -18,7 +18,7 @@ import (
 // client resumes on the new process: resumed:true, and every push exactly
 // once and in order, across its two connections. The other never comes
 // back: its session expires in the new process, and its room hears it leave
-// exactly once.
+// exactly once. A third session, open across the reload, stays resumable.
 func TestReloadCarriesDetachedSessions(t *testing.T) {
 	const window = 8
 	in := newInstance(t, "MSGO_OUTSIDE_RESUME_WINDOW="+strconv.Itoa(window))
@@ -47,6 +47,7 @@ func TestReloadCarriesDetachedSessions(t *testing.T) {
 	}
 	keeper, session := open("keeper")
 	leaver, _ := open("leaver")
+	stayer, stayed := open("stayer")
 
 	stop, done := make(chan struct{}), make(chan struct{})
 	pushed := 0
@@ -89,17 +90,21 @@ func TestReloadCarriesDetachedSessions(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 
-	back, err := in.dial(framework.Identity{ID: "keeper", Type: encrypt.TypeWechatUser, Code: "rs"})
-	if err != nil {
-		t.Fatal(err)
+	resume := func(id, session string, last uint64) *msgotest.Client {
+		c, err := in.dial(framework.Identity{ID: id, Type: encrypt.TypeWechatUser, Code: "rs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		c.Write(t, fmt.Appendf(nil, `{"method":"sys.session.resume","id":"resume","session":%q,"n":%d}`, session, last))
+		var a struct{ Resumed bool }
+		c.AwaitID(t, []byte(`"resume"`)).Decode(t, &a)
+		if !a.Resumed {
+			t.Fatalf("%s: resume after the reload: %+v", id, a)
+		}
+		return c
 	}
-	t.Cleanup(back.Close)
-	back.Write(t, fmt.Appendf(nil, `{"method":"sys.session.resume","id":"resume","session":%q,"n":%d}`, session, last))
-	var a struct{ Resumed bool }
-	back.AwaitID(t, []byte(`"resume"`)).Decode(t, &a)
-	if !a.Resumed {
-		t.Fatalf("resume after the reload: %+v", a)
-	}
+	back := resume("keeper", session, last)
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
 	<-done
@@ -118,6 +123,13 @@ func TestReloadCarriesDetachedSessions(t *testing.T) {
 	if r := back.Request(t, "index.index.whoami", nil); r.Status != 200 {
 		t.Fatalf("resumed session: %+v", r)
 	}
+	stayer.Close()
+	time.Sleep(100 * time.Millisecond)
+	last = 0
+	for _, r := range stayer.Frames() {
+		last = max(last, r.N)
+	}
+	resume("stayer", stayed, last)
 
 	// The leaver's window ends in the new process: it leaves once.
 	r, err := wall.Next(time.Until(dropped.Add((window+10)*time.Second)), msgotest.IsPush("live.user.leave"))
