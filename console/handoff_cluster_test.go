@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,28 +67,31 @@ func TestReloadKeepsCrossNodePushes(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	stop, done := make(chan struct{}), make(chan struct{})
-	pushed := 0
-	go func() {
-		defer close(done)
-		for ; ; pushed++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(15 * time.Millisecond):
-			}
-			for r := range rooms {
-				if _, err := post("/api/send/room", map[string]any{"room": "r" + strconv.Itoa(r), "event": "test.seq", "param": map[string]any{"n": pushed}}); err != nil {
-					t.Errorf("push %d: %v", pushed, err)
+	// One pusher per room and one to the users by id, each every 15 ms in
+	// its own order: pushed[r] for room r, pushed[rooms] to the users.
+	stop := make(chan struct{})
+	pushed := make([]int, rooms+1)
+	var wg sync.WaitGroup
+	for k := range pushed {
+		wg.Go(func() {
+			for ; ; pushed[k]++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(15 * time.Millisecond):
+				}
+				param := map[string]any{"n": pushed[k]}
+				path, body := "/api/send/users", map[string]any{"ids": ids, "type": encrypt.TypeWechatUser, "event": "test.user", "param": param}
+				if k < rooms {
+					path, body = "/api/send/room", map[string]any{"room": "r" + strconv.Itoa(k), "event": "test.seq", "param": param}
+				}
+				if _, err := post(path, body); err != nil {
+					t.Errorf("%s %d: %v", path, pushed[k], err)
 					return
 				}
 			}
-			if _, err := post("/api/send/users", map[string]any{"ids": ids, "type": encrypt.TypeWechatUser, "event": "test.user", "param": map[string]any{"n": pushed}}); err != nil {
-				t.Errorf("send to users %d: %v", pushed, err)
-				return
-			}
-		}
-	}()
+		})
+	}
 	time.Sleep(300 * time.Millisecond)
 	for i := range 3 {
 		old := b.pid()
@@ -99,15 +103,16 @@ func TestReloadKeepsCrossNodePushes(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	close(stop)
-	<-done
+	wg.Wait()
 	if t.Failed() {
 		return
 	}
-	t.Logf("%d pushes to each room and to each user, over 3 reloads", pushed)
+	t.Logf("pushes to the rooms and to the users, over 3 reloads: %v", pushed)
 	for i, c := range clients {
-		for _, event := range []string{"test.seq", "test.user"} {
-			if got := pushesOf(t, c, event, 0, pushed); len(got) != pushed {
-				t.Fatalf("member %d: %d of %d %s pushes: %v", i, len(got), pushed, event, got)
+		want := map[string]int{"test.seq": pushed[i%rooms], "test.user": pushed[rooms]}
+		for event, n := range want {
+			if got := pushesOf(t, c, event, 0, n); len(got) != n {
+				t.Fatalf("member %d: %d of %d %s pushes: %v", i, len(got), n, event, got)
 			}
 		}
 		if r := c.Request(t, "index.index.whoami", nil); r.Status != 200 {
