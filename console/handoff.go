@@ -20,6 +20,8 @@ const (
 	handoffFD  = 5
 	// adoptWait bounds the new process's adoption, once it has the state.
 	adoptWait = 30 * time.Second
+	// cutWait bounds each side's wait for the bus cut-over's markers.
+	cutWait = 5 * time.Second
 )
 
 // handoffFault breaks a reload on purpose, for the tests that prove a
@@ -116,10 +118,20 @@ func (n *node) handOver(configDir string) (err error) {
 	if err := n.srv.Freeze(ctx); err != nil {
 		return err
 	}
+	cut, err := n.cutBus()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			n.srv.ResumeBus() // before Thaw: what it applies is queued
+		}
+	}()
 	quiet := time.Now()
 	moving := n.srv.Export()
 	listed := time.Now()
 	st := handoffState{Paused: paused, LastID: n.srv.LastConnID(), Conns: make([]handedConn, len(moving))}
+	st.More.Cut, st.More.Detached = cut, n.srv.ExportDetached()
 	fds := make([]int, len(moving))
 	var output, input int // bytes queued for clients and read from them, not yet handled
 	for i, m := range moving {
@@ -128,6 +140,9 @@ func (n *node) handOver(configDir string) (err error) {
 		input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
 	}
 	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
+		return err
+	}
+	if st.More.Manager, err = n.manager.CarryMetrics(); err != nil {
 		return err
 	}
 	if mem, ok := n.store.(*cache.Memory); ok {
@@ -170,7 +185,7 @@ func (n *node) handOver(configDir string) (err error) {
 	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(moving), "state_bytes", len(blob),
 		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "export_ms", ms(quiet, listed), "encode_ms", ms(listed, exported),
 		"send_ms", ms(exported, sent), "adopt_ms", ms(sent, time.Now()),
-		"queued_output_bytes", output, "unhandled_input_bytes", input,
+		"queued_output_bytes", output, "unhandled_input_bytes", input, "detached_sessions", len(st.More.Detached),
 		"memory_store_bytes", len(st.Memory))
 	// Exit once the new process serves and told systemd its pid, so that
 	// systemd never sees the service without a main process.
@@ -204,6 +219,13 @@ func (n *node) adopt() (reloadReport, error) {
 	// Paused from the start: nothing is read or written until the old
 	// process has let go.
 	n.srv.Freeze(context.Background())
+	// The old process cuts the bus over once we are ready: we must hear its
+	// markers.
+	live, cancel := context.WithTimeout(context.Background(), readyWait)
+	defer cancel()
+	if err := n.srv.BusLive(live); err != nil {
+		return reloadReport{}, err
+	}
 	if err := w.send(frameReady, nil); err != nil {
 		return reloadReport{}, err
 	}
@@ -235,6 +257,9 @@ func (n *node) adopt() (reloadReport, error) {
 	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
 		return fail(err)
 	}
+	if err := n.manager.SeedMetrics(st.More.Manager); err != nil {
+		return fail(err)
+	}
 	if st.Memory != nil {
 		mem, ok := n.store.(*cache.Memory)
 		if !ok {
@@ -250,9 +275,19 @@ func (n *node) adopt() (reloadReport, error) {
 			errs = append(errs, err)
 		}
 	}
+	for _, d := range st.More.Detached {
+		if err := n.srv.AdoptDetached(d); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	n.srv.ReserveConnIDs(st.LastID)
 	if err := errors.Join(errs...); err != nil {
 		// Some sockets are the server's now; the process exits anyway.
+		return fail(err)
+	}
+	cut, cancel := context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	if err := n.srv.AwaitBus(cut, st.More.Cut); err != nil {
 		return fail(err)
 	}
 	if handoffFault == "crash" {
@@ -264,12 +299,21 @@ func (n *node) adopt() (reloadReport, error) {
 	// The old process answers bye, or dies trying: either way it is done.
 	w.c.SetDeadline(time.Now().Add(adoptWait))
 	w.recv()
+	n.srv.ReleaseBus(st.More.Cut)
 	n.srv.Thaw()
 	pause := time.Since(st.Paused)
 	n.srv.Metrics().ReloadPaused(pause)
 	ok = true
 	serving := func() { w.send(frameServing, nil); w.Close() }
 	return reloadReport{pid: os.Getpid(), conns: len(st.Conns), pause: pause, serving: serving}, nil
+}
+
+// cutBus cuts the bus over (see framework.Server.CutBus), bounded by
+// cutWait: a marker that does not come back fails the reload.
+func (n *node) cutBus() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	return n.srv.CutBus(ctx)
 }
 
 func closeAll(fds []int) {

@@ -12,7 +12,7 @@ import (
 
 // handoffVersion is the version of the state a reload passes; a binary
 // refuses a version it does not know, and the old process keeps serving.
-const handoffVersion = 1
+const handoffVersion = 2
 
 var handoffMagic = []byte("msgo-handoff")
 
@@ -26,6 +26,7 @@ type handoffState struct {
 	Metrics []byte
 	Memory  []byte // nil unless cache.driver is memory
 	Conns   []handedConn
+	More    handoffMore // since version 2
 }
 
 type handedConn struct {
@@ -48,7 +49,11 @@ func (h *handoffState) marshal(version byte) ([]byte, error) {
 		b = be.AppendUvarint(b, uint64(c.ID))
 		b = appendBlob(b, st)
 	}
-	return b, nil
+	more, err := h.More.marshal()
+	if err != nil {
+		return nil, err
+	}
+	return appendBlob(b, more), nil
 }
 
 func appendBlob(b, p []byte) []byte {
@@ -108,8 +113,12 @@ func (h *handoffState) unmarshal(b []byte) error {
 		}
 		h.Conns = append(h.Conns, c)
 	}
+	more := blob()
 	if fail || len(b) > 0 {
 		return errHandoffState
+	}
+	if err := h.More.unmarshal(more); err != nil {
+		return err
 	}
 	if len(h.Memory) == 0 {
 		h.Memory = nil

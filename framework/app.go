@@ -59,16 +59,15 @@ func newApp(s *Server, store cache.Store) *App {
 func (a *App) start(ctx context.Context) {
 	ctx, a.stopBg = context.WithCancel(ctx)
 	a.bgDone = make(chan struct{})
-	ready := make(chan struct{})
 	go func() {
 		defer close(a.bgDone)
 		done := make(chan struct{})
-		go func() { a.bus.Run(ctx, ready); close(done) }()
+		go func() { a.bus.Run(ctx); close(done) }()
 		a.cluster.Run(ctx)
 		<-done
 	}()
 	select {
-	case <-ready:
+	case <-a.bus.Live():
 	case <-time.After(3 * time.Second):
 		a.srv.log.Warn("store unreachable at start; serving local connections until it is back")
 	}

@@ -23,6 +23,7 @@ type resumable struct {
 	id       string
 	home     string // set once it moved: the node that accepted it (see Addr)
 	detached bool
+	until    time.Time // while detached: when the window ends
 	expiry   *time.Timer
 }
 
@@ -188,6 +189,7 @@ func (s *Server) detached(c *conn) {
 		if h := ss.hooks; h != nil && h.resume != nil {
 			s.sessions.detached.Add(1)
 			h.resume.detached = true
+			h.resume.until = time.Now().Add(s.cfg.ResumeWindow)
 			h.resume.expiry = time.AfterFunc(s.cfg.ResumeWindow, c.Expire)
 		}
 	})
