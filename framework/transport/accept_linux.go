@@ -254,8 +254,7 @@ func (s *Server[S]) drop(c *Conn[S]) {
 		return
 	}
 	c.state = stateReleased
-	s.poller.del(int(c.fd))
-	unix.Close(int(c.fd))
+	s.closeSocket(int(c.fd))
 	c.in = nil
 }
 
