@@ -7,8 +7,6 @@ import (
 	"errors"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"msgo/framework/internal/wsframe"
 )
 
@@ -171,8 +169,7 @@ func (c *Conn[S]) keepDetachedLocked(r *replay[S], b []byte) error {
 // c.mu and is c's worker.
 func (c *Conn[S]) detachLocked() {
 	s := c.srv
-	s.poller.del(int(c.fd))
-	unix.Close(int(c.fd))
+	s.closeSocket(int(c.fd))
 	c.fd = -1
 	c.state = stateDetached
 	c.releaseQueueLocked()
