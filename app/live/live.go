@@ -25,6 +25,10 @@ type Options struct {
 	// Moderation decides which messages wait for a moderator; the zero
 	// value holds none.
 	Moderation Moderation
+	// CountBudget is how many live.room.count frames a room's count may
+	// cost a second; a larger room gets its count less often. Zero means
+	// service.CountBudget.
+	CountBudget int
 }
 
 // Moderation is the live.moderation setting: Mode "off" (or empty) or
@@ -55,7 +59,7 @@ func Register(r *framework.Router, o Options) (stop func()) {
 	mo.Log = cmp.Or(mo.Log, log)
 	msgs := service.NewMessages(store, writer, mo)
 
-	counts := service.NewCounts(log)
+	counts := service.NewCounts(log, o.CountBudget)
 	user := controller.NewUser(log, counts)
 	message := controller.NewMessage(msgs, store, mod, log)
 	moderation := controller.NewModeration(msgs, store, mod, log)

@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"msgo/app/live"
 	"msgo/app/live/service"
 	"msgo/framework/msgotest"
 )
@@ -149,5 +150,44 @@ func TestRoomCountCoalesced(t *testing.T) {
 		}
 		awaitCount(t, cls[guests-1], guests+1)
 		msgotest.NoPush(t, quiet, "live.user.join", "guest", cls[0], watcher)
+	})
+}
+
+// A room larger than the count budget gets live.room.count less often: with
+// a budget of 2, a count of 3 or 4 is followed by the next one 2 s later at
+// the earliest, of 5 or 6 by 3 s; and the last count still arrives.
+func TestRoomCountSlowsInLargeRooms(t *testing.T) {
+	eachSetupWith(t, live.Options{CountBudget: 2}, func(t *testing.T, nodes []*msgotest.Server, _ *gorm.DB) {
+		const room, guests = "large", 6
+		watcher := on(t, nodes, 0, user("watcher", room))
+		join(t, watcher)
+		cls := make([]*msgotest.Client, guests)
+		for i := range cls {
+			cls[i] = on(t, nodes, i, user(fmt.Sprintf("g%02d", i), room))
+		}
+		go func() {
+			for _, cl := range cls {
+				if err := cl.TryWrite([]byte(`{"method":"live.user.join"}`)); err != nil {
+					t.Errorf("join: %v", err)
+				}
+				time.Sleep(400 * time.Millisecond) // the joins span several ticks
+			}
+		}()
+		var last time.Time
+		lastOnline := 0
+		for lastOnline < guests+1 {
+			r, err := watcher.Next(5*service.CountEvery, msgotest.IsPush(service.EventRoomCount))
+			if err != nil {
+				t.Fatalf("watcher: live.room.count after online %d: %v", lastOnline, err)
+			}
+			now := time.Now()
+			if want := time.Duration((lastOnline+1)/2) * service.CountEvery; !last.IsZero() && now.Sub(last) < want-200*time.Millisecond {
+				t.Errorf("a count of %d was followed by the next %v later, want at least %v", lastOnline, now.Sub(last), want)
+			}
+			var p struct{ Online int }
+			r.Decode(t, &p)
+			last, lastOnline = now, p.Online
+		}
+		awaitCount(t, cls[guests-1], guests+1)
 	})
 }

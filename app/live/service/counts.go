@@ -16,6 +16,23 @@ const EventRoomCount = "live.room.count"
 // CountEvery is the least time between two live.room.count pushes to a room.
 const CountEvery = time.Second
 
+// CountBudget is about how many live.room.count frames one room's pushes
+// may cost a second, cluster-wide: a room larger than this gets its count
+// less often (every 2 s from 5,001 members, every 4 s from 15,001, every
+// MaxCountEvery at most), so a room of 95,000 filling up does not spend
+// the nodes' write capacity on 95,000 counts a second.
+const CountBudget = 5000
+
+// MaxCountEvery is the longest time between two counts of a changing room.
+const MaxCountEvery = 10 * time.Second
+
+// countEvery is the least time between two count pushes to a room of
+// members: CountEvery per budget members begun.
+func countEvery(members, budget int) time.Duration {
+	n := max(1, (members+budget-1)/budget)
+	return min(time.Duration(n)*CountEvery, MaxCountEvery)
+}
+
 // countOp bounds one tick's store calls and push.
 const countOp = 2 * time.Second
 
@@ -65,7 +82,8 @@ func CountRoom(ctx context.Context, hub GroupCounter, room string) (RoomCounts, 
 // Counts pushes live.room.count {"online","guests"} to every member of a room at
 // most once per CountEvery while the room's count changes, so a room of N
 // filling up costs one push per member per second instead of a push per
-// member per join.
+// member per join; rooms above CountBudget members get it less often
+// (countEvery).
 //
 // A room with changes on this node has one timer. When it fires, the node
 // takes the room's count lease (RoomCountKey, SetNX for just under
@@ -75,7 +93,8 @@ func CountRoom(ctx context.Context, hub GroupCounter, room string) (RoomCounts, 
 // its next tick, so the last change is always pushed and no member gets
 // two counts in one second.
 type Counts struct {
-	log *slog.Logger
+	log    *slog.Logger
+	budget int // count frames a room may cost a second
 
 	mu      sync.Mutex
 	rooms   map[string]*roomCount
@@ -89,9 +108,13 @@ type roomCount struct {
 	dirty bool
 }
 
-// NewCounts returns an idle Counts; Close stops its timers.
-func NewCounts(log *slog.Logger) *Counts {
-	return &Counts{log: log, rooms: make(map[string]*roomCount)}
+// NewCounts returns an idle Counts whose rooms' counts cost about budget
+// frames a second at most (zero: CountBudget); Close stops its timers.
+func NewCounts(log *slog.Logger, budget int) *Counts {
+	if budget <= 0 {
+		budget = CountBudget
+	}
+	return &Counts{log: log, budget: budget, rooms: make(map[string]*roomCount)}
 }
 
 // RoomCountKey is the lease of a room's count push: held by the node that
@@ -131,24 +154,23 @@ func (c *Counts) tick(hub CountHub, room string, rc *roomCount) {
 	rc.dirty = false
 	c.mu.Unlock()
 
-	if !c.push(hub, room) {
-		c.mu.Lock()
-		rc.dirty = true
-		c.mu.Unlock()
-	}
+	every, pushed := c.push(hub, room)
 	c.mu.Lock()
+	if !pushed {
+		rc.dirty = true
+	}
 	if !c.stopped {
 		// Armed after the lease was taken and a little over its TTL, so
 		// this node's own next tick finds its lease gone.
-		rc.timer.Reset(CountEvery + CountEvery/50)
+		rc.timer.Reset(every + every/50)
 	}
 	c.mu.Unlock()
 }
 
 // push counts room and sends the count to its members cluster-wide. It
 // reports false when the push must be tried again: another node holds this
-// second's lease, or the store failed.
-func (c *Counts) push(hub CountHub, room string) bool {
+// second's lease, or the store failed; and when to tick next.
+func (c *Counts) push(hub CountHub, room string) (time.Duration, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), countOp)
 	defer cancel()
 	ok, err := hub.Store().SetNX(ctx, RoomCountKey(room), hub.NodeID(), CountEvery)
@@ -156,12 +178,20 @@ func (c *Counts) push(hub CountHub, room string) bool {
 		if err != nil {
 			c.log.Warn("live: room count lease", "room", room, "err", err)
 		}
-		return false
+		return CountEvery, false
 	}
 	n, err := CountRoom(ctx, hub, room)
 	if err != nil {
 		c.log.Warn("live: count room", "room", room, "err", err)
-		return false
+		return CountEvery, false
+	}
+	every := countEvery(n.Online, c.budget)
+	if every > CountEvery {
+		// A large room: this node keeps the lease for the longer interval,
+		// so no other node pushes its count meanwhile.
+		if err := hub.Store().Set(ctx, RoomCountKey(room), hub.NodeID(), every); err != nil {
+			c.log.Warn("live: room count lease", "room", room, "err", err)
+		}
 	}
 	f, err := framework.Push(EventRoomCount, n)
 	if err == nil {
@@ -170,7 +200,7 @@ func (c *Counts) push(hub CountHub, room string) bool {
 	if err != nil {
 		c.log.Warn("live: push "+EventRoomCount, "room", room, "err", err)
 	}
-	return true
+	return every, true
 }
 
 // Close stops every timer; a tick already running finishes its push.
