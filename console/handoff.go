@@ -117,16 +117,9 @@ func (n *node) handOver(configDir string) (err error) {
 		return err
 	}
 	quiet := time.Now()
-	moving := n.srv.Export()
+	st := handoffState{Paused: paused}
+	fds, output, input := st.export(n.srv)
 	listed := time.Now()
-	st := handoffState{Paused: paused, LastID: n.srv.LastConnID(), Conns: make([]handedConn, len(moving))}
-	fds := make([]int, len(moving))
-	var output, input int // bytes queued for clients and read from them, not yet handled
-	for i, m := range moving {
-		st.Conns[i], fds[i] = handedConn{ID: m.ID, State: m.State}, m.FD
-		output += len(m.State.Transport.Output)
-		input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
-	}
 	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
 		return err
 	}
@@ -167,7 +160,7 @@ func (n *node) handOver(configDir string) (err error) {
 	// Past this point the new process serves, whatever happens to us.
 	w.send(frameBye, nil)
 	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
-	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(moving), "state_bytes", len(blob),
+	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(fds), "state_bytes", len(blob),
 		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "export_ms", ms(quiet, listed), "encode_ms", ms(listed, exported),
 		"send_ms", ms(exported, sent), "adopt_ms", ms(sent, time.Now()),
 		"queued_output_bytes", output, "unhandled_input_bytes", input,
@@ -244,14 +237,7 @@ func (n *node) adopt() (reloadReport, error) {
 			return fail(err)
 		}
 	}
-	var errs []error
-	for i, c := range st.Conns {
-		if err := n.srv.Adopt(c.ID, fds[i], c.State); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	n.srv.ReserveConnIDs(st.LastID)
-	if err := errors.Join(errs...); err != nil {
+	if err := st.adopt(n.srv, fds); err != nil {
 		// Some sockets are the server's now; the process exits anyway.
 		return fail(err)
 	}

@@ -116,3 +116,32 @@ func (h *handoffState) unmarshal(b []byte) error {
 	}
 	return nil
 }
+
+// export fills h with every open connection of srv, which is frozen, and
+// returns their sockets in the same order, with the bytes queued for
+// clients and read from them but not yet handled.
+func (h *handoffState) export(srv *framework.Server) (fds []int, output, input int) {
+	moving := srv.Export()
+	h.LastID = srv.LastConnID()
+	h.Conns = make([]handedConn, len(moving))
+	fds = make([]int, len(moving))
+	for i, m := range moving {
+		h.Conns[i], fds[i] = handedConn{ID: m.ID, State: m.State}, m.FD
+		output += len(m.State.Transport.Output)
+		input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
+	}
+	return fds, output, input
+}
+
+// adopt registers h's connections on srv, which is frozen, each on its
+// socket in fds. On an error some sockets may be srv's already.
+func (h *handoffState) adopt(srv *framework.Server, fds []int) error {
+	var errs []error
+	for i, c := range h.Conns {
+		if err := srv.Adopt(c.ID, fds[i], c.State); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	srv.ReserveConnIDs(h.LastID)
+	return errors.Join(errs...)
+}
