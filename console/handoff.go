@@ -117,54 +117,70 @@ func (n *node) handOver(configDir string) (err error) {
 		return err
 	}
 	quiet := time.Now()
-	st := handoffState{Paused: paused}
-	fds, output, input := st.export(n.srv)
-	listed := time.Now()
-	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
+	head := handoffHead{Paused: paused, LastID: n.srv.LastConnID()}
+	if head.Metrics, err = n.srv.Metrics().Carry(); err != nil {
 		return err
 	}
 	if mem, ok := n.store.(*cache.Memory); ok {
-		st.Memory = mem.Snapshot()
+		head.Memory = mem.Snapshot()
 	}
 	version := byte(handoffVersion)
 	if handoffFault == "newer-state" {
 		version++
 	}
-	blob, err := st.marshal(version)
-	if err != nil {
-		return err
-	}
 	w.c.SetDeadline(time.Now().Add(adoptWait))
-	exported := time.Now()
-	if err := w.sendFDs(fds); err != nil {
-		return err
-	}
-	if err := w.send(frameState, blob); err != nil {
-		return err
-	}
+	// The connections stream in batches: the new process adopts one while
+	// this one exports the next, on the other core.
+	blob := head.marshal(version)
+	size := len(blob)
+	ex, err := func() (exportStats, error) {
+		if err := w.send(frameHead, blob); err != nil {
+			return exportStats{}, err
+		}
+		ex, err := exportConns(n.srv, func(payload []byte, fds []int) error {
+			size += len(payload)
+			return w.sendConns(payload, fds)
+		})
+		if err != nil {
+			return ex, err
+		}
+		return ex, w.send(frameEnd, []byte(strconv.Itoa(ex.conns)))
+	}()
 	sent := time.Now()
-	kind, payload, _, err := w.recv()
+	if err != nil {
+		// The new process may have stopped reading to say why.
+		w.c.SetDeadline(time.Now().Add(time.Second))
+	}
+	kind, payload, _, rerr := w.recv()
 	switch {
-	case err != nil:
+	case rerr != nil && err != nil:
+		return err
+	case rerr != nil:
 		select {
 		case <-exited:
 			return fmt.Errorf("new process %d died before taking over (%s)", c.Process.Pid, c.ProcessState)
 		case <-time.After(time.Second):
 		}
-		return fmt.Errorf("new process %d failed to take over: %w", c.Process.Pid, err)
+		return fmt.Errorf("new process %d failed to take over: %w", c.Process.Pid, rerr)
 	case kind == frameError:
 		return fmt.Errorf("new process %d could not take over: %s", c.Process.Pid, payload)
+	case err != nil:
+		return err
 	case kind != frameOK:
 		return fmt.Errorf("new process %d answered %q", c.Process.Pid, kind)
 	}
 	// Past this point the new process serves, whatever happens to us.
 	w.send(frameBye, nil)
 	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
-	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(fds), "state_bytes", len(blob),
-		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "export_ms", ms(quiet, listed), "encode_ms", ms(listed, exported),
-		"send_ms", ms(exported, sent), "adopt_ms", ms(sent, time.Now()),
-		"queued_output_bytes", output, "unhandled_input_bytes", input,
-		"memory_store_bytes", len(st.Memory))
+	// export, encode and send overlap the new process's adoption: their
+	// sum is stream_ms; adopt_ms is what the adoption took past it.
+	d := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
+	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", ex.conns, "state_bytes", size,
+		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "stream_ms", ms(quiet, sent),
+		"export_ms", d(sent.Sub(quiet)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
+		"adopt_ms", ms(sent, time.Now()),
+		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input,
+		"memory_store_bytes", len(head.Memory))
 	// Exit once the new process serves and told systemd its pid, so that
 	// systemd never sees the service without a main process.
 	w.c.SetDeadline(time.Now().Add(5 * time.Second))
@@ -200,62 +216,85 @@ func (n *node) adopt() (reloadReport, error) {
 	if err := w.send(frameReady, nil); err != nil {
 		return reloadReport{}, err
 	}
-	var fds []int
-	var blob []byte
-	for blob == nil {
-		kind, payload, got, err := w.recv()
-		fds = append(fds, got...)
-		if err != nil {
-			closeAll(fds)
-			return reloadReport{}, err
-		}
-		if kind == frameState {
-			blob = payload
-		}
-	}
-	fail := func(err error) (reloadReport, error) {
-		closeAll(fds)
+	head, took, err := n.receive(w)
+	if err != nil {
 		w.send(frameError, []byte(err.Error()))
 		return reloadReport{}, err
-	}
-	var st handoffState
-	if err := st.unmarshal(blob); err != nil {
-		return fail(err)
-	}
-	if len(st.Conns) != len(fds) {
-		return fail(fmt.Errorf("%d sockets for %d connections", len(fds), len(st.Conns)))
-	}
-	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
-		return fail(err)
-	}
-	if st.Memory != nil {
-		mem, ok := n.store.(*cache.Memory)
-		if !ok {
-			return fail(errors.New("the old process used the memory store, this one does not"))
-		}
-		if err := mem.Restore(st.Memory); err != nil {
-			return fail(err)
-		}
-	}
-	if err := st.adopt(n.srv, fds); err != nil {
-		// Some sockets are the server's now; the process exits anyway.
-		return fail(err)
 	}
 	if handoffFault == "crash" {
 		os.Exit(3)
 	}
 	if err := w.send(frameOK, []byte(strconv.Itoa(os.Getpid()))); err != nil {
-		return fail(err)
+		return reloadReport{}, err
 	}
 	// The old process answers bye, or dies trying: either way it is done.
 	w.c.SetDeadline(time.Now().Add(adoptWait))
 	w.recv()
 	n.srv.Thaw()
-	pause := time.Since(st.Paused)
+	pause := time.Since(head.Paused)
 	n.srv.Metrics().ReloadPaused(pause)
 	ok = true
 	serving := func() { w.send(frameServing, nil); w.Close() }
-	return reloadReport{pid: os.Getpid(), conns: len(st.Conns), pause: pause, serving: serving}, nil
+	return reloadReport{pid: os.Getpid(), conns: took, pause: pause, serving: serving}, nil
+}
+
+// receive takes the head of the state, restores the metrics and the store,
+// then adopts the connections batch by batch as they arrive, and returns
+// how many. On an error the sockets not adopted are closed.
+func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
+	kind, payload, fds, err := w.recv()
+	closeAll(fds) // none are expected with the head
+	switch {
+	case err != nil:
+		return head, 0, err
+	case kind != frameHead:
+		return head, 0, fmt.Errorf("handoff: frame %q before the state", kind)
+	}
+	if err := head.unmarshal(payload); err != nil {
+		return head, 0, err
+	}
+	if err := n.srv.Metrics().Seed(head.Metrics); err != nil {
+		return head, 0, err
+	}
+	if head.Memory != nil {
+		mem, ok := n.store.(*cache.Memory)
+		if !ok {
+			return head, 0, errors.New("the old process used the memory store, this one does not")
+		}
+		if err := mem.Restore(head.Memory); err != nil {
+			return head, 0, err
+		}
+	}
+	for {
+		kind, payload, fds, err := w.recv()
+		if err != nil {
+			closeAll(fds)
+			return head, took, err
+		}
+		switch kind {
+		case frameConns:
+			conns, err := decodeConns(payload)
+			if err == nil {
+				err = adoptConns(n.srv, conns, fds)
+			} else {
+				closeAll(fds)
+			}
+			if err != nil {
+				// Some sockets are the server's now; the process exits anyway.
+				return head, took, err
+			}
+			took += len(conns)
+		case frameEnd:
+			n.srv.ReserveConnIDs(head.LastID)
+			if want, err := strconv.Atoi(string(payload)); err != nil || want != took {
+				return head, took, fmt.Errorf("%d connections adopted, %s sent", took, payload)
+			}
+			return head, took, nil
+		default:
+			closeAll(fds)
+			return head, took, fmt.Errorf("handoff: unexpected frame %q", kind)
+		}
+	}
 }
 
 func closeAll(fds []int) {

@@ -25,7 +25,7 @@ import (
 
 const benchController = "Bench.Room"
 
-func benchHandoffConns(b *testing.B) int {
+func benchConnCount(b *testing.B) int {
 	if v := os.Getenv("MSGO_BENCH_HANDOFF_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -49,24 +49,24 @@ func benchHandoffNode(b *testing.B) *msgotest.Server {
 	return s
 }
 
-// benchHandoffState is what the old process of a reload would export.
-func benchHandoffState(n int) handoffState {
-	st := handoffState{Paused: time.Now(), LastID: framework.ConnID(n), Conns: make([]handedConn, n)}
-	for i := range st.Conns {
+// benchHandoffConns is what the old process of a reload would export.
+func benchHandoffConns(n int) []handedConn {
+	conns := make([]handedConn, n)
+	for i := range conns {
 		room := "big"
 		if i >= 5000 {
 			room = "r-" + strconv.Itoa(i/100)
 		}
-		st.Conns[i] = handedConn{ID: framework.ConnID(i + 1), State: framework.ConnState{
+		conns[i] = handedConn{ID: framework.ConnID(i + 1), State: framework.ConnState{
 			Identity:    framework.Identity{ID: "u" + strconv.Itoa(i), Type: "wechat_user", Nickname: "user " + strconv.Itoa(i)},
 			Groups:      []framework.Group{framework.Room(room)},
 			CloseKeys:   []string{"live:room:" + room + ":conns"},
 			Controllers: []string{benchController},
 			RateTokens:  10,
 		}}
-		st.Conns[i].State.Transport.LastSeen = time.Now().Unix()
+		conns[i].State.Transport.LastSeen = time.Now().Unix()
 	}
-	return st
+	return conns
 }
 
 func benchEventFDs(b *testing.B, n int) []int {
@@ -83,49 +83,55 @@ func benchEventFDs(b *testing.B, n int) []int {
 }
 
 // BenchmarkHandoffExport is the old process's share of the pause: export
-// every connection and encode the state.
+// every connection and encode it in batches (sending is left out).
 func BenchmarkHandoffExport(b *testing.B) {
-	n := benchHandoffConns(b)
+	n := benchConnCount(b)
 	s := benchHandoffNode(b)
-	st := benchHandoffState(n)
-	if err := st.adopt(s.Server, benchEventFDs(b, n)); err != nil {
+	if err := adoptConns(s.Server, benchHandoffConns(n), benchEventFDs(b, n)); err != nil {
 		b.Fatal(err)
 	}
 	var size int
 	for b.Loop() {
-		out := handoffState{Paused: time.Now()}
-		fds, _, _ := out.export(s.Server)
-		blob, err := out.marshal(handoffVersion)
-		if err != nil || len(fds) != n {
-			b.Fatalf("%d of %d exported: %v", len(fds), n, err)
+		size = 0
+		ex, err := exportConns(s.Server, func(p []byte, _ []int) error { size += len(p); return nil })
+		if err != nil || ex.conns != n {
+			b.Fatalf("%d of %d exported: %v", ex.conns, n, err)
 		}
-		size = len(blob)
 	}
 	b.ReportMetric(float64(size), "state_bytes")
 	s.Stop()
 }
 
-// BenchmarkHandoffAdopt is the new process's share: decode the state and
+// BenchmarkHandoffAdopt is the new process's share: decode the batches and
 // adopt every connection (a fresh node and fresh sockets each round, not
 // timed).
 func BenchmarkHandoffAdopt(b *testing.B) {
-	n := benchHandoffConns(b)
-	st := benchHandoffState(n)
-	blob, err := st.marshal(handoffVersion)
-	if err != nil {
-		b.Fatal(err)
+	n := benchConnCount(b)
+	var batches [][]byte
+	var cb connBatch
+	for i, c := range benchHandoffConns(n) {
+		if err := cb.add(framework.Moving{ID: c.ID, State: c.State}); err != nil {
+			b.Fatal(err)
+		}
+		if cb.n == fdBatch || i == n-1 {
+			batches = append(batches, cb.payload())
+			cb.reset()
+		}
 	}
 	for b.Loop() {
 		b.StopTimer()
 		s := benchHandoffNode(b)
 		fds := benchEventFDs(b, n)
 		b.StartTimer()
-		var in handoffState
-		if err := in.unmarshal(blob); err != nil {
-			b.Fatal(err)
-		}
-		if err := in.adopt(s.Server, fds); err != nil {
-			b.Fatal(fmt.Errorf("adopt: %w", err))
+		for _, p := range batches {
+			conns, err := decodeConns(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := adoptConns(s.Server, conns, fds[:len(conns)]); err != nil {
+				b.Fatal(fmt.Errorf("adopt: %w", err))
+			}
+			fds = fds[len(conns):]
 		}
 		b.StopTimer()
 		s.Stop()

@@ -12,20 +12,21 @@ import (
 
 // handoffVersion is the version of the state a reload passes; a binary
 // refuses a version it does not know, and the old process keeps serving.
-const handoffVersion = 1
+// Version 2 streams the connections in batches, each with its sockets.
+const handoffVersion = 2
 
 var handoffMagic = []byte("msgo-handoff")
 
-// handoffState is everything besides the sockets that the new process
-// needs: when the pause began (for the pause it reports), the last
-// connection id, the metrics' totals, the memory store's contents and each
-// connection's state, in the order of the sockets.
-type handoffState struct {
+// handoffHead is the state the new process needs before any connection:
+// when the pause began (for the pause it reports), the last connection id,
+// the metrics' totals and the memory store's contents. It travels first,
+// so that the new process restores the store while the connections are
+// still being exported.
+type handoffHead struct {
 	Paused  time.Time
 	LastID  framework.ConnID
 	Metrics []byte
 	Memory  []byte // nil unless cache.driver is memory
-	Conns   []handedConn
 }
 
 type handedConn struct {
@@ -33,22 +34,12 @@ type handedConn struct {
 	State framework.ConnState
 }
 
-func (h *handoffState) marshal(version byte) ([]byte, error) {
+func (h *handoffHead) marshal(version byte) []byte {
 	b := append(bytes.Clone(handoffMagic), version)
 	b = be.AppendVarint(b, h.Paused.UnixNano())
 	b = be.AppendUvarint(b, uint64(h.LastID))
 	b = appendBlob(b, h.Metrics)
-	b = appendBlob(b, h.Memory)
-	b = be.AppendUvarint(b, uint64(len(h.Conns)))
-	for _, c := range h.Conns {
-		st, err := c.State.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		b = be.AppendUvarint(b, uint64(c.ID))
-		b = appendBlob(b, st)
-	}
-	return b, nil
+	return appendBlob(b, h.Memory)
 }
 
 func appendBlob(b, p []byte) []byte {
@@ -58,7 +49,32 @@ func appendBlob(b, p []byte) []byte {
 
 var errHandoffState = errors.New("malformed handoff state")
 
-func (h *handoffState) unmarshal(b []byte) error {
+// reader reads the encodings of this file; after the first error every
+// read returns zero values and failed stays set.
+type reader struct {
+	b      []byte
+	failed bool
+}
+
+func (r *reader) uvarint() uint64 {
+	v, k := be.Uvarint(r.b)
+	r.failed = r.failed || k <= 0
+	r.b = r.b[max(k, 0):]
+	return v
+}
+
+func (r *reader) blob() []byte {
+	n := r.uvarint()
+	if r.failed || n > uint64(len(r.b)) {
+		r.failed = true
+		return nil
+	}
+	p := r.b[:n:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (h *handoffHead) unmarshal(b []byte) error {
 	rest, ok := bytes.CutPrefix(b, handoffMagic)
 	if !ok || len(rest) == 0 {
 		return errHandoffState
@@ -66,49 +82,16 @@ func (h *handoffState) unmarshal(b []byte) error {
 	if v := rest[0]; v != handoffVersion {
 		return fmt.Errorf("handoff state version %d, this binary reads %d", v, handoffVersion)
 	}
-	b = rest[1:]
-	fail := false
-	num := func() uint64 {
-		v, k := be.Uvarint(b)
-		if k <= 0 {
-			fail = true
-			return 0
-		}
-		b = b[k:]
-		return v
-	}
-	blob := func() []byte {
-		n := num()
-		if fail || n > uint64(len(b)) {
-			fail = true
-			return nil
-		}
-		p := b[:n:n]
-		b = b[n:]
-		return p
-	}
-	ns, k := be.Varint(b)
+	ns, k := be.Varint(rest[1:])
 	if k <= 0 {
 		return errHandoffState
 	}
-	b = b[k:]
+	r := reader{b: rest[1+k:]}
 	h.Paused = time.Unix(0, ns)
-	h.LastID = framework.ConnID(num())
-	h.Metrics = blob()
-	h.Memory = blob()
-	n := num()
-	for i := uint64(0); i < n && !fail; i++ {
-		c := handedConn{ID: framework.ConnID(num())}
-		st := blob()
-		if fail {
-			break
-		}
-		if err := c.State.UnmarshalBinary(st); err != nil {
-			return fmt.Errorf("connection %d: %w", c.ID, err)
-		}
-		h.Conns = append(h.Conns, c)
-	}
-	if fail || len(b) > 0 {
+	h.LastID = framework.ConnID(r.uvarint())
+	h.Metrics = r.blob()
+	h.Memory = r.blob()
+	if r.failed || len(r.b) > 0 {
 		return errHandoffState
 	}
 	if len(h.Memory) == 0 {
@@ -117,31 +100,124 @@ func (h *handoffState) unmarshal(b []byte) error {
 	return nil
 }
 
-// export fills h with every open connection of srv, which is frozen, and
-// returns their sockets in the same order, with the bytes queued for
-// clients and read from them but not yet handled.
-func (h *handoffState) export(srv *framework.Server) (fds []int, output, input int) {
-	moving := srv.Export()
-	h.LastID = srv.LastConnID()
-	h.Conns = make([]handedConn, len(moving))
-	fds = make([]int, len(moving))
-	for i, m := range moving {
-		h.Conns[i], fds[i] = handedConn{ID: m.ID, State: m.State}, m.FD
-		output += len(m.State.Transport.Output)
-		input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
-	}
-	return fds, output, input
+// connBatch is up to fdBatch connections as one frame carries them: their
+// sockets, and their count then each one's id and encoded state.
+type connBatch struct {
+	buf []byte
+	fds []int
+	n   int
 }
 
-// adopt registers h's connections on srv, which is frozen, each on its
-// socket in fds. On an error some sockets may be srv's already.
-func (h *handoffState) adopt(srv *framework.Server, fds []int) error {
+func (b *connBatch) reset() {
+	b.buf, b.fds, b.n = b.buf[:0], b.fds[:0], 0
+}
+
+func (b *connBatch) add(m framework.Moving) (err error) {
+	b.buf = be.AppendUvarint(b.buf, uint64(m.ID))
+	// The state's length goes before it: encoded in place, then its
+	// length inserted, which is cheaper than a buffer per connection.
+	at := len(b.buf)
+	if b.buf, err = m.State.AppendBinary(b.buf); err != nil {
+		return err
+	}
+	b.buf = insertUvarint(b.buf, at, uint64(len(b.buf)-at))
+	b.fds = append(b.fds, m.FD)
+	b.n++
+	return nil
+}
+
+// insertUvarint inserts v as a uvarint at b[at:].
+func insertUvarint(b []byte, at int, v uint64) []byte {
+	var tmp [be.MaxVarintLen64]byte
+	n := be.PutUvarint(tmp[:], v)
+	b = append(b, tmp[:n]...)
+	copy(b[at+n:], b[at:len(b)-n])
+	copy(b[at:], tmp[:n])
+	return b
+}
+
+// payload is the batch's frame payload: the count, then the connections.
+func (b *connBatch) payload() []byte {
+	var count [be.MaxVarintLen64]byte
+	n := be.PutUvarint(count[:], uint64(b.n))
+	return append(count[:n:n], b.buf...)
+}
+
+// decodeConns reads a connBatch's payload.
+func decodeConns(p []byte) ([]handedConn, error) {
+	r := reader{b: p}
+	n := r.uvarint()
+	if r.failed || n > uint64(len(r.b)) {
+		return nil, errHandoffState
+	}
+	out := make([]handedConn, n)
+	for i := range out {
+		out[i].ID = framework.ConnID(r.uvarint())
+		st := r.blob()
+		if r.failed {
+			return nil, errHandoffState
+		}
+		if err := out[i].State.UnmarshalBinary(st); err != nil {
+			return nil, fmt.Errorf("connection %d: %w", out[i].ID, err)
+		}
+	}
+	if len(r.b) > 0 {
+		return nil, errHandoffState
+	}
+	return out, nil
+}
+
+// exportStats is what exportConns saw and how long it took.
+type exportStats struct {
+	conns, output, input int // connections; bytes queued for clients and read from them, not yet handled
+	encode, send         time.Duration
+}
+
+// exportConns streams every open connection of srv, which is frozen, in
+// batches of fdBatch to send, which must be done with the batch's buffers
+// when it returns.
+func exportConns(srv *framework.Server, send func(payload []byte, fds []int) error) (exportStats, error) {
+	var st exportStats
+	var b connBatch
+	flush := func() error {
+		t := time.Now()
+		err := send(b.payload(), b.fds)
+		st.send += time.Since(t)
+		b.reset()
+		return err
+	}
+	for m := range srv.Export() {
+		t := time.Now()
+		if err := b.add(m); err != nil {
+			return st, err
+		}
+		st.encode += time.Since(t)
+		st.conns++
+		st.output += len(m.State.Transport.Output)
+		st.input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
+		if b.n == fdBatch {
+			if err := flush(); err != nil {
+				return st, err
+			}
+		}
+	}
+	if b.n > 0 {
+		return st, flush()
+	}
+	return st, nil
+}
+
+// adoptConns registers conns on srv, which is frozen, each on its socket
+// in fds. On an error some sockets may be srv's already.
+func adoptConns(srv *framework.Server, conns []handedConn, fds []int) error {
+	if len(conns) != len(fds) {
+		return fmt.Errorf("%d sockets for %d connections", len(fds), len(conns))
+	}
 	var errs []error
-	for i, c := range h.Conns {
+	for i, c := range conns {
 		if err := srv.Adopt(c.ID, fds[i], c.State); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	srv.ReserveConnIDs(h.LastID)
 	return errors.Join(errs...)
 }
