@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"msgo/library/cache"
 )
@@ -102,6 +105,9 @@ func (n *node) handOver(configDir string) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
 	defer cancel()
 	n.srv.DrainStreams(ctx)
+	// No collection during the pause: it would take a core from the
+	// export and the adoption for garbage a few megabytes large.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	paused := time.Now()
 	n.http.SetKeepAlivesEnabled(false)
 	n.held.hold(ctx)
@@ -216,6 +222,7 @@ func (n *node) adopt() (reloadReport, error) {
 	if err := w.send(frameReady, nil); err != nil {
 		return reloadReport{}, err
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // as in handOver
 	head, took, err := n.receive(w)
 	if err != nil {
 		w.send(frameError, []byte(err.Error()))
@@ -265,40 +272,39 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 			return head, 0, err
 		}
 	}
-	for {
+	a := newAdopter(n.srv)
+	for !a.failed() {
 		kind, payload, fds, err := w.recv()
-		if err != nil {
+		switch {
+		case err != nil:
 			closeAll(fds)
-			return head, took, err
-		}
-		switch kind {
-		case frameConns:
-			conns, err := decodeConns(payload)
-			if err == nil {
-				err = adoptConns(n.srv, conns, fds)
-			} else {
-				closeAll(fds)
-			}
+			a.wait()
+			return head, 0, err
+		case kind == frameConns:
+			a.add(payload, fds)
+		case kind == frameEnd:
+			n.srv.ReserveConnIDs(head.LastID)
+			took, err := a.wait()
 			if err != nil {
-				// Some sockets are the server's now; the process exits anyway.
 				return head, took, err
 			}
-			took += len(conns)
-		case frameEnd:
-			n.srv.ReserveConnIDs(head.LastID)
 			if want, err := strconv.Atoi(string(payload)); err != nil || want != took {
 				return head, took, fmt.Errorf("%d connections adopted, %s sent", took, payload)
 			}
 			return head, took, nil
 		default:
 			closeAll(fds)
-			return head, took, fmt.Errorf("handoff: unexpected frame %q", kind)
+			a.wait()
+			return head, 0, fmt.Errorf("handoff: unexpected frame %q", kind)
 		}
 	}
+	// Some sockets are the server's now; the process exits anyway.
+	_, err = a.wait()
+	return head, 0, err
 }
 
 func closeAll(fds []int) {
 	for _, fd := range fds {
-		os.NewFile(uintptr(fd), "").Close()
+		unix.Close(fd) // not through os.File, which would poll it first
 	}
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,6 +91,7 @@ func BenchmarkHandoffExport(b *testing.B) {
 		b.Fatal(err)
 	}
 	var size int
+	cpu := cpuTime()
 	for b.Loop() {
 		size = 0
 		ex, err := exportConns(s.Server, func(p []byte, _ []int) error { size += len(p); return nil })
@@ -98,6 +99,7 @@ func BenchmarkHandoffExport(b *testing.B) {
 			b.Fatalf("%d of %d exported: %v", ex.conns, n, err)
 		}
 	}
+	reportCPU(b, cpuTime()-cpu)
 	b.ReportMetric(float64(size), "state_bytes")
 	s.Stop()
 }
@@ -118,23 +120,112 @@ func BenchmarkHandoffAdopt(b *testing.B) {
 			cb.reset()
 		}
 	}
+	var cpu time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		s := benchHandoffNode(b)
 		fds := benchEventFDs(b, n)
 		b.StartTimer()
-		for _, p := range batches {
-			conns, err := decodeConns(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := adoptConns(s.Server, conns, fds[:len(conns)]); err != nil {
-				b.Fatal(fmt.Errorf("adopt: %w", err))
-			}
-			fds = fds[len(conns):]
+		t := cpuTime()
+		a := newAdopter(s.Server)
+		for i, p := range batches {
+			a.add(p, fds[i*fdBatch:min(n, (i+1)*fdBatch)])
+		}
+		if took, err := a.wait(); err != nil || took != n {
+			b.Fatalf("adopted %d of %d: %v", took, n, err)
 		}
 		b.StopTimer()
+		cpu += cpuTime() - t
 		s.Stop()
 		b.StartTimer()
 	}
+	reportCPU(b, cpu)
+}
+
+// BenchmarkPassSocketsOverSocketPair passes n descriptors as a reload does,
+// fdBatch per message over a unix socket pair; the receiver closes each
+// batch (as the old process's exit closes its copies).
+func BenchmarkPassSocketsOverSocketPair(b *testing.B) {
+	n := benchConnCount(b)
+	fds := benchEventFDs(b, n)
+	defer closeAll(fds)
+	mine, theirs, err := socketPair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx, err := newWire(mine)
+	mine.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Close()
+	rx, err := newWire(theirs)
+	theirs.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rx.Close()
+	for b.Loop() {
+		done := make(chan error, 1)
+		go func() {
+			got := 0
+			for got < n {
+				_, _, fds, err := rx.recv()
+				closeAll(fds)
+				if err != nil {
+					done <- err
+					return
+				}
+				got += len(fds)
+			}
+			done <- nil
+		}()
+		for rest := fds; len(rest) > 0; rest = rest[min(len(rest), fdBatch):] {
+			if err := tx.sendConns(nil, rest[:min(len(rest), fdBatch)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPassSocketsInherited passes n descriptors the other way: a
+// process started with them at fds 3 and up (it is /bin/true: the figure is
+// fork, the descriptor table, exec and exit, the same with zero descriptors
+// as BenchmarkPassSocketsInherited/0).
+func BenchmarkPassSocketsInherited(b *testing.B) {
+	for _, n := range []int{0, benchConnCount(b)} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			fds := benchEventFDs(b, n)
+			defer closeAll(fds)
+			files := []uintptr{0, 1, 2}
+			for _, fd := range fds {
+				files = append(files, uintptr(fd))
+			}
+			for b.Loop() {
+				pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{Files: files})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var ws syscall.WaitStatus
+				if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil || ws.ExitStatus() != 0 {
+					b.Fatalf("wait: %v, %v", err, ws)
+				}
+			}
+		})
+	}
+}
+
+// cpuTime is the process's user and system time so far: a figure the
+// machine's load stretches far less than the wall clock's.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, d time.Duration) {
+	b.ReportMetric(float64(d.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

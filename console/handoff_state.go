@@ -5,6 +5,9 @@ import (
 	be "encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"msgo/framework"
@@ -207,10 +210,70 @@ func exportConns(srv *framework.Server, send func(payload []byte, fds []int) err
 	return st, nil
 }
 
+// adopter adopts the batches of a reload on every core as they arrive: the
+// old process exports faster than one core adopts.
+type adopter struct {
+	srv  *framework.Server
+	jobs chan adoptJob
+	wg   sync.WaitGroup
+	took atomic.Int64
+	bad  atomic.Bool
+	mu   sync.Mutex
+	errs []error
+}
+
+type adoptJob struct {
+	payload []byte
+	fds     []int
+}
+
+func newAdopter(srv *framework.Server) *adopter {
+	a := &adopter{srv: srv, jobs: make(chan adoptJob, 4)}
+	for range runtime.GOMAXPROCS(0) {
+		a.wg.Go(func() {
+			for j := range a.jobs {
+				a.adopt(j)
+			}
+		})
+	}
+	return a
+}
+
+// add queues a batch; it and payload are the adopter's now.
+func (a *adopter) add(payload []byte, fds []int) { a.jobs <- adoptJob{payload, fds} }
+
+func (a *adopter) adopt(j adoptJob) {
+	conns, err := decodeConns(j.payload)
+	if err != nil {
+		closeAll(j.fds)
+	} else {
+		err = adoptConns(a.srv, conns, j.fds)
+		a.took.Add(int64(len(conns)))
+	}
+	if err != nil {
+		a.mu.Lock()
+		a.errs = append(a.errs, err)
+		a.mu.Unlock()
+		a.bad.Store(true)
+	}
+}
+
+// failed reports whether a batch failed so far.
+func (a *adopter) failed() bool { return a.bad.Load() }
+
+// wait waits for the batches queued and returns how many connections they
+// held and what failed.
+func (a *adopter) wait() (int, error) {
+	close(a.jobs)
+	a.wg.Wait()
+	return int(a.took.Load()), errors.Join(a.errs...)
+}
+
 // adoptConns registers conns on srv, which is frozen, each on its socket
 // in fds. On an error some sockets may be srv's already.
 func adoptConns(srv *framework.Server, conns []handedConn, fds []int) error {
 	if len(conns) != len(fds) {
+		closeAll(fds)
 		return fmt.Errorf("%d sockets for %d connections", len(fds), len(conns))
 	}
 	var errs []error
