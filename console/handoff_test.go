@@ -295,7 +295,7 @@ func TestReloadFailureKeepsEveryClient(t *testing.T) {
 		name, old, next, says string
 	}{
 		{"new process crashes after adopting", "", "crash", "exit status 3"},
-		{"state format newer than the new binary", "newer-state", "", "this binary reads 1"},
+		{"state format newer than the new binary", "newer-state", "", "this binary reads " + strconv.Itoa(handoffVersion)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := newInstance(t)
