@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"msgo/framework"
 	"msgo/library/cache"
 )
 
@@ -108,10 +109,12 @@ func (n *node) handOver(configDir string) (err error) {
 	// No collection during the pause: it would take a core from the
 	// export and the adoption for garbage a few megabytes large.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	paused := time.Now()
+	holding := time.Now()
 	n.http.SetKeepAlivesEnabled(false)
 	n.held.hold(ctx)
-	held := time.Now()
+	// The pause begins: clients were read while the manager's calls were
+	// waited for, and are not from here on.
+	paused := time.Now()
 	defer func() {
 		if err != nil {
 			n.srv.Thaw()
@@ -182,7 +185,7 @@ func (n *node) handOver(configDir string) (err error) {
 	// sum is stream_ms; adopt_ms is what the adoption took past it.
 	d := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", ex.conns, "state_bytes", size,
-		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "stream_ms", ms(quiet, sent),
+		"manager_hold_ms", ms(holding, paused), "handlers_ms", ms(paused, quiet), "stream_ms", ms(quiet, sent),
 		"export_ms", d(sent.Sub(quiet)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
 		"adopt_ms", ms(sent, time.Now()),
 		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input,
@@ -245,9 +248,8 @@ func (n *node) adopt() (reloadReport, error) {
 	return reloadReport{pid: os.Getpid(), conns: took, pause: pause, serving: serving}, nil
 }
 
-// receive takes the head of the state, restores the metrics and the store,
-// then adopts the connections batch by batch as they arrive, and returns
-// how many. On an error the sockets not adopted are closed.
+// receive takes the head of the state, restores the metrics and the store
+// and adopts the connections, and returns how many.
 func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 	kind, payload, fds, err := w.recv()
 	closeAll(fds) // none are expected with the head
@@ -263,15 +265,30 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 	if err := n.srv.Metrics().Seed(head.Metrics); err != nil {
 		return head, 0, err
 	}
+	var mem *cache.Memory
 	if head.Memory != nil {
-		mem, ok := n.store.(*cache.Memory)
-		if !ok {
+		var ok bool
+		if mem, ok = n.store.(*cache.Memory); !ok {
 			return head, 0, errors.New("the old process used the memory store, this one does not")
 		}
-		if err := mem.Restore(head.Memory); err != nil {
-			return head, 0, err
-		}
 	}
+	// The store is restored on a core of its own while the connections
+	// arrive: adopting one writes nothing to the store.
+	restored := make(chan error, 1)
+	go func() {
+		if mem == nil {
+			restored <- nil
+			return
+		}
+		restored <- mem.Restore(head.Memory)
+	}()
+	took, err = n.receiveConns(w, head.LastID)
+	return head, took, errors.Join(err, <-restored)
+}
+
+// receiveConns adopts the connections batch by batch as they arrive and
+// returns how many. On an error the sockets not adopted are closed.
+func (n *node) receiveConns(w *wire, last framework.ConnID) (int, error) {
 	a := newAdopter(n.srv)
 	for !a.failed() {
 		kind, payload, fds, err := w.recv()
@@ -279,28 +296,28 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 		case err != nil:
 			closeAll(fds)
 			a.wait()
-			return head, 0, err
+			return 0, err
 		case kind == frameConns:
 			a.add(payload, fds)
 		case kind == frameEnd:
-			n.srv.ReserveConnIDs(head.LastID)
+			n.srv.ReserveConnIDs(last)
 			took, err := a.wait()
 			if err != nil {
-				return head, took, err
+				return took, err
 			}
 			if want, err := strconv.Atoi(string(payload)); err != nil || want != took {
-				return head, took, fmt.Errorf("%d connections adopted, %s sent", took, payload)
+				return took, fmt.Errorf("%d connections adopted, %s sent", took, payload)
 			}
-			return head, took, nil
+			return took, nil
 		default:
 			closeAll(fds)
 			a.wait()
-			return head, 0, fmt.Errorf("handoff: unexpected frame %q", kind)
+			return 0, fmt.Errorf("handoff: unexpected frame %q", kind)
 		}
 	}
 	// Some sockets are the server's now; the process exits anyway.
-	_, err = a.wait()
-	return head, 0, err
+	_, err := a.wait()
+	return 0, err
 }
 
 func closeAll(fds []int) {
