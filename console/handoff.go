@@ -142,10 +142,12 @@ func (n *node) handOver(configDir string) (err error) {
 	// this one exports the next, on the other core.
 	blob := head.marshal(version)
 	size := len(blob)
+	var headed time.Time
 	ex, err := func() (exportStats, error) {
 		if err := w.send(frameHead, blob); err != nil {
 			return exportStats{}, err
 		}
+		headed = time.Now()
 		ex, err := exportConns(n.srv, func(payload []byte, fds []int) error {
 			size += len(payload)
 			return w.sendConns(payload, fds)
@@ -181,12 +183,13 @@ func (n *node) handOver(configDir string) (err error) {
 	// Past this point the new process serves, whatever happens to us.
 	w.send(frameBye, nil)
 	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
-	// export, encode and send overlap the new process's adoption: their
-	// sum is stream_ms; adopt_ms is what the adoption took past it.
+	// head (the counters and the memory store), export, encode and send
+	// overlap the new process's adoption: their sum is stream_ms; adopt_ms
+	// is what the adoption took past it.
 	d := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", ex.conns, "state_bytes", size,
 		"manager_hold_ms", ms(holding, paused), "handlers_ms", ms(paused, quiet), "stream_ms", ms(quiet, sent),
-		"export_ms", d(sent.Sub(quiet)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
+		"head_ms", ms(quiet, headed), "export_ms", d(sent.Sub(headed)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
 		"adopt_ms", ms(sent, time.Now()),
 		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input,
 		"memory_store_bytes", len(head.Memory))
