@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"msgo/framework"
 	"msgo/library/cache"
 )
 
@@ -127,31 +126,51 @@ func (n *node) handOver(configDir string) (err error) {
 	}
 	quiet := time.Now()
 	head := handoffHead{Paused: paused, LastID: n.srv.LastConnID()}
-	if head.Metrics, err = n.srv.Metrics().Carry(); err != nil {
-		return err
-	}
-	if mem, ok := n.store.(*cache.Memory); ok {
-		head.Memory = mem.Snapshot()
-	}
 	version := byte(handoffVersion)
 	if handoffFault == "newer-state" {
 		version++
 	}
 	w.c.SetDeadline(time.Now().Add(adoptWait))
 	// The connections stream in batches: the new process adopts one while
-	// this one exports the next, on the other core.
+	// this one exports the next. The counters and the memory store are
+	// taken meanwhile, on the other core, and go between two batches.
+	stored := make(chan storeTaken, 1)
+	go func() { stored <- n.takeStore() }()
+	var store storeTaken
+	pending := true
+	sendStore := func(wait bool) error {
+		if !pending {
+			return nil
+		}
+		if wait {
+			store = <-stored
+		} else {
+			select {
+			case store = <-stored:
+			default:
+				return nil
+			}
+		}
+		pending = false
+		if store.err != nil {
+			return store.err
+		}
+		return w.send(frameStore, store.blob)
+	}
 	blob := head.marshal(version)
-	size := len(blob)
-	var headed time.Time
 	ex, err := func() (exportStats, error) {
 		if err := w.send(frameHead, blob); err != nil {
 			return exportStats{}, err
 		}
-		headed = time.Now()
 		ex, err := exportConns(n.srv, func(payload []byte, fds []int) error {
-			size += len(payload)
+			if err := sendStore(false); err != nil {
+				return err
+			}
 			return w.sendConns(payload, fds)
 		})
+		if err == nil {
+			err = sendStore(true)
+		}
 		if err != nil {
 			return ex, err
 		}
@@ -183,16 +202,16 @@ func (n *node) handOver(configDir string) (err error) {
 	// Past this point the new process serves, whatever happens to us.
 	w.send(frameBye, nil)
 	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
-	// head (the counters and the memory store), export, encode and send
-	// overlap the new process's adoption: their sum is stream_ms; adopt_ms
-	// is what the adoption took past it.
+	// export, encode and send overlap the new process's adoption: their
+	// sum is stream_ms; adopt_ms is what the adoption took past it.
+	// store_ms (taking the counters and the memory store) overlaps both.
 	d := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
-	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", ex.conns, "state_bytes", size,
+	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", ex.conns, "state_bytes", len(blob)+ex.bytes+len(store.blob),
 		"manager_hold_ms", ms(holding, paused), "handlers_ms", ms(paused, quiet), "stream_ms", ms(quiet, sent),
-		"head_ms", ms(quiet, headed), "export_ms", d(sent.Sub(headed)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
-		"adopt_ms", ms(sent, time.Now()),
+		"export_ms", d(sent.Sub(quiet)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
+		"adopt_ms", ms(sent, time.Now()), "store_ms", d(store.took),
 		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input,
-		"memory_store_bytes", len(head.Memory))
+		"memory_store_bytes", store.memory)
 	// Exit once the new process serves and told systemd its pid, so that
 	// systemd never sees the service without a main process.
 	w.c.SetDeadline(time.Now().Add(5 * time.Second))
@@ -251,8 +270,31 @@ func (n *node) adopt() (reloadReport, error) {
 	return reloadReport{pid: os.Getpid(), conns: took, pause: pause, serving: serving}, nil
 }
 
-// receive takes the head of the state, restores the metrics and the store
-// and adopts the connections, and returns how many.
+// storeTaken is the counters and the memory store, encoded for the new
+// process.
+type storeTaken struct {
+	blob   []byte
+	memory int // bytes of it that are the memory store
+	took   time.Duration
+	err    error
+}
+
+func (n *node) takeStore() storeTaken {
+	t := time.Now()
+	var st handoffStore
+	var err error
+	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
+		return storeTaken{err: err}
+	}
+	if mem, ok := n.store.(*cache.Memory); ok {
+		st.Memory = mem.Snapshot()
+	}
+	return storeTaken{blob: st.marshal(), memory: len(st.Memory), took: time.Since(t)}
+}
+
+// receive takes the head of the state, then the connections, the counters
+// and the memory store as they come, and returns how many connections it
+// adopted. On an error the sockets not adopted are closed.
 func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 	kind, payload, fds, err := w.recv()
 	closeAll(fds) // none are expected with the head
@@ -265,62 +307,71 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 	if err := head.unmarshal(payload); err != nil {
 		return head, 0, err
 	}
-	if err := n.srv.Metrics().Seed(head.Metrics); err != nil {
-		return head, 0, err
-	}
-	var mem *cache.Memory
-	if head.Memory != nil {
-		var ok bool
-		if mem, ok = n.store.(*cache.Memory); !ok {
-			return head, 0, errors.New("the old process used the memory store, this one does not")
-		}
-	}
 	// The store is restored on a core of its own while the connections
 	// arrive: adopting one writes nothing to the store.
-	restored := make(chan error, 1)
-	go func() {
-		if mem == nil {
-			restored <- nil
-			return
-		}
-		restored <- mem.Restore(head.Memory)
-	}()
-	took, err = n.receiveConns(w, head.LastID)
-	return head, took, errors.Join(err, <-restored)
-}
-
-// receiveConns adopts the connections batch by batch as they arrive and
-// returns how many. On an error the sockets not adopted are closed.
-func (n *node) receiveConns(w *wire, last framework.ConnID) (int, error) {
+	var restored chan error
 	a := newAdopter(n.srv)
+	fail := func(err error) (handoffHead, int, error) {
+		a.wait()
+		if restored != nil {
+			<-restored
+		}
+		return head, 0, err
+	}
 	for !a.failed() {
 		kind, payload, fds, err := w.recv()
+		if kind != frameConns || err != nil {
+			closeAll(fds)
+		}
 		switch {
 		case err != nil:
-			closeAll(fds)
-			a.wait()
-			return 0, err
+			return fail(err)
 		case kind == frameConns:
 			a.add(payload, fds)
-		case kind == frameEnd:
-			n.srv.ReserveConnIDs(last)
+		case kind == frameStore && restored == nil:
+			if restored, err = n.restore(payload); err != nil {
+				return fail(err)
+			}
+		case kind == frameEnd && restored != nil:
+			n.srv.ReserveConnIDs(head.LastID)
 			took, err := a.wait()
-			if err != nil {
-				return took, err
+			if err := errors.Join(err, <-restored); err != nil {
+				return head, took, err
 			}
 			if want, err := strconv.Atoi(string(payload)); err != nil || want != took {
-				return took, fmt.Errorf("%d connections adopted, %s sent", took, payload)
+				return head, took, fmt.Errorf("%d connections adopted, %s sent", took, payload)
 			}
-			return took, nil
+			return head, took, nil
 		default:
-			closeAll(fds)
-			a.wait()
-			return 0, fmt.Errorf("handoff: unexpected frame %q", kind)
+			return fail(fmt.Errorf("handoff: unexpected frame %q", kind))
 		}
 	}
 	// Some sockets are the server's now; the process exits anyway.
-	_, err := a.wait()
-	return 0, err
+	_, err = a.wait()
+	return fail(err)
+}
+
+// restore seeds the counters and starts restoring the memory store; the
+// channel gets the result.
+func (n *node) restore(payload []byte) (chan error, error) {
+	var st handoffStore
+	if err := st.unmarshal(payload); err != nil {
+		return nil, err
+	}
+	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	if st.Memory == nil {
+		done <- nil
+		return done, nil
+	}
+	mem, ok := n.store.(*cache.Memory)
+	if !ok {
+		return nil, errors.New("the old process used the memory store, this one does not")
+	}
+	go func() { done <- mem.Restore(st.Memory) }()
+	return done, nil
 }
 
 func closeAll(fds []int) {

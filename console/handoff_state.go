@@ -20,16 +20,20 @@ const handoffVersion = 2
 
 var handoffMagic = []byte("msgo-handoff")
 
-// handoffHead is the state the new process needs before any connection:
-// when the pause began (for the pause it reports), the last connection id,
-// the metrics' totals and the memory store's contents. It travels first,
-// so that the new process restores the store while the connections are
-// still being exported.
+// handoffHead is what the new process needs before any connection, in the
+// frame that carries the version: when the pause began (for the pause it
+// reports) and the last connection id.
 type handoffHead struct {
-	Paused  time.Time
-	LastID  framework.ConnID
+	Paused time.Time
+	LastID framework.ConnID
+}
+
+// handoffStore is the metrics' totals and the memory store's contents
+// (nil unless cache.driver is memory). They are taken while the
+// connections stream and travel between two batches.
+type handoffStore struct {
 	Metrics []byte
-	Memory  []byte // nil unless cache.driver is memory
+	Memory  []byte
 }
 
 type handedConn struct {
@@ -40,9 +44,11 @@ type handedConn struct {
 func (h *handoffHead) marshal(version byte) []byte {
 	b := append(bytes.Clone(handoffMagic), version)
 	b = be.AppendVarint(b, h.Paused.UnixNano())
-	b = be.AppendUvarint(b, uint64(h.LastID))
-	b = appendBlob(b, h.Metrics)
-	return appendBlob(b, h.Memory)
+	return be.AppendUvarint(b, uint64(h.LastID))
+}
+
+func (h *handoffStore) marshal() []byte {
+	return appendBlob(appendBlob(nil, h.Metrics), h.Memory)
 }
 
 func appendBlob(b, p []byte) []byte {
@@ -92,6 +98,14 @@ func (h *handoffHead) unmarshal(b []byte) error {
 	r := reader{b: rest[1+k:]}
 	h.Paused = time.Unix(0, ns)
 	h.LastID = framework.ConnID(r.uvarint())
+	if r.failed || len(r.b) > 0 {
+		return errHandoffState
+	}
+	return nil
+}
+
+func (h *handoffStore) unmarshal(b []byte) error {
+	r := reader{b: b}
 	h.Metrics = r.blob()
 	h.Memory = r.blob()
 	if r.failed || len(r.b) > 0 {
@@ -173,6 +187,7 @@ func decodeConns(p []byte) ([]handedConn, error) {
 // exportStats is what exportConns saw and how long it took.
 type exportStats struct {
 	conns, output, input int // connections; bytes queued for clients and read from them, not yet handled
+	bytes                int // of the batches' payloads
 	encode, send         time.Duration
 }
 
@@ -184,7 +199,9 @@ func exportConns(srv *framework.Server, send func(payload []byte, fds []int) err
 	var b connBatch
 	flush := func() error {
 		t := time.Now()
-		err := send(b.payload(), b.fds)
+		p := b.payload()
+		st.bytes += len(p)
+		err := send(p, b.fds)
 		st.send += time.Since(t)
 		b.reset()
 		return err

@@ -16,8 +16,9 @@ import (
 // frameConns carries up to fdBatch sockets as SCM_RIGHTS on its header.
 const (
 	frameReady   = 'R' // new -> old: built, waiting for the connections
-	frameHead    = 'H' // old -> new: the handoff state but the connections
+	frameHead    = 'H' // old -> new: the state's version, when the pause began, the last id
 	frameConns   = 'C' // old -> new: up to fdBatch connections, with their sockets
+	frameStore   = 'M' // old -> new: the counters and the memory store, between two batches
 	frameEnd     = 'S' // old -> new: every connection sent; payload: how many
 	frameOK      = 'O' // new -> old: every connection adopted, payload: pid
 	frameError   = 'E' // new -> old: adoption failed, payload: the reason
