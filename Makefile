@@ -34,6 +34,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := \
 	./framework/internal/wsframe:FuzzParseHeader \
 	./framework/internal/jsonscan:FuzzMembers \
+	./framework/internal/jsonscan:FuzzValid \
 	./framework:FuzzFrames \
 	./framework:FuzzDispatchDecode \
 	./framework:FuzzRequestEnvelope \

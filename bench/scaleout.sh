@@ -2,9 +2,10 @@
 # scaleout.sh: NODES msgo nodes on this machine sharing one private Redis,
 # PER connections on each, all joined to one room spread over every node:
 # one client process per node (the 20,000 open files limit is per process),
-# each bound to its own loopback source addresses. The first process
+# each spreading its PER connections over every node, so each node holds PER,
+# from loopback source addresses 127.0.0.2 and up. The first process
 # measures (msgo bench fanout over every node's URL: a broadcast to the room
-# at RATE/s), the others hold their members for the measurement. Then a
+# at RATE/s), the others hold their members until the script ends. Then a
 # cross-node send-to-user run (msgo bench cluster, 1,000/s).
 #
 #   bench/scaleout.sh                    # 5 nodes x 19,000 = 95,000
@@ -59,16 +60,17 @@ redisuse() {
 		"$(redis-cli -p "$REDIS_PORT" info stats | sed -n 's/^\(total_net_input_bytes\|total_net_output_bytes\|total_commands_processed\):\([0-9]*\).*/\1=\2/p' | tr '\n' ' ')" >&2
 }
 
-# Holders: processes 2..NODES, each PER members over every node.
-hold=${HOLD:-$(( NODES * 40 ))}
+# Holders: processes 2..NODES, each PER members spread over every node; they
+# hold until the script ends (cleanup stops them), HOLD seconds at most.
+hold=${HOLD:-1200}
 for i in $(seq 2 "$NODES"); do
-	bench conns --join --room-size 0 --room bench --conns "$PER" --duration "${hold}s" \
-		--url "$(echo "$urls" | cut -d, -f$i)" --sources 8 >"$work/hold$i.json" 2>/dev/null &
+	bench conns --join --room-size 0 --room bench --conns "$PER" --duration "${hold}s" --timeout 15m \
+		--url "$urls" --sources 8 >"$work/hold$i.json" 2>"$work/hold$i.log" &
 	pids="$pids $!"
 done
 # Let the holders fill the room before the measuring process joins.
 expect=$(( PER * (NODES - 1) ))
-for _ in $(seq 1 600); do
+for _ in $(seq 1 900); do
 	total=0
 	for i in $(seq 1 "$NODES"); do
 		c=$(curl -s "http://127.0.0.1:$((BASE + 10 * i + 2))/api/status" | sed -n 's/.*"connections":\([0-9]*\).*/\1/p')

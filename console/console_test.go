@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +43,7 @@ type instance struct {
 	dir     string
 	ws, mgr string
 	env     []string
+	seen    []int // pids the pid file named, for killLeftover
 }
 
 func freePort(t *testing.T) string {
@@ -71,8 +75,36 @@ func newInstance(t *testing.T, extraEnv ...string) *instance {
 		"MSGO_DB_DSN=",
 	)
 	in.env = append(in.env, extraEnv...)
-	t.Cleanup(func() { in.cmd("stop", "--timeout", "20s") })
+	t.Cleanup(func() {
+		in.cmd("stop", "--timeout", "20s")
+		in.killLeftover()
+	})
 	return in
+}
+
+// killLeftover kills the process the pid file names, and any process seen
+// there before, if it still runs this instance's binary: a failed reload
+// test may leave a process that took over, which stop did not reach.
+func (in *instance) killLeftover() {
+	pids := in.seen
+	if b, err := os.ReadFile(filepath.Join(in.dir, "runtime", "msgo.pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	dir, err := filepath.EvalSymlinks(in.dir)
+	if err != nil {
+		return
+	}
+	for _, pid := range pids {
+		exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+		if err != nil || !strings.HasPrefix(exe, dir+string(filepath.Separator)) {
+			continue // gone, or not ours
+		}
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+	}
 }
 
 // cmd runs msgo and returns its output. "start" runs the instance's own copy
@@ -125,5 +157,33 @@ func (in *instance) pid() string {
 	if err != nil {
 		in.t.Fatal(err)
 	}
-	return strings.TrimSpace(string(b))
+	pid := strings.TrimSpace(string(b))
+	if n, err := strconv.Atoi(pid); err == nil {
+		in.seen = append(in.seen, n)
+	}
+	return pid
+}
+
+// counter reads one series from the manager port: a metric's name, with
+// its labels as /metrics writes them if it has any.
+func counter(t *testing.T, in *instance, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + in.mgr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	for line := range strings.Lines(body.String()) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
 }

@@ -23,6 +23,8 @@ const (
 	handoffFD  = 5
 	// adoptWait bounds the new process's adoption, once it has the state.
 	adoptWait = 30 * time.Second
+	// cutWait bounds each side's wait for the bus cut-over's markers.
+	cutWait = 5 * time.Second
 )
 
 // handoffFault breaks a reload on purpose, for the tests that prove a
@@ -124,8 +126,21 @@ func (n *node) handOver(configDir string) (err error) {
 	if err := n.srv.Freeze(ctx); err != nil {
 		return err
 	}
+	cut, err := n.cutBus()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			n.srv.ResumeBus() // before Thaw: what it applies is queued
+		}
+	}()
 	quiet := time.Now()
 	head := handoffHead{Paused: paused, LastID: n.srv.LastConnID()}
+	head.More.Cut, head.More.Detached = cut, n.srv.ExportDetached()
+	if head.More.Manager, err = n.manager.CarryMetrics(); err != nil {
+		return err
+	}
 	version := byte(handoffVersion)
 	if handoffFault == "newer-state" {
 		version++
@@ -157,7 +172,10 @@ func (n *node) handOver(configDir string) (err error) {
 		}
 		return w.send(frameStore, store.blob)
 	}
-	blob := head.marshal(version)
+	blob, err := head.marshal(version)
+	if err != nil {
+		return err
+	}
 	ex, err := func() (exportStats, error) {
 		if err := w.send(frameHead, blob); err != nil {
 			return exportStats{}, err
@@ -210,7 +228,7 @@ func (n *node) handOver(configDir string) (err error) {
 		"manager_hold_ms", ms(holding, paused), "handlers_ms", ms(paused, quiet), "stream_ms", ms(quiet, sent),
 		"export_ms", d(sent.Sub(quiet)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
 		"adopt_ms", ms(sent, time.Now()), "store_ms", d(store.took),
-		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input,
+		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input, "detached_sessions", len(head.More.Detached),
 		"memory_store_bytes", store.memory)
 	// Exit once the new process serves and told systemd its pid, so that
 	// systemd never sees the service without a main process.
@@ -244,11 +262,23 @@ func (n *node) adopt() (reloadReport, error) {
 	// Paused from the start: nothing is read or written until the old
 	// process has let go.
 	n.srv.Freeze(context.Background())
+	// The old process cuts the bus over once we are ready: we must hear its
+	// markers.
+	live, cancel := context.WithTimeout(context.Background(), readyWait)
+	defer cancel()
+	if err := n.srv.BusLive(live); err != nil {
+		return reloadReport{}, err
+	}
 	if err := w.send(frameReady, nil); err != nil {
 		return reloadReport{}, err
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // as in handOver
 	head, took, err := n.receive(w)
+	if err == nil {
+		cut, cancel := context.WithTimeout(context.Background(), cutWait)
+		defer cancel()
+		err = n.srv.AwaitBus(cut, head.More.Cut)
+	}
 	if err != nil {
 		w.send(frameError, []byte(err.Error()))
 		return reloadReport{}, err
@@ -262,6 +292,7 @@ func (n *node) adopt() (reloadReport, error) {
 	// The old process answers bye, or dies trying: either way it is done.
 	w.c.SetDeadline(time.Now().Add(adoptWait))
 	w.recv()
+	n.srv.ReleaseBus(head.More.Cut)
 	n.srv.Thaw()
 	pause := time.Since(head.Paused)
 	n.srv.Metrics().ReloadPaused(pause)
@@ -307,6 +338,9 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 	if err := head.unmarshal(payload); err != nil {
 		return head, 0, err
 	}
+	if err := n.manager.SeedMetrics(head.More.Manager); err != nil {
+		return head, 0, err
+	}
 	// The store is restored on a core of its own while the connections
 	// arrive: adopting one writes nothing to the store.
 	var restored chan error
@@ -333,9 +367,13 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 				return fail(err)
 			}
 		case kind == frameEnd && restored != nil:
-			n.srv.ReserveConnIDs(head.LastID)
 			took, err := a.wait()
-			if err := errors.Join(err, <-restored); err != nil {
+			errs := []error{err, <-restored}
+			for _, d := range head.More.Detached {
+				errs = append(errs, n.srv.AdoptDetached(d))
+			}
+			n.srv.ReserveConnIDs(head.LastID)
+			if err := errors.Join(errs...); err != nil {
 				return head, took, err
 			}
 			if want, err := strconv.Atoi(string(payload)); err != nil || want != took {
@@ -372,6 +410,14 @@ func (n *node) restore(payload []byte) (chan error, error) {
 	}
 	go func() { done <- mem.Restore(st.Memory) }()
 	return done, nil
+}
+
+// cutBus cuts the bus over (see framework.Server.CutBus), bounded by
+// cutWait: a marker that does not come back fails the reload.
+func (n *node) cutBus() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	return n.srv.CutBus(ctx)
 }
 
 func closeAll(fds []int) {

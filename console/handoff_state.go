@@ -15,17 +15,19 @@ import (
 
 // handoffVersion is the version of the state a reload passes; a binary
 // refuses a version it does not know, and the old process keeps serving.
-// Version 2 streams the connections in batches, each with its sockets.
-const handoffVersion = 2
+// Version 3 streams the connections in batches, each with its sockets.
+const handoffVersion = 3
 
 var handoffMagic = []byte("msgo-handoff")
 
 // handoffHead is what the new process needs before any connection, in the
 // frame that carries the version: when the pause began (for the pause it
-// reports) and the last connection id.
+// reports), the last connection id, and the bus cut-over's nonce, the
+// manager's counters and the detached sessions.
 type handoffHead struct {
 	Paused time.Time
 	LastID framework.ConnID
+	More   handoffMore
 }
 
 // handoffStore is the metrics' totals and the memory store's contents
@@ -41,10 +43,15 @@ type handedConn struct {
 	State framework.ConnState
 }
 
-func (h *handoffHead) marshal(version byte) []byte {
+func (h *handoffHead) marshal(version byte) ([]byte, error) {
+	more, err := h.More.marshal()
+	if err != nil {
+		return nil, err
+	}
 	b := append(bytes.Clone(handoffMagic), version)
 	b = be.AppendVarint(b, h.Paused.UnixNano())
-	return be.AppendUvarint(b, uint64(h.LastID))
+	b = be.AppendUvarint(b, uint64(h.LastID))
+	return appendBlob(b, more), nil
 }
 
 func (h *handoffStore) marshal() []byte {
@@ -98,10 +105,11 @@ func (h *handoffHead) unmarshal(b []byte) error {
 	r := reader{b: rest[1+k:]}
 	h.Paused = time.Unix(0, ns)
 	h.LastID = framework.ConnID(r.uvarint())
+	more := r.blob()
 	if r.failed || len(r.b) > 0 {
 		return errHandoffState
 	}
-	return nil
+	return h.More.unmarshal(more)
 }
 
 func (h *handoffStore) unmarshal(b []byte) error {

@@ -500,8 +500,9 @@ func readJSON(t *testing.T, c net.Conn, v any) {
 }
 
 // TestReloadKeepsCountersAndAppendsTheLog: in the foreground, with a log
-// file, two reloads: the counters go on from the old process's values, and
-// the log holds every process's lines, none overwritten.
+// file, two reloads: the counters, the manager's included, go on from the
+// old process's values, and the log holds every process's lines, none
+// overwritten.
 func TestReloadKeepsCountersAndAppendsTheLog(t *testing.T) {
 	in := newInstance(t, "MSGO_LOG_FILE=msgo.log")
 	c := exec.Command(in.bin, "start")
@@ -533,6 +534,21 @@ func TestReloadKeepsCountersAndAppendsTheLog(t *testing.T) {
 	if before < requests {
 		t.Fatalf("msgo_frames_in_total = %v before the reload", before)
 	}
+	// The manager's own counters go on too.
+	const calls = `msgo_manager_requests_total{call="/api/online/count",code="200"}`
+	onlineCount := func() {
+		resp, err := http.Get("http://" + in.mgr + "/api/online/count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for range 3 {
+		onlineCount()
+	}
+	if got := counter(t, in, calls); got != 3 {
+		t.Fatalf("%s = %v before the reload, want 3", calls, got)
+	}
 	pids := []string{in.pid()}
 	for range 2 {
 		in.must("reload")
@@ -541,6 +557,10 @@ func TestReloadKeepsCountersAndAppendsTheLog(t *testing.T) {
 	cl.Request(t, "index.index.whoami", nil)
 	if after := counter(t, in, "msgo_frames_in_total"); after != before+1 {
 		t.Fatalf("msgo_frames_in_total = %v after two reloads and one more request, want %v", after, before+1)
+	}
+	onlineCount()
+	if got := counter(t, in, calls); got != 4 {
+		t.Fatalf("%s = %v after two reloads and one more call, want 4", calls, got)
 	}
 	if pause := counter(t, in, "msgo_reload_pause_seconds"); pause <= 0 {
 		t.Fatalf("msgo_reload_pause_seconds = %v", pause)
@@ -563,27 +583,4 @@ func TestReloadKeepsCountersAndAppendsTheLog(t *testing.T) {
 	if got := strings.Count(string(b), `msg="handed over"`); got != 2 {
 		t.Fatalf("the log has %d handover lines, want 2:\n%s", got, b)
 	}
-}
-
-// counter reads one unlabelled metric from the manager port.
-func counter(t *testing.T, in *instance, name string) float64 {
-	t.Helper()
-	resp, err := http.Get("http://" + in.mgr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	body.ReadFrom(resp.Body)
-	for line := range strings.Lines(body.String()) {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("no %s in /metrics", name)
-	return 0
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"msgo/app/web"
 	"msgo/config"
@@ -13,7 +12,7 @@ import (
 
 // managerHandler serves the manager port (docs/manager-api.md), the admin
 // page included, with the pages' shared scripts for its translations.
-func managerHandler(srv *framework.Server, cfg *config.Config, ready func(context.Context) error, log *slog.Logger) http.Handler {
+func managerHandler(srv *framework.Server, cfg *config.Config, ready func(context.Context) error, log *slog.Logger) *manager.Manager {
 	return manager.New(manager.Options{
 		Server:  srv,
 		Token:   cfg.Manager.Token,

@@ -210,7 +210,7 @@ type node struct {
 	ws, mgr     net.Listener
 	inherited   bool // the listeners came from a reloading parent
 	http        *http.Server
-	manager     http.Handler
+	manager     *manager.Manager
 	held        *heldListener // the manager's listener, paused by a reload
 	stopApps    func()
 	closeDB     func()
@@ -275,6 +275,7 @@ func newNode(cfg *config.Config, log *slog.Logger) (_ *node, err error) {
 		Unavailable:  []error{db.ErrUnavailable},
 		HTTP:         pages,
 		Backend:      backendOf(px),
+		TakingOver:   os.Getenv(handoffEnv) != "",
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ type App struct {
 	presence  cluster.Presence
 	groups    cluster.Groups
 	closeKeys cluster.CloseKeys
+	routes    cluster.Routes
+	space     uint64 // the high bits of this node's connection ids (see cluster.Routes)
 	cluster   *cluster.Node
 	bus       *cluster.Bus
 	stopBg    context.CancelFunc
@@ -38,8 +40,9 @@ func newApp(s *Server, store cache.Store) *App {
 	a := &App{
 		srv: s, store: store, node: node,
 		hub:      cluster.NewHub(func(c *conn) string { return c.Session().ident.key }),
-		presence: st, groups: st, closeKeys: st,
+		presence: st, groups: st, closeKeys: st, routes: st,
 	}
+	a.claimIDSpace()
 	a.cluster = cluster.NewNode(cluster.NodeOptions{
 		ID: node, Presence: st, Started: s.started, Local: a.local, Conns: s.Connections,
 		Logger: s.log, OnError: s.metrics.storeError, OnPurge: s.nodeLost,
@@ -56,16 +59,15 @@ func newApp(s *Server, store cache.Store) *App {
 func (a *App) start(ctx context.Context) {
 	ctx, a.stopBg = context.WithCancel(ctx)
 	a.bgDone = make(chan struct{})
-	ready := make(chan struct{})
 	go func() {
 		defer close(a.bgDone)
 		done := make(chan struct{})
-		go func() { a.bus.Run(ctx, ready); close(done) }()
+		go func() { a.bus.Run(ctx); close(done) }()
 		a.cluster.Run(ctx)
 		<-done
 	}()
 	select {
-	case <-ready:
+	case <-a.bus.Live():
 	case <-time.After(3 * time.Second):
 		a.srv.log.Warn("store unreachable at start; serving local connections until it is back")
 	}
@@ -89,11 +91,15 @@ func (a *App) local() cluster.Local {
 	l.Groups = a.hub.Groups()
 	a.srv.tr.Each(func(c *conn) {
 		c.Edit(func(ss *session, open bool) {
-			if ss.hooks == nil || !open {
+			if ss.hooks == nil || !open && !detached(ss.hooks) {
 				return
 			}
+			addr := Addr{homeOf(ss.hooks, a.node), c.ID()}.String()
 			for k := range ss.hooks.list.names(hookCloseKey) {
-				l.CloseKeys = append(l.CloseKeys, cluster.KeyMember{Key: k, Member: Addr{a.node, c.ID()}.String()})
+				l.CloseKeys = append(l.CloseKeys, cluster.KeyMember{Key: k, Member: addr})
+			}
+			if r := ss.hooks.resume; r != nil && r.home != "" {
+				l.Routes = append(l.Routes, addr)
 			}
 		})
 	})
@@ -164,4 +170,33 @@ func (a *App) Close(id ConnID, code int, reason string) error {
 	}
 	c.Close(code, reason)
 	return nil
+}
+
+// claimIDSpace gives this node's connection ids a space of their own in the
+// cluster (ids are space<<32 + n), so that a session moving in keeps its
+// id. A store down at start leaves space 0: the node then hosts no moving
+// session whose id is from space 0.
+func (a *App) claimIDSpace() {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.StoreOp)
+	defer cancel()
+	sp, err := a.routes.IDSpace(ctx)
+	if err != nil {
+		a.srv.log.Warn("no connection id space from the store; moved sessions cannot keep ids of space 0", "err", err)
+		return
+	}
+	a.space = sp
+	a.srv.tr.ReserveIDs(ConnID(sp << 32))
+}
+
+// Addr returns a local connection's address in the cluster: the node that
+// accepted it and its id, for its whole life, wherever its session moved
+// since (App.SendTo follows it).
+func (a *App) Addr(id ConnID) (Addr, error) {
+	c, err := a.conn(id)
+	if err != nil {
+		return Addr{}, err
+	}
+	home := a.node
+	c.Edit(func(ss *session, _ bool) { home = homeOf(ss.hooks, a.node) })
+	return Addr{home, id}, nil
 }

@@ -14,8 +14,9 @@ func (a *App) AddCloseKey(ctx context.Context, id ConnID, key string) error {
 	if err != nil {
 		return err
 	}
-	added := false
+	added, home := false, ""
 	if !editHooks(c, func(h *hooks) {
+		home = homeOf(h, a.node)
 		if !h.list.has(hookCloseKey, equalTo(key)) {
 			h.list = h.list.with(hookCloseKey, key)
 			added = true
@@ -26,7 +27,7 @@ func (a *App) AddCloseKey(ctx context.Context, id ConnID, key string) error {
 	if !added {
 		return nil
 	}
-	if err := a.closeKeys.AddCloseKey(ctx, key, Addr{a.node, id}.String()); err != nil {
+	if err := a.closeKeys.AddCloseKey(ctx, key, Addr{home, id}.String()); err != nil {
 		a.cluster.Failed("close key", err)
 		return err
 	}
@@ -39,8 +40,12 @@ func (a *App) RemoveCloseKey(ctx context.Context, id ConnID, key string) error {
 	if err != nil {
 		return err
 	}
-	editHooks(c, func(h *hooks) { h.list = h.list.without(hookCloseKey, equalTo(key)) })
-	return a.closeKeys.RemoveCloseKey(ctx, key, Addr{a.node, id}.String())
+	home := a.node
+	editHooks(c, func(h *hooks) {
+		home = homeOf(h, a.node)
+		h.list = h.list.without(hookCloseKey, equalTo(key))
+	})
+	return a.closeKeys.RemoveCloseKey(ctx, key, Addr{home, id}.String())
 }
 
 // CloseKeyMembers returns the connections in the close-key set key.

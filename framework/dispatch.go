@@ -14,7 +14,7 @@ import (
 // the method unquoted (escapes still raw), the id as sent, and what is wrong
 // with the envelope, if anything.
 func requestEnvelope(msg []byte) (method, id []byte, problem string) {
-	if !json.Valid(msg) {
+	if !jsonscan.Valid(msg) {
 		return nil, nil, "message is not valid JSON"
 	}
 	err := jsonscan.Members(msg, func(k, v []byte) bool {

@@ -13,7 +13,6 @@ func (a *App) JoinGroup(ctx context.Context, id ConnID, grp Group) error {
 	if err != nil {
 		return err
 	}
-	u := userOf(c)
 	var added, first, firstOfUser bool
 	if !editHooks(c, func(h *hooks) {
 		added, first, firstOfUser = a.hub.Join(g, c)
@@ -26,6 +25,21 @@ func (a *App) JoinGroup(ctx context.Context, id ConnID, grp Group) error {
 	if !added {
 		return nil
 	}
+	return a.joined(ctx, c, g, first, firstOfUser)
+}
+
+// enter puts c, whose hooks list g already, in group g.
+func (a *App) enter(ctx context.Context, c *conn, g string) error {
+	added, first, firstOfUser := a.hub.Join(g, c)
+	if !added {
+		return nil
+	}
+	return a.joined(ctx, c, g, first, firstOfUser)
+}
+
+// joined records in the cluster that c joined g on this node.
+func (a *App) joined(ctx context.Context, c *conn, g string, first, firstOfUser bool) error {
+	u := userOf(c)
 	var users []string
 	if firstOfUser {
 		users = []string{u}

@@ -80,7 +80,11 @@ func (s *Server) openStreams(fn func(*Stream)) int {
 
 // Thaw undoes Freeze, or, in the process that adopted connections, starts
 // them: each writes what waits and reads what arrived meanwhile.
-func (s *Server) Thaw() { s.tr.Thaw() }
+// Detached sessions a reload held get their expiry back.
+func (s *Server) Thaw() {
+	s.tr.Thaw()
+	s.parked.rearm()
+}
 
 // Moving is a connection leaving this process: its id, its socket and its
 // state.
@@ -120,9 +124,27 @@ func (s *Server) ReserveConnIDs(last ConnID) { s.tr.ReserveIDs(last) }
 // in the memory store's contents handed over with the connections) are
 // already true. Call it while paused, before Thaw.
 func (s *Server) Adopt(id ConnID, fd int, st ConnState) error {
+	ss, err := s.adoptedSession(st)
+	c, ierr := s.tr.ImportAs(id, fd, st.Transport, ss)
+	if ierr != nil {
+		return fmt.Errorf("framework: adopt connection %d: %w", id, ierr)
+	}
+	s.registerAdopted(c, st)
+	if err != nil {
+		return fmt.Errorf("framework: adopt connection %d: %w", id, err)
+	}
+	return nil
+}
+
+// adoptedSession is the session a connection adopted with state st starts
+// with: its identity, rate limit, rooms, close keys, close controllers and
+// resumable session. A close controller this binary does not have is an
+// error, the rest of the session stands.
+func (s *Server) adoptedSession(st ConnState) (session, error) {
 	ss := s.sessionOf(st)
 	var errs []error
-	if len(st.Groups)+len(st.CloseKeys)+len(st.Controllers) > 0 {
+	if len(st.Groups)+len(st.CloseKeys)+len(st.Controllers) > 0 || st.Session != "" {
+		h := &hooks{}
 		// The list built in one piece: one interning per connection, not
 		// one per entry.
 		var b []byte
@@ -139,20 +161,26 @@ func (s *Server) Adopt(id ConnID, fd int, st ConnState) error {
 			}
 			b = appendHook(b, hookController, name)
 		}
-		ss.hooks = &hooks{list: hookList{unique.Make(string(b))}}
+		if len(b) > 0 {
+			h.list = hookList{unique.Make(string(b))}
+		}
+		if st.Session != "" {
+			h.resume = &resumable{id: st.Session}
+		}
+		ss.hooks = h
 	}
-	c, err := s.tr.ImportAs(id, fd, st.Transport, ss)
-	if err != nil {
-		return fmt.Errorf("framework: adopt connection %d: %w", id, err)
-	}
+	return ss, errors.Join(errs...)
+}
+
+// registerAdopted indexes adopted c: its user, its rooms, its session.
+func (s *Server) registerAdopted(c *conn, st ConnState) {
 	s.app.hub.AddUser(userOf(c), c)
 	for _, g := range st.Groups {
 		s.app.hub.Join(g.key, c)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("framework: adopt connection %d: %w", id, err)
+	if st.Session != "" {
+		s.sessions.put(st.Session, c)
 	}
-	return nil
 }
 
 // sessionOf is the session a connection with state st starts with here.

@@ -50,7 +50,11 @@ func (a *App) disconnected(c *conn, h *hooks) { a.undo(c, h, true) }
 // undo forgets c's groups, close keys and presence on this node, running its
 // close controllers first when closers is set: a session that moved to
 // another node goes on there, so nothing closed.
+//
+// A session that moved keeps its close keys (the node it went to holds
+// them now under the same address) and its route, which that node set.
 func (a *App) undo(c *conn, h *hooks, closers bool) {
+	addr := Addr{homeOf(h, a.node), c.ID()}.String()
 	// Not the server's context: a stop must still undo presence. Hooks run
 	// application code, so they get a bound; presence relies on the store's.
 	ctx := context.Background()
@@ -72,7 +76,12 @@ func (a *App) undo(c *conn, h *hooks, closers bool) {
 			a.leave(hctx, c, g)
 		}
 		for k := range h.list.names(hookCloseKey) {
-			a.cluster.Failed("close key", a.closeKeys.RemoveCloseKey(hctx, k, Addr{a.node, c.ID()}.String()))
+			if closers {
+				a.cluster.Failed("close key", a.closeKeys.RemoveCloseKey(hctx, k, addr))
+			}
+		}
+		if h.resume != nil && h.resume.home != "" {
+			a.cluster.Failed("route", a.routes.DropRoute(hctx, addr, a.node, closers))
 		}
 	}
 	u := userOf(c)

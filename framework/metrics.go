@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // Metrics are a server's Prometheus collectors (the transport's and its own), in a registry of its own (no
@@ -24,7 +23,7 @@ type Metrics struct {
 	storeErrors prometheus.Counter
 	depErrors   prometheus.Counter
 	reloadPause prometheus.Gauge
-	seed        []*dto.MetricFamily // totals of the process before a reload
+	own         *Carried // Registry, with the totals of the process before a reload
 	opened      prometheus.Counter
 	resumed     prometheus.Counter
 	expired     prometheus.Counter
@@ -33,6 +32,7 @@ type Metrics struct {
 
 func newMetrics() *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry(), runtime: prometheus.NewRegistry()}
+	m.own = NewCarried(m.Registry)
 	counter := func(name, help string) prometheus.Counter {
 		c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "msgo", Name: name, Help: help})
 		m.Registry.MustRegister(c)

@@ -18,7 +18,18 @@ import (
 // totals, the new one Seeds them, and Gather adds them to its own, so a
 // Prometheus counter of msgo never goes back to zero on a reload (a rate()
 // across one stays true). Histograms are carried the same way; gauges are
-// not (they are the new process's own readings).
+// not (they are the new process's own readings). Carried does it for any
+// registry: the server's own, and the manager's.
+
+// Carried is a gatherer whose msgo_ counters and histograms go on from the
+// totals of the process before a reload.
+type Carried struct {
+	g    prometheus.Gatherer
+	seed []*dto.MetricFamily
+}
+
+// NewCarried returns g with its totals carried across reloads.
+func NewCarried(g prometheus.Gatherer) *Carried { return &Carried{g: g} }
 
 // carried reports whether family mf is carried over.
 func carried(mf *dto.MetricFamily) bool {
@@ -26,15 +37,24 @@ func carried(mf *dto.MetricFamily) bool {
 	return strings.HasPrefix(mf.GetName(), "msgo_") && (t == dto.MetricType_COUNTER || t == dto.MetricType_HISTOGRAM)
 }
 
-// Gather implements prometheus.Gatherer: the registry's metrics with the
+// Gather implements prometheus.Gatherer: the server's metrics with the
 // totals seeded from the process before this one added in.
 func (m *Metrics) Gather() ([]*dto.MetricFamily, error) {
-	return prometheus.Gatherers{prometheus.GathererFunc(m.gatherOwn), m.runtime}.Gather()
+	return prometheus.Gatherers{m.own, m.runtime}.Gather()
 }
 
-// gatherOwn gathers msgo's own collectors, seed added.
-func (m *Metrics) gatherOwn() ([]*dto.MetricFamily, error) {
-	mfs, err := m.Registry.Gather()
+// Carry returns the server's counter and histogram totals (see
+// Carried.Carry).
+func (m *Metrics) Carry() ([]byte, error) { return m.own.Carry() }
+
+// Seed adds the totals Carry returned in the process before this one (see
+// Carried.Seed).
+func (m *Metrics) Seed(b []byte) error { return m.own.Seed(b) }
+
+// Gather implements prometheus.Gatherer: the gatherer's metrics, seed
+// added.
+func (m *Carried) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := m.g.Gather()
 	if len(m.seed) == 0 {
 		return mfs, err
 	}
@@ -105,8 +125,8 @@ func addMetric(m, base *dto.Metric) {
 
 // Carry returns this process's counter and histogram totals (seed
 // included), for the process that takes over to Seed.
-func (m *Metrics) Carry() ([]byte, error) {
-	mfs, err := m.gatherOwn()
+func (m *Carried) Carry() ([]byte, error) {
+	mfs, err := m.Gather()
 	if err != nil {
 		return nil, fmt.Errorf("framework: gather metrics: %w", err)
 	}
@@ -124,7 +144,7 @@ func (m *Metrics) Carry() ([]byte, error) {
 
 // Seed adds the totals Carry returned in the process before this one; call
 // it once, before the metrics are served.
-func (m *Metrics) Seed(b []byte) error {
+func (m *Carried) Seed(b []byte) error {
 	dec := expfmt.NewDecoder(bytes.NewReader(b), expfmt.NewFormat(expfmt.TypeProtoDelim))
 	for {
 		mf := &dto.MetricFamily{}

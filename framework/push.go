@@ -158,12 +158,23 @@ func (a *App) Broadcast(ctx context.Context, f *Frame) error {
 	return err
 }
 
-// SendTo pushes f to one connection anywhere in the cluster.
+// SendTo pushes f to one connection anywhere in the cluster, on the node
+// its session moved to if it did (one store read unless it is here).
 func (a *App) SendTo(ctx context.Context, to Addr, f *Frame) error {
-	if to.Node == a.node {
+	node := to.Node
+	if node != a.node || a.srv.tr.Conn(to.ID) == nil {
+		at, moved, err := a.routes.Route(ctx, to.String())
+		if err != nil {
+			return fmt.Errorf("framework: find connection %s: %w", to, err)
+		}
+		if moved {
+			node = at
+		}
+	}
+	if node == a.node {
 		return a.Send(to.ID, f)
 	}
-	_, err := a.bus.Send(ctx, cluster.OpConn, strconv.FormatUint(uint64(to.ID), 10), 0, f.b, []string{to.Node}, false)
+	_, err := a.bus.Send(ctx, cluster.OpConn, strconv.FormatUint(uint64(to.ID), 10), 0, f.b, []string{node}, false)
 	return err
 }
 

@@ -21,8 +21,22 @@ const (
 // the session's id and, while its socket is lost, the timer that ends it.
 type resumable struct {
 	id       string
+	home     string // set once it moved: the node that accepted it (see Addr)
 	detached bool
+	until    time.Time // while detached: when the window ends
 	expiry   *time.Timer
+}
+
+// detached reports whether h is a session's whose socket is lost.
+func detached(h *hooks) bool { return h.resume != nil && h.resume.detached }
+
+// homeOf returns the node part of the address of a connection with hooks
+// h on node: the node that accepted it, wherever it moved since.
+func homeOf(h *hooks, node string) string {
+	if h != nil && h.resume != nil && h.resume.home != "" {
+		return h.resume.home
+	}
+	return node
 }
 
 // sessions are this node's resumable sessions by id.
@@ -119,7 +133,10 @@ func (s *Server) resumeSession(c *conn, msg []byte, id json.RawMessage) {
 	}
 	old := s.sessions.get(p.Session)
 	if old == nil {
-		s.resumeRemote(c, p.Session, *p.N, id)
+		// The move waits on other nodes: c reads nothing meanwhile and
+		// holds no worker.
+		c.Pause()
+		go s.resumeRemote(c, p.Session, *p.N, bytes.Clone(id))
 		return
 	}
 	if userOf(old) != userOf(c) {
@@ -127,8 +144,13 @@ func (s *Server) resumeSession(c *conn, msg []byte, id json.RawMessage) {
 		s.reply(c, StatusForbidden, "session belongs to another user", methodSessionResume, id)
 		return
 	}
-	id = bytes.Clone(id) // the answer is built later, on old's worker: msg is borrowed
-	s.tr.ResumeSession(c, old, *p.N, func(ok bool, received uint64) []byte {
+	s.adoptSession(c, old, *p.N, bytes.Clone(id)) // the answer is built later, on old's worker: msg is borrowed
+}
+
+// adoptSession makes c, a new connection, go on as old, a session on this
+// node, from frame n on; id is the resume's id, c's to keep.
+func (s *Server) adoptSession(c, old *conn, n uint64, id json.RawMessage) {
+	s.tr.ResumeSession(c, old, n, func(ok bool, received uint64) []byte {
 		if !ok {
 			s.metrics.sessionRefused("gone")
 			return resumeFrame(id, resumeAnswer{})
@@ -167,6 +189,7 @@ func (s *Server) detached(c *conn) {
 		if h := ss.hooks; h != nil && h.resume != nil {
 			s.sessions.detached.Add(1)
 			h.resume.detached = true
+			h.resume.until = time.Now().Add(s.cfg.ResumeWindow)
 			h.resume.expiry = time.AfterFunc(s.cfg.ResumeWindow, c.Expire)
 		}
 	})

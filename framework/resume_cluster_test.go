@@ -73,6 +73,15 @@ func TestSessionResumeOnAnotherNode(t *testing.T) {
 	if f.N != 6 {
 		t.Fatalf("live push on the new node numbered %d, want 6", f.N)
 	}
+	// The connection kept its address: a send to it from a third node
+	// reaches it on the node it moved to.
+	direct, _ := framework.Push("test.direct", nil)
+	if err := nodes[2].App().SendTo(context.Background(), framework.Addr{Node: "s1", ID: id}, direct); err != nil {
+		t.Fatal(err)
+	}
+	if f := b.AwaitPush(t, "test.direct"); f.N != 7 {
+		t.Fatalf("a send to the old address numbered %d, want 7", f.N)
+	}
 	if n, err := nodes[2].App().GroupCount(context.Background(), probeGroup); err != nil || n != 1 {
 		t.Fatalf("the room counts %d members, want 1", n)
 	}
@@ -83,7 +92,7 @@ func TestSessionResumeOnAnotherNode(t *testing.T) {
 	b.Close()
 	eventually(t, "the session is detached on node 2", func() bool { return nodes[1].DetachedSessions() == 1 })
 	c := nodes[2].Dial(t, u)
-	if _, ans := resume(t, c, sid, 6); !ans.Resumed {
+	if _, ans := resume(t, c, sid, 7); !ans.Resumed {
 		t.Fatal("the second move did not resume")
 	}
 	// And when it finally ends, its close controller runs once, where it is.

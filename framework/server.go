@@ -36,6 +36,10 @@ type Options struct {
 	// Backend, when set, is consulted at every handshake, for the methods
 	// it forwards, and at every close (see Backend).
 	Backend Backend
+	// TakingOver is set in a process started by a reload to adopt the
+	// connections of the one before it: its bus holds what it receives
+	// until ReleaseBus (see CutBus).
+	TakingOver bool
 }
 
 // Server is a msgo node: the transport's connections, dispatched through a
@@ -52,6 +56,8 @@ type Server struct {
 	started time.Time
 	// sessions are the resumable sessions on this node (resume.go).
 	sessions sessions
+	// parked are detached sessions a reload holds (handoff_detached.go).
+	parked parkedExpiries
 
 	ctx      context.Context // handlers' lifetime; cancelled after stop
 	cancel   context.CancelFunc
@@ -116,6 +122,9 @@ func New(o Options) (*Server, error) {
 	}
 	s.tr = tr
 	s.app = newApp(s, o.Store)
+	if o.TakingOver {
+		s.app.bus.Hold()
+	}
 	s.router.freeze(s.log, s.metrics)
 	s.app.start(ctx)
 	return s, nil

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"time"
@@ -27,20 +28,34 @@ func testRoutes(r *framework.Router) {
 
 // pushLater pushes sdktest.tick {i} to the caller's connection count times,
 // gap_ms apart, from the background: pushes that land while the client's
-// network is down test what a session keeps.
+// network is down test what a session keeps. With to_user it pushes to
+// every connection of the caller's user instead, so a new connection of
+// the user gets them too.
 func pushLater(c *framework.Context) error {
 	var p struct {
-		Count int `json:"count"`
-		GapMS int `json:"gap_ms"`
+		Count  int  `json:"count"`
+		GapMS  int  `json:"gap_ms"`
+		ToUser bool `json:"to_user"`
 	}
 	if err := c.Bind(&p); err != nil {
 		return err
 	}
-	app, conn := c.App(), c.Client().ID()
+	app, conn, who := c.App(), c.Client().ID(), c.Client().Identity()
+	send := func(i int) error {
+		param := map[string]int{"i": i}
+		if !p.ToUser {
+			return app.SendSuccess(conn, "sdktest.tick", "", param)
+		}
+		f, err := framework.NewFrame(framework.Message{Status: 200, Event: "sdktest.tick", Param: param})
+		if err != nil {
+			return err
+		}
+		return app.SendToUser(context.Background(), who.Type, who.ID, f)
+	}
 	go func() {
 		for i := range p.Count {
 			time.Sleep(time.Duration(p.GapMS) * time.Millisecond)
-			if app.SendSuccess(conn, "sdktest.tick", "", map[string]int{"i": i}) != nil {
+			if send(i) != nil {
 				return
 			}
 		}

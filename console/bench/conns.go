@@ -22,8 +22,9 @@ func connsCommand() *cobra.Command {
 		`Opens --conns authenticated connections (each calls live.user.join when
 --join is set, spread over rooms of --room-size members so the join pushes stay
 bounded), holds them for --duration, and reports connects/s and, with --pid,
-the server's RSS growth per connection: (RSS after - RSS before) / N.`,
-		o, flagRoom|flagJoin|flagDuration, runConns)
+the server's RSS growth per connection: (RSS after - RSS before) / N. With
+several --url nodes, connection i goes to node i mod n.`,
+		o, flagRoom|flagJoin|flagDuration|flagNodes, runConns)
 }
 
 func connectRateCommand() *cobra.Command {
@@ -144,8 +145,9 @@ func addOpenFigures(r *result, op opened) {
 
 func runConns(ctx context.Context, e *env) (result, error) {
 	o := e.o
-	r := result{scenario: "conns", params: []param{{"conns", o.conns}, {"join", o.join}, {"room_size", o.roomSize}, {"hold", o.duration.String()}}}
-	op, err := openUsers(ctx, e, "conns", users{room: o.roomOf, join: o.join})
+	r := result{scenario: "conns", params: []param{{"conns", o.conns}, {"nodes", len(e.endpoints)}, {"join", o.join}, {"room_size", o.roomSize}, {"hold", o.duration.String()}}}
+	nodes := len(e.endpoints) // several nodes: connection i goes to node i mod n
+	op, err := openUsers(ctx, e, "conns", users{room: o.roomOf, join: o.join, node: func(i int) int { return i % nodes }})
 	if err != nil {
 		return r, err
 	}

@@ -13,11 +13,18 @@ type Broker interface {
 	Subscribe(ctx context.Context, channels ...string) (Subscription, error)
 }
 
-// Subscription delivers published payloads until closed.
+// Message is one payload and the channel it was published to.
+type Message struct {
+	Channel string
+	Payload []byte
+}
+
+// Subscription delivers published messages until closed.
 type Subscription interface {
-	// Payloads returns the channel payloads arrive on; Close closes it.
-	// A payload may be shared by every subscriber: treat it as read-only.
-	Payloads() <-chan []byte
+	// Messages returns the channel messages arrive on, in the order each
+	// channel's were published; Close closes it. A payload may be shared
+	// by every subscriber: treat it as read-only.
+	Messages() <-chan Message
 	// Close ends the subscription. It is idempotent.
 	Close() error
 }

@@ -21,15 +21,15 @@ func (s *Store) Subscribe(ctx context.Context, channels ...string) (Subscription
 	if err != nil {
 		return nil, err
 	}
-	fw := &storeSubscription{sub: sub, out: make(chan []byte), done: make(chan struct{})}
+	fw := &storeSubscription{sub: sub, out: make(chan Message), done: make(chan struct{})}
 	go fw.forward()
 	return fw, nil
 }
 
-// storeSubscription hands a cache.Subscription's payloads on.
+// storeSubscription hands a cache.Subscription's messages on.
 type storeSubscription struct {
 	sub  cache.Subscription
-	out  chan []byte
+	out  chan Message
 	done chan struct{}
 	once sync.Once
 }
@@ -38,14 +38,14 @@ func (s *storeSubscription) forward() {
 	defer close(s.out)
 	for m := range s.sub.Messages() {
 		select {
-		case s.out <- m.Payload:
+		case s.out <- Message{Channel: m.Channel, Payload: m.Payload}:
 		case <-s.done:
 			return
 		}
 	}
 }
 
-func (s *storeSubscription) Payloads() <-chan []byte { return s.out }
+func (s *storeSubscription) Messages() <-chan Message { return s.out }
 
 func (s *storeSubscription) Close() error {
 	s.once.Do(func() { close(s.done) })

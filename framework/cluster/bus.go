@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ const (
 	OpCount                    // target: group name; counts its connections
 	opAsk                      // a question for whichever node holds target (see Ask)
 	opAnswer                   // the answer to question seq, in frame
+	opCut                      // a reload's cut-over marker; target: its nonce (see Cut)
 )
 
 // envelope is one bus message: a frame encoded once on the sending node and
@@ -120,6 +122,8 @@ type Bus struct {
 	mu      sync.Mutex
 	waiting map[uint64]chan uint64
 	asking  map[uint64]chan []byte
+	cut     cutover
+	live    chan struct{} // closed once subscribed
 }
 
 // OnAsk sets the function that answers other nodes' questions; call it
@@ -170,19 +174,25 @@ func (b *Bus) ask(ctx context.Context, e *envelope) {
 // NewBus returns node's bus; deliver serves what other nodes send, onError
 // counts a failed publish or subscribe.
 func NewBus(broker Broker, node string, deliver Deliver, log *slog.Logger, onError func()) *Bus {
-	return &Bus{broker: broker, node: node, deliver: deliver, log: log, onError: onError,
-		waiting: make(map[uint64]chan uint64), asking: make(map[uint64]chan []byte)}
+	b := &Bus{broker: broker, node: node, deliver: deliver, log: log, onError: onError,
+		waiting: make(map[uint64]chan uint64), asking: make(map[uint64]chan []byte),
+		cut: cutover{change: make(chan struct{}, 1)}, live: make(chan struct{})}
+	// Sequence numbers start at random: during a reload two processes share
+	// the node's channels, and an answer to one must not wake the other's
+	// waiter of the same number.
+	b.seq.Store(rand.Uint64() >> 1)
+	return b
 }
 
 // Run receives envelopes for this node until ctx ends. A store that is down
 // at start (or drops the subscription) is retried with backoff; once
-// subscribed, the subscription reconnects by itself. ready is closed at the
+// subscribed, the subscription reconnects by itself. Live is closed at the
 // first successful subscription.
-func (b *Bus) Run(ctx context.Context, ready chan<- struct{}) {
+func (b *Bus) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
-	once := sync.OnceFunc(func() { close(ready) })
+	once := sync.OnceFunc(func() { close(b.live) })
 	for ctx.Err() == nil {
-		sub, err := b.broker.Subscribe(ctx, nodeChannel(b.node), broadcastChannel)
+		sub, err := b.broker.Subscribe(ctx, b.channels()...)
 		if err != nil {
 			b.onError()
 			b.log.Warn("bus subscribe failed; retrying", "err", err, "in", backoff)
@@ -206,16 +216,16 @@ func (b *Bus) consume(ctx context.Context, sub Subscription) {
 		select {
 		case <-ctx.Done():
 			return
-		case p, ok := <-sub.Payloads():
+		case m, ok := <-sub.Messages():
 			if !ok {
 				return
 			}
 			var e envelope
-			if err := e.unmarshal(p); err != nil {
+			if err := e.unmarshal(m.Payload); err != nil {
 				b.log.Warn("dropped bus message", "err", err)
 				continue
 			}
-			b.receive(ctx, &e)
+			b.take(ctx, m.Channel, &e)
 		}
 	}
 }

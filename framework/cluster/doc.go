@@ -6,7 +6,7 @@
 //
 //	st := cluster.NewStore(store, nodeID)            // Presence, Groups, CloseKeys, Broker
 //	bus := cluster.NewBus(st, nodeID, deliver, log, onError)
-//	go bus.Run(ctx, ready)
+//	go bus.Run(ctx)
 //
 // Each concept is a small interface in its own file beside its backend:
 // presence.go and presence_store.go, broker.go and broker_store.go. Store

@@ -70,6 +70,25 @@ type CloseKeys interface {
 	CloseKeyMembers(ctx context.Context, key string) ([]string, error)
 }
 
+// Routes records where a connection that moved to another node is now.
+// A connection keeps the address ("node:id") of the node that accepted it
+// for its whole life, so whatever was stored under that address stays true;
+// its route names the node holding it since it moved. Connection ids are
+// unique in the cluster (each node gives ids from its own space), so a
+// moved connection keeps its id on the node it moves to.
+type Routes interface {
+	// IDSpace returns a number no other node got: the high bits of this
+	// node's connection ids.
+	IDSpace(ctx context.Context) (uint64, error)
+	// SetRoute records that node holds the connection at addr.
+	SetRoute(ctx context.Context, addr, node string) error
+	// DropRoute records that node no longer holds addr; with ended the
+	// connection ended there and its route goes.
+	DropRoute(ctx context.Context, addr, node string, ended bool) error
+	// Route returns the node holding addr, if it moved.
+	Route(ctx context.Context, addr string) (string, bool, error)
+}
+
 // NodeInfo is what a node publishes with its liveness.
 type NodeInfo struct {
 	ID      string `json:"-"`
@@ -88,6 +107,7 @@ type Local struct {
 	Users     []string
 	Groups    []GroupUsers
 	CloseKeys []KeyMember
+	Routes    []string // addresses of connections that moved here
 }
 
 // KeyMember is one close-key entry of this node.

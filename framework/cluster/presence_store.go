@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 
 	"msgo/library/cache"
 )
@@ -184,6 +183,11 @@ func (s *Store) Reassert(ctx context.Context, l Local) error {
 			return err
 		}
 	}
+	for _, addr := range l.Routes {
+		if err := op(func(ctx context.Context) error { return s.SetRoute(ctx, addr, s.node) }); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -242,6 +246,10 @@ func (s *Store) purge(ctx context.Context, n string) error {
 			}
 		}
 	}
+	in, err := s.movedIn(ctx, n)
+	if err != nil {
+		return err
+	}
 	cks, err := st.SMembers(ctx, nodeCKKey(n))
 	if err != nil {
 		return err
@@ -253,15 +261,25 @@ func (s *Store) purge(ctx context.Context, n string) error {
 		}
 		var gone []string
 		for _, m := range members {
-			if i := strings.LastIndexByte(m, ':'); i > 0 && m[:i] == n {
+			if nodeOf(m) == n || in[m] {
 				gone = append(gone, m)
 			}
+		}
+		if len(gone) > 0 {
+			moved, err := s.movedAway(ctx, n, gone)
+			if err != nil {
+				return err
+			}
+			gone = slices.DeleteFunc(gone, func(m string) bool { return moved[m] })
 		}
 		if len(gone) > 0 {
 			if _, err := st.SRem(ctx, k, gone...); err != nil {
 				return err
 			}
 		}
+	}
+	if err := s.purgeRoutes(ctx, n, in); err != nil {
+		return err
 	}
 	if err := st.Del(ctx, nodeUsersKey(n), nodeGroupsKey(n), nodeCKKey(n)); err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"msgo/framework"
 )
 
 // callMetrics are the manager's own collectors: the calls it answered, and
@@ -15,13 +17,14 @@ import (
 // together. They live in a registry of the Manager's, gathered with the
 // node's at /metrics, so that two managers fronting one node do not collide.
 type callMetrics struct {
-	reg      *prometheus.Registry
+	reg      *framework.Carried // a registry of its own; its counters go on across a reload
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
 func newCallMetrics(m *Manager) *callMetrics {
-	c := &callMetrics{reg: prometheus.NewRegistry()}
+	reg := prometheus.NewRegistry()
+	c := &callMetrics{reg: framework.NewCarried(reg)}
 	c.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "msgo", Name: "manager_requests_total",
 		Help: "Manager port requests by call (the route, not the raw path) and HTTP status.",
@@ -35,7 +38,7 @@ func newCallMetrics(m *Manager) *callMetrics {
 		ConstLabels: prometheus.Labels{"version": m.version, "goversion": runtime.Version()},
 	})
 	build.Set(1)
-	c.reg.MustRegister(c.calls, c.duration, build,
+	reg.MustRegister(c.calls, c.duration, build,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "msgo", Name: "users", Help: "Distinct users (type and id) connected to this node.",
 		}, func() float64 { return float64(m.app.LocalUsers()) }),
@@ -45,6 +48,15 @@ func newCallMetrics(m *Manager) *callMetrics {
 	)
 	return c
 }
+
+// CarryMetrics returns the totals of the manager's counters and histograms
+// (msgo_manager_*), for the process that takes over in a reload to
+// SeedMetrics: they go on from there instead of starting at zero.
+func (m *Manager) CarryMetrics() ([]byte, error) { return m.metrics.reg.Carry() }
+
+// SeedMetrics adds the totals CarryMetrics returned in the process before
+// this one; call it once, before the metrics are served.
+func (m *Manager) SeedMetrics(b []byte) error { return m.metrics.reg.Seed(b) }
 
 // call names the route a request hit, so that the label set stays bounded
 // whatever paths clients make up.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"os"
 	"sync"
 	"syscall"
@@ -27,8 +26,9 @@ const maxAcceptsPerWake = 128
 // listener is a listening socket the server accepts from: its own duplicate
 // of the caller's fd, so the caller may close its net.Listener at any time.
 type listener struct {
-	fd    int
-	ready func() // accepts what is pending
+	fd      int
+	nodelay bool   // TCP_NODELAY is set on the listener: accepted sockets inherit it
+	ready   func() // accepts what is pending
 }
 
 func (l *listener) onEvent(uint32) { l.ready() }
@@ -62,7 +62,15 @@ func (s *Server[S]) Serve(ln net.Listener) error {
 	if err := rc.Control(func(f uintptr) { fd, dupErr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || dupErr != nil {
 		return fmt.Errorf("transport: duplicate listener fd: %w", errors.Join(err, dupErr))
 	}
-	l := &listener{fd: fd}
+	// Accepting is a raw system call: the socket must not block. Replies
+	// are small and written whole, so Nagle would only add latency; set on
+	// the listener, TCP_NODELAY is inherited by every accepted socket, which
+	// saves a system call per connection.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("transport: listener: %w", err)
+	}
+	l := &listener{fd: fd, nodelay: unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) == nil}
 	l.ready = func() { s.accept(l) }
 	a := &s.acceptor
 	a.mu.Lock()
@@ -109,7 +117,7 @@ func (s *Server[S]) accept(l *listener) {
 		return
 	}
 	for range maxAcceptsPerWake {
-		fd, sa, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, peer, err := sockAccept(l.fd)
 		switch {
 		case err == nil:
 		case err == unix.EAGAIN:
@@ -128,13 +136,14 @@ func (s *Server[S]) accept(l *listener) {
 			unix.Close(fd)
 			continue
 		}
-		// Replies are small and written whole: Nagle would only add latency.
-		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		if !l.nodelay {
+			unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		}
 		c := &Conn[S]{
 			id:       ConnID(s.nextID.Add(1)),
 			fd:       int32(fd),
 			srv:      s,
-			in:       &inbound[S]{peer: sockaddrIP(sa)},
+			in:       &inbound[S]{peer: peer},
 			starting: true,
 			shakeAt:  s.now(),
 		}
@@ -172,16 +181,6 @@ func (s *Server[S]) shed(l *listener) {
 		}
 	}
 	a.spare = spareFD()
-}
-
-func sockaddrIP(sa unix.Sockaddr) netip.Addr {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrFrom4(a.Addr)
-	case *unix.SockaddrInet6:
-		return netip.AddrFrom16(a.Addr).Unmap()
-	}
-	return netip.Addr{}
 }
 
 // handshaking returns how many accepted connections have not finished their
@@ -255,8 +254,7 @@ func (s *Server[S]) drop(c *Conn[S]) {
 		return
 	}
 	c.state = stateReleased
-	s.poller.del(int(c.fd))
-	unix.Close(int(c.fd))
+	s.closeSocket(int(c.fd))
 	c.in = nil
 }
 

@@ -215,8 +215,11 @@ func (s *Server[S]) run(c *Conn[S]) {
 			s.closed(c)
 		}
 		if work&flagResume != 0 {
-			s.resume(c)
-			work |= flagRead // what arrived while it waited
+			if s.resume(c) {
+				work &^= flagRead // parked: its socket goes to the session it resumes
+			} else {
+				work |= flagRead // what arrived while it waited
+			}
 		}
 		// Frozen: the socket keeps its input; Thaw (or the process the
 		// connection moves to) reads it.

@@ -23,6 +23,7 @@ import (
 // still running when ctx ends keeps running and makes the caller's export
 // incomplete, hence the error.
 func (s *Server[S]) Freeze(ctx context.Context) error {
+	s.shared.Store(true) // the sockets may be copied to the next process: see closeSocket
 	s.pauseAccepting()
 	deadline := time.Now().Add(s.cfg.HandshakeTimeout + time.Second)
 	for s.handshaking() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {

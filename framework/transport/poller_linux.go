@@ -103,6 +103,18 @@ func (p *poller) del(fd int) error {
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 }
 
+// forget drops fd's target without a system call, for a socket about to
+// be closed for good: the close takes it out of the epoll set. An event of
+// it already taken finds no target, or the next socket given the same fd,
+// which then reads nothing: a spurious event costs a read.
+func (p *poller) forget(fd int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if fd < len(p.targets) {
+		p.targets[fd] = nil
+	}
+}
+
 // serve takes events and handles them until the poller closes. The pool's
 // goroutines all run it; Go's fd lock lets one of them wait at a time.
 func (p *poller) serve(onError func(error)) {

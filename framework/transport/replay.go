@@ -3,10 +3,9 @@
 package transport
 
 import (
+	"bytes"
 	"errors"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"msgo/framework/internal/wsframe"
 )
@@ -40,6 +39,12 @@ type replay[S any] struct {
 	withdraw chan withdrawn
 	// holding: frames are numbered and kept, not written (HoldReplay).
 	holding bool
+	// raw: frames are held as written, not numbered, in held until Settle
+	// (a session moving in whose numbering is not known yet; see Host).
+	raw  bool
+	held [][]byte
+	// keep, with withdraw: only detach c (Hand), do not give it up.
+	keep bool
 }
 
 // withdrawn is what Withdraw gets back from c's worker.
@@ -144,7 +149,15 @@ func (c *Conn[S]) keepLocked(b []byte) error {
 // keepDetachedLocked numbers and keeps b for a detached c; a frame past the
 // budget ends c's session.
 func (c *Conn[S]) keepDetachedLocked(r *replay[S], b []byte) error {
-	if _, ok := c.numberLocked(r, b); !ok {
+	ok := true
+	if r.raw {
+		r.held = append(r.held, bytes.Clone(b))
+		r.bytes += len(b)
+		ok = r.bytes <= r.budget
+	} else {
+		_, ok = c.numberLocked(r, b)
+	}
+	if !ok {
 		c.srv.metrics.overflow()
 		c.srv.schedule(c, flagExpire)
 		return ErrClosed
@@ -156,8 +169,7 @@ func (c *Conn[S]) keepDetachedLocked(r *replay[S], b []byte) error {
 // c.mu and is c's worker.
 func (c *Conn[S]) detachLocked() {
 	s := c.srv
-	s.poller.del(int(c.fd))
-	unix.Close(int(c.fd))
+	s.closeSocket(int(c.fd))
 	c.fd = -1
 	c.state = stateDetached
 	c.releaseQueueLocked()
@@ -201,7 +213,7 @@ func (s *Server[S]) expire(c *Conn[S]) {
 	}
 }
 
-// ResumeSession makes c, whose Message is running, take the place of old, a
+// ResumeSession makes c, whose Message (or Resume's function) is running, take the place of old, a
 // resumable connection (detached, or open on another socket, which is then
 // closed with 1008 and detached). Once c's Message returns, c stops reading;
 // on old's worker, answer runs with whether the resume can proceed (old is
@@ -264,14 +276,27 @@ func (s *Server[S]) unpark(c *Conn[S], answer []byte) {
 // does not answer within timeout, or no longer holds every frame above after
 // (c then ends as an expiry does).
 func (s *Server[S]) Withdraw(c *Conn[S], after uint64, timeout time.Duration) (Replay, bool) {
+	return s.withdraw(c, after, timeout, false)
+}
+
+// Hand is the first half of a Withdraw in two steps: c's socket, if still
+// open, is closed with 1008 and c is detached (Options.Detached runs), but
+// c stays, in its rooms, keeping its frames, until a Withdraw gives it up
+// or it expires. It returns c's numbering (no frames) when c still holds
+// every frame above after; ok is false as for Withdraw.
+func (s *Server[S]) Hand(c *Conn[S], after uint64, timeout time.Duration) (Replay, bool) {
+	return s.withdraw(c, after, timeout, true)
+}
+
+func (s *Server[S]) withdraw(c *Conn[S], after uint64, timeout time.Duration, keep bool) (Replay, bool) {
 	ch := make(chan withdrawn, 1)
 	c.mu.Lock()
 	r := c.replayOf()
-	if r == nil || r.withdraw != nil || r.adopting != nil {
+	if r == nil || r.withdraw != nil || r.adopting != nil || r.raw {
 		c.mu.Unlock()
 		return Replay{}, false
 	}
-	r.withdraw, r.after = ch, after
+	r.withdraw, r.after, r.keep = ch, after, keep
 	if c.state == stateDetached {
 		// No socket, nothing to read: no need to wait for the worker, which
 		// for a detached c only ever checks its state under the lock.
@@ -301,9 +326,14 @@ func (s *Server[S]) Withdraw(c *Conn[S], after uint64, timeout time.Duration) (R
 
 // finishWithdrawLocked runs a Withdraw with c.mu held and releases it.
 func (s *Server[S]) finishWithdrawLocked(c *Conn[S], r *replay[S]) {
+	wasOpen := c.state == stateOpen
 	expire := s.withdrawLocked(c, r)
 	released := c.state == stateReleased
+	handed := wasOpen && c.state == stateDetached && !expire
 	c.mu.Unlock()
+	if handed && s.onDetached != nil {
+		s.onDetached(c)
+	}
 	if expire {
 		s.release(c, 1006)
 	} else if released {
@@ -325,6 +355,10 @@ func (s *Server[S]) withdrawLocked(c *Conn[S], r *replay[S]) (expire bool) {
 	if !ok {
 		ch <- withdrawn{}
 		return c.state == stateDetached
+	}
+	if r.keep {
+		ch <- withdrawn{rp: Replay{Next: r.next, Received: r.received}, ok: true}
+		return false
 	}
 	rp := Replay{Next: r.next, Received: r.received, Kept: append([][]byte(nil), r.kept[after+1-first:]...)}
 	c.state, c.closedRan = stateReleased, true

@@ -93,6 +93,7 @@ type Server[S any] struct {
 	clock      atomic.Int64 // unix seconds, ticked by the sweeper
 	draining   atomic.Bool
 	paused     atomic.Bool  // see Freeze: no accept, read or write
+	shared     atomic.Bool  // sockets may have copies in another process: see closeSocket
 	busy       atomic.Int32 // workers running a connection now
 	ips        ipLimiter
 	acceptor   acceptor[S]
@@ -254,8 +255,7 @@ func (s *Server[S]) release(c *Conn[S], code int) {
 	}
 	c.state = stateReleased
 	if c.fd >= 0 {
-		s.poller.del(int(c.fd))
-		unix.Close(int(c.fd))
+		s.closeSocket(int(c.fd))
 	}
 	c.out = nil
 	s.replays.Delete(c)
@@ -267,6 +267,21 @@ func (s *Server[S]) release(c *Conn[S], code int) {
 		return
 	}
 	s.finish(c)
+}
+
+// closeSocket takes fd out of the poller and closes it. Closing the last
+// descriptor of a socket takes it out of the epoll set too, so the
+// EPOLL_CTL_DEL (a system call per connection) is made only when the
+// socket may live on in another process: once the server has frozen for a
+// reload (its sockets may have been copied to the new process) or took
+// sockets over from another.
+func (s *Server[S]) closeSocket(fd int) {
+	if s.shared.Load() {
+		s.poller.del(fd)
+	} else {
+		s.poller.forget(fd)
+	}
+	unix.Close(fd)
 }
 
 // finish forgets a released connection whose hooks have run.

@@ -68,6 +68,7 @@ func (s *Server[S]) importConn(id ConnID, fd int, st State, session S) (*Conn[S]
 
 // register is importConn on a socket already non-blocking.
 func (s *Server[S]) register(id ConnID, fd int, st State, session S) (*Conn[S], error) {
+	s.shared.Store(true) // the process fd came from may still hold it: see closeSocket
 	c := &Conn[S]{id: id, fd: int32(fd), srv: s, session: session}
 	last := st.LastSeen
 	if last == 0 {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"net/netip"
 	"sync"
 	"unsafe"
 
@@ -64,4 +65,25 @@ func result(n uintptr, errno unix.Errno) (int, error) {
 func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
 	return result(n, errno)
+}
+
+// sockAccept accepts a connection from the non-blocking listening socket
+// lfd, non-blocking and close-on-exec, and returns the peer's address. It
+// reads the address itself: x/sys's Accept4 asks the socket for its
+// protocol (a getsockopt) on every call, and allocates the address.
+func sockAccept(lfd int) (int, netip.Addr, error) {
+	var rsa unix.RawSockaddrAny
+	n := uint32(unix.SizeofSockaddrAny)
+	fd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(lfd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n)),
+		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if errno != 0 {
+		return -1, netip.Addr{}, errno
+	}
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		return int(fd), netip.AddrFrom4((*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa)).Addr), nil
+	case unix.AF_INET6:
+		return int(fd), netip.AddrFrom16((*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa)).Addr).Unmap(), nil
+	}
+	return int(fd), netip.Addr{}, nil
 }

@@ -40,6 +40,21 @@ func (t *table[S]) add(c *Conn[S]) {
 	t.count.Add(1)
 }
 
+// addNew adds c unless its id is taken, and reports whether it did.
+func (t *table[S]) addNew(c *Conn[S]) bool {
+	sh := t.shard(c.id)
+	sh.mu.Lock()
+	_, taken := sh.conns[c.id]
+	if !taken {
+		sh.conns[c.id] = c
+	}
+	sh.mu.Unlock()
+	if !taken {
+		t.count.Add(1)
+	}
+	return !taken
+}
+
 // remove forgets c and reports whether it was there.
 func (t *table[S]) remove(c *Conn[S]) bool {
 	sh := t.shard(c.id)

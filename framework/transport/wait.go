@@ -91,7 +91,10 @@ func (s *Server[S]) isWaiting(c *Conn[S]) bool {
 
 // resume runs on c's worker: c's continuation runs, then c reads what
 // arrived meanwhile.
-func (s *Server[S]) resume(c *Conn[S]) {
+//
+// fn may call ResumeSession: c then parks at once, with the input that
+// waited, and resume reports true (c reads no further).
+func (s *Server[S]) resume(c *Conn[S]) (parked bool) {
 	s.resumes.mu.Lock()
 	fn := s.resumes.fn[c]
 	delete(s.resumes.fn, c)
@@ -100,6 +103,13 @@ func (s *Server[S]) resume(c *Conn[S]) {
 	if fn != nil {
 		fn()
 	}
+	if in := c.in; in != nil && in.resume != nil {
+		rest := in.pend
+		in.pend = nil
+		s.park(c, rest)
+		return true
+	}
+	return false
 }
 
 // admit asks the layer above about a handshake whose upgrade succeeded; resp

@@ -543,6 +543,11 @@ export class Client {
     if (typeof f.n === 'number') {
       if (f.n <= this._lastN) return; // had it already
       this._lastN = f.n;
+    } else if (this._phase === 'resuming' && !(typeof f.id === 'string' && this._controls.has(f.id))) {
+      // A push to the user reaching the new connection before the resume's
+      // answer: the session kept its own numbered copy, replayed after the
+      // answer; and if the session is gone, the reset reloads everything.
+      return;
     }
     if (typeof f.id === 'string' && this._controls.has(f.id)) {
       const fn = this._controls.get(f.id);

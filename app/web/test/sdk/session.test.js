@@ -47,6 +47,22 @@ test('a cut connection resumes: pushes once and in order, requests applied once,
   assert.deepEqual(resets, []);
 });
 
+test('pushes to the user that reach the new connection before the resume answer arrive once', async () => {
+  const c = client();
+  const seen = ticks(c);
+  await c.request('sdktest.push.later', { count: 60, gap_ms: 10, to_user: true });
+  await until(() => seen.length >= 5, 'the first pushes');
+  // Hold the resume back, as a move from another node does: meanwhile the
+  // user's pushes reach the new connection unnumbered, and the session
+  // keeps its numbered copies.
+  const resume = c._resume.bind(c);
+  c._resume = () => { c._phase = 'resuming'; setTimeout(resume, 150); };
+  cut(c);
+  await until(() => seen.length >= 60, 'every push');
+  await sleep(100);
+  assert.deepEqual(seen, Array.from({ length: 60 }, (_, i) => i));
+});
+
 test('a session the server no longer has resets the client; queued requests wait for the reset', async () => {
   const c = client();
   await c.once('open');
