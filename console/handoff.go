@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"msgo/library/cache"
 )
@@ -104,10 +107,15 @@ func (n *node) handOver(configDir string) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
 	defer cancel()
 	n.srv.DrainStreams(ctx)
-	paused := time.Now()
+	// No collection during the pause: it would take a core from the
+	// export and the adoption for garbage a few megabytes large.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	holding := time.Now()
 	n.http.SetKeepAlivesEnabled(false)
 	n.held.hold(ctx)
-	held := time.Now()
+	// The pause begins: clients were read while the manager's calls were
+	// waited for, and are not from here on.
+	paused := time.Now()
 	defer func() {
 		if err != nil {
 			n.srv.Thaw()
@@ -128,65 +136,100 @@ func (n *node) handOver(configDir string) (err error) {
 		}
 	}()
 	quiet := time.Now()
-	moving := n.srv.Export()
-	listed := time.Now()
-	st := handoffState{Paused: paused, LastID: n.srv.LastConnID(), Conns: make([]handedConn, len(moving))}
-	st.More.Cut, st.More.Detached = cut, n.srv.ExportDetached()
-	fds := make([]int, len(moving))
-	var output, input int // bytes queued for clients and read from them, not yet handled
-	for i, m := range moving {
-		st.Conns[i], fds[i] = handedConn{ID: m.ID, State: m.State}, m.FD
-		output += len(m.State.Transport.Output)
-		input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
-	}
-	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
+	head := handoffHead{Paused: paused, LastID: n.srv.LastConnID()}
+	head.More.Cut, head.More.Detached = cut, n.srv.ExportDetached()
+	if head.More.Manager, err = n.manager.CarryMetrics(); err != nil {
 		return err
-	}
-	if st.More.Manager, err = n.manager.CarryMetrics(); err != nil {
-		return err
-	}
-	if mem, ok := n.store.(*cache.Memory); ok {
-		st.Memory = mem.Snapshot()
 	}
 	version := byte(handoffVersion)
 	if handoffFault == "newer-state" {
 		version++
 	}
-	blob, err := st.marshal(version)
+	w.c.SetDeadline(time.Now().Add(adoptWait))
+	// The connections stream in batches: the new process adopts one while
+	// this one exports the next. The counters and the memory store are
+	// taken meanwhile, on the other core, and go between two batches.
+	stored := make(chan storeTaken, 1)
+	go func() { stored <- n.takeStore() }()
+	var store storeTaken
+	pending := true
+	sendStore := func(wait bool) error {
+		if !pending {
+			return nil
+		}
+		if wait {
+			store = <-stored
+		} else {
+			select {
+			case store = <-stored:
+			default:
+				return nil
+			}
+		}
+		pending = false
+		if store.err != nil {
+			return store.err
+		}
+		return w.send(frameStore, store.blob)
+	}
+	blob, err := head.marshal(version)
 	if err != nil {
 		return err
 	}
-	w.c.SetDeadline(time.Now().Add(adoptWait))
-	exported := time.Now()
-	if err := w.sendFDs(fds); err != nil {
-		return err
-	}
-	if err := w.send(frameState, blob); err != nil {
-		return err
-	}
+	ex, err := func() (exportStats, error) {
+		if err := w.send(frameHead, blob); err != nil {
+			return exportStats{}, err
+		}
+		ex, err := exportConns(n.srv, func(payload []byte, fds []int) error {
+			if err := sendStore(false); err != nil {
+				return err
+			}
+			return w.sendConns(payload, fds)
+		})
+		if err == nil {
+			err = sendStore(true)
+		}
+		if err != nil {
+			return ex, err
+		}
+		return ex, w.send(frameEnd, []byte(strconv.Itoa(ex.conns)))
+	}()
 	sent := time.Now()
-	kind, payload, _, err := w.recv()
+	if err != nil {
+		// The new process may have stopped reading to say why.
+		w.c.SetDeadline(time.Now().Add(time.Second))
+	}
+	kind, payload, _, rerr := w.recv()
 	switch {
-	case err != nil:
+	case rerr != nil && err != nil:
+		return err
+	case rerr != nil:
 		select {
 		case <-exited:
 			return fmt.Errorf("new process %d died before taking over (%s)", c.Process.Pid, c.ProcessState)
 		case <-time.After(time.Second):
 		}
-		return fmt.Errorf("new process %d failed to take over: %w", c.Process.Pid, err)
+		return fmt.Errorf("new process %d failed to take over: %w", c.Process.Pid, rerr)
 	case kind == frameError:
 		return fmt.Errorf("new process %d could not take over: %s", c.Process.Pid, payload)
+	case err != nil:
+		return err
 	case kind != frameOK:
 		return fmt.Errorf("new process %d answered %q", c.Process.Pid, kind)
 	}
 	// Past this point the new process serves, whatever happens to us.
 	w.send(frameBye, nil)
 	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
-	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", len(moving), "state_bytes", len(blob),
-		"manager_hold_ms", ms(paused, held), "handlers_ms", ms(held, quiet), "export_ms", ms(quiet, listed), "encode_ms", ms(listed, exported),
-		"send_ms", ms(exported, sent), "adopt_ms", ms(sent, time.Now()),
-		"queued_output_bytes", output, "unhandled_input_bytes", input, "detached_sessions", len(st.More.Detached),
-		"memory_store_bytes", len(st.Memory))
+	// export, encode and send overlap the new process's adoption: their
+	// sum is stream_ms; adopt_ms is what the adoption took past it.
+	// store_ms (taking the counters and the memory store) overlaps both.
+	d := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
+	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", ex.conns, "state_bytes", len(blob)+ex.bytes+len(store.blob),
+		"manager_hold_ms", ms(holding, paused), "handlers_ms", ms(paused, quiet), "stream_ms", ms(quiet, sent),
+		"export_ms", d(sent.Sub(quiet)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
+		"adopt_ms", ms(sent, time.Now()), "store_ms", d(store.took),
+		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input, "detached_sessions", len(head.More.Detached),
+		"memory_store_bytes", store.memory)
 	// Exit once the new process serves and told systemd its pid, so that
 	// systemd never sees the service without a main process.
 	w.c.SetDeadline(time.Now().Add(5 * time.Second))
@@ -229,83 +272,144 @@ func (n *node) adopt() (reloadReport, error) {
 	if err := w.send(frameReady, nil); err != nil {
 		return reloadReport{}, err
 	}
-	var fds []int
-	var blob []byte
-	for blob == nil {
-		kind, payload, got, err := w.recv()
-		fds = append(fds, got...)
-		if err != nil {
-			closeAll(fds)
-			return reloadReport{}, err
-		}
-		if kind == frameState {
-			blob = payload
-		}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // as in handOver
+	head, took, err := n.receive(w)
+	if err == nil {
+		cut, cancel := context.WithTimeout(context.Background(), cutWait)
+		defer cancel()
+		err = n.srv.AwaitBus(cut, head.More.Cut)
 	}
-	fail := func(err error) (reloadReport, error) {
-		closeAll(fds)
+	if err != nil {
 		w.send(frameError, []byte(err.Error()))
 		return reloadReport{}, err
-	}
-	var st handoffState
-	if err := st.unmarshal(blob); err != nil {
-		return fail(err)
-	}
-	if len(st.Conns) != len(fds) {
-		return fail(fmt.Errorf("%d sockets for %d connections", len(fds), len(st.Conns)))
-	}
-	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
-		return fail(err)
-	}
-	if err := n.manager.SeedMetrics(st.More.Manager); err != nil {
-		return fail(err)
-	}
-	if st.Memory != nil {
-		mem, ok := n.store.(*cache.Memory)
-		if !ok {
-			return fail(errors.New("the old process used the memory store, this one does not"))
-		}
-		if err := mem.Restore(st.Memory); err != nil {
-			return fail(err)
-		}
-	}
-	var errs []error
-	for i, c := range st.Conns {
-		if err := n.srv.Adopt(c.ID, fds[i], c.State); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, d := range st.More.Detached {
-		if err := n.srv.AdoptDetached(d); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	n.srv.ReserveConnIDs(st.LastID)
-	if err := errors.Join(errs...); err != nil {
-		// Some sockets are the server's now; the process exits anyway.
-		return fail(err)
-	}
-	cut, cancel := context.WithTimeout(context.Background(), cutWait)
-	defer cancel()
-	if err := n.srv.AwaitBus(cut, st.More.Cut); err != nil {
-		return fail(err)
 	}
 	if handoffFault == "crash" {
 		os.Exit(3)
 	}
 	if err := w.send(frameOK, []byte(strconv.Itoa(os.Getpid()))); err != nil {
-		return fail(err)
+		return reloadReport{}, err
 	}
 	// The old process answers bye, or dies trying: either way it is done.
 	w.c.SetDeadline(time.Now().Add(adoptWait))
 	w.recv()
-	n.srv.ReleaseBus(st.More.Cut)
+	n.srv.ReleaseBus(head.More.Cut)
 	n.srv.Thaw()
-	pause := time.Since(st.Paused)
+	pause := time.Since(head.Paused)
 	n.srv.Metrics().ReloadPaused(pause)
 	ok = true
 	serving := func() { w.send(frameServing, nil); w.Close() }
-	return reloadReport{pid: os.Getpid(), conns: len(st.Conns), pause: pause, serving: serving}, nil
+	return reloadReport{pid: os.Getpid(), conns: took, pause: pause, serving: serving}, nil
+}
+
+// storeTaken is the counters and the memory store, encoded for the new
+// process.
+type storeTaken struct {
+	blob   []byte
+	memory int // bytes of it that are the memory store
+	took   time.Duration
+	err    error
+}
+
+func (n *node) takeStore() storeTaken {
+	t := time.Now()
+	var st handoffStore
+	var err error
+	if st.Metrics, err = n.srv.Metrics().Carry(); err != nil {
+		return storeTaken{err: err}
+	}
+	if mem, ok := n.store.(*cache.Memory); ok {
+		st.Memory = mem.Snapshot()
+	}
+	return storeTaken{blob: st.marshal(), memory: len(st.Memory), took: time.Since(t)}
+}
+
+// receive takes the head of the state, then the connections, the counters
+// and the memory store as they come, and returns how many connections it
+// adopted. On an error the sockets not adopted are closed.
+func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
+	kind, payload, fds, err := w.recv()
+	closeAll(fds) // none are expected with the head
+	switch {
+	case err != nil:
+		return head, 0, err
+	case kind != frameHead:
+		return head, 0, fmt.Errorf("handoff: frame %q before the state", kind)
+	}
+	if err := head.unmarshal(payload); err != nil {
+		return head, 0, err
+	}
+	if err := n.manager.SeedMetrics(head.More.Manager); err != nil {
+		return head, 0, err
+	}
+	// The store is restored on a core of its own while the connections
+	// arrive: adopting one writes nothing to the store.
+	var restored chan error
+	a := newAdopter(n.srv)
+	fail := func(err error) (handoffHead, int, error) {
+		a.wait()
+		if restored != nil {
+			<-restored
+		}
+		return head, 0, err
+	}
+	for !a.failed() {
+		kind, payload, fds, err := w.recv()
+		if kind != frameConns || err != nil {
+			closeAll(fds)
+		}
+		switch {
+		case err != nil:
+			return fail(err)
+		case kind == frameConns:
+			a.add(payload, fds)
+		case kind == frameStore && restored == nil:
+			if restored, err = n.restore(payload); err != nil {
+				return fail(err)
+			}
+		case kind == frameEnd && restored != nil:
+			took, err := a.wait()
+			errs := []error{err, <-restored}
+			for _, d := range head.More.Detached {
+				errs = append(errs, n.srv.AdoptDetached(d))
+			}
+			n.srv.ReserveConnIDs(head.LastID)
+			if err := errors.Join(errs...); err != nil {
+				return head, took, err
+			}
+			if want, err := strconv.Atoi(string(payload)); err != nil || want != took {
+				return head, took, fmt.Errorf("%d connections adopted, %s sent", took, payload)
+			}
+			return head, took, nil
+		default:
+			return fail(fmt.Errorf("handoff: unexpected frame %q", kind))
+		}
+	}
+	// Some sockets are the server's now; the process exits anyway.
+	_, err = a.wait()
+	return fail(err)
+}
+
+// restore seeds the counters and starts restoring the memory store; the
+// channel gets the result.
+func (n *node) restore(payload []byte) (chan error, error) {
+	var st handoffStore
+	if err := st.unmarshal(payload); err != nil {
+		return nil, err
+	}
+	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	if st.Memory == nil {
+		done <- nil
+		return done, nil
+	}
+	mem, ok := n.store.(*cache.Memory)
+	if !ok {
+		return nil, errors.New("the old process used the memory store, this one does not")
+	}
+	go func() { done <- mem.Restore(st.Memory) }()
+	return done, nil
 }
 
 // cutBus cuts the bus over (see framework.Server.CutBus), bounded by
@@ -318,6 +422,6 @@ func (n *node) cutBus() (string, error) {
 
 func closeAll(fds []int) {
 	for _, fd := range fds {
-		os.NewFile(uintptr(fd), "").Close()
+		unix.Close(fd) // not through os.File, which would poll it first
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"msgo/framework"
 )
 
-// handoffMore is what version 2 of the handoff state added after the
-// connections, in one blob: the bus cut-over's nonce, the manager's
+// handoffMore is what version 2 of the handoff state added, in one blob
+// (with the head since version 3): the bus cut-over's nonce, the manager's
 // counter totals and the detached sessions.
 type handoffMore struct {
 	Cut      string // the bus markers' nonce; "" when nothing was cut (memory store)

@@ -5,6 +5,9 @@ import (
 	be "encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"msgo/framework"
@@ -12,21 +15,27 @@ import (
 
 // handoffVersion is the version of the state a reload passes; a binary
 // refuses a version it does not know, and the old process keeps serving.
-const handoffVersion = 2
+// Version 3 streams the connections in batches, each with its sockets.
+const handoffVersion = 3
 
 var handoffMagic = []byte("msgo-handoff")
 
-// handoffState is everything besides the sockets that the new process
-// needs: when the pause began (for the pause it reports), the last
-// connection id, the metrics' totals, the memory store's contents and each
-// connection's state, in the order of the sockets.
-type handoffState struct {
-	Paused  time.Time
-	LastID  framework.ConnID
+// handoffHead is what the new process needs before any connection, in the
+// frame that carries the version: when the pause began (for the pause it
+// reports), the last connection id, and the bus cut-over's nonce, the
+// manager's counters and the detached sessions.
+type handoffHead struct {
+	Paused time.Time
+	LastID framework.ConnID
+	More   handoffMore
+}
+
+// handoffStore is the metrics' totals and the memory store's contents
+// (nil unless cache.driver is memory). They are taken while the
+// connections stream and travel between two batches.
+type handoffStore struct {
 	Metrics []byte
-	Memory  []byte // nil unless cache.driver is memory
-	Conns   []handedConn
-	More    handoffMore // since version 2
+	Memory  []byte
 }
 
 type handedConn struct {
@@ -34,26 +43,19 @@ type handedConn struct {
 	State framework.ConnState
 }
 
-func (h *handoffState) marshal(version byte) ([]byte, error) {
-	b := append(bytes.Clone(handoffMagic), version)
-	b = be.AppendVarint(b, h.Paused.UnixNano())
-	b = be.AppendUvarint(b, uint64(h.LastID))
-	b = appendBlob(b, h.Metrics)
-	b = appendBlob(b, h.Memory)
-	b = be.AppendUvarint(b, uint64(len(h.Conns)))
-	for _, c := range h.Conns {
-		st, err := c.State.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		b = be.AppendUvarint(b, uint64(c.ID))
-		b = appendBlob(b, st)
-	}
+func (h *handoffHead) marshal(version byte) ([]byte, error) {
 	more, err := h.More.marshal()
 	if err != nil {
 		return nil, err
 	}
+	b := append(bytes.Clone(handoffMagic), version)
+	b = be.AppendVarint(b, h.Paused.UnixNano())
+	b = be.AppendUvarint(b, uint64(h.LastID))
 	return appendBlob(b, more), nil
+}
+
+func (h *handoffStore) marshal() []byte {
+	return appendBlob(appendBlob(nil, h.Metrics), h.Memory)
 }
 
 func appendBlob(b, p []byte) []byte {
@@ -63,7 +65,32 @@ func appendBlob(b, p []byte) []byte {
 
 var errHandoffState = errors.New("malformed handoff state")
 
-func (h *handoffState) unmarshal(b []byte) error {
+// reader reads the encodings of this file; after the first error every
+// read returns zero values and failed stays set.
+type reader struct {
+	b      []byte
+	failed bool
+}
+
+func (r *reader) uvarint() uint64 {
+	v, k := be.Uvarint(r.b)
+	r.failed = r.failed || k <= 0
+	r.b = r.b[max(k, 0):]
+	return v
+}
+
+func (r *reader) blob() []byte {
+	n := r.uvarint()
+	if r.failed || n > uint64(len(r.b)) {
+		r.failed = true
+		return nil
+	}
+	p := r.b[:n:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (h *handoffHead) unmarshal(b []byte) error {
 	rest, ok := bytes.CutPrefix(b, handoffMagic)
 	if !ok || len(rest) == 0 {
 		return errHandoffState
@@ -71,57 +98,214 @@ func (h *handoffState) unmarshal(b []byte) error {
 	if v := rest[0]; v != handoffVersion {
 		return fmt.Errorf("handoff state version %d, this binary reads %d", v, handoffVersion)
 	}
-	b = rest[1:]
-	fail := false
-	num := func() uint64 {
-		v, k := be.Uvarint(b)
-		if k <= 0 {
-			fail = true
-			return 0
-		}
-		b = b[k:]
-		return v
-	}
-	blob := func() []byte {
-		n := num()
-		if fail || n > uint64(len(b)) {
-			fail = true
-			return nil
-		}
-		p := b[:n:n]
-		b = b[n:]
-		return p
-	}
-	ns, k := be.Varint(b)
+	ns, k := be.Varint(rest[1:])
 	if k <= 0 {
 		return errHandoffState
 	}
-	b = b[k:]
+	r := reader{b: rest[1+k:]}
 	h.Paused = time.Unix(0, ns)
-	h.LastID = framework.ConnID(num())
-	h.Metrics = blob()
-	h.Memory = blob()
-	n := num()
-	for i := uint64(0); i < n && !fail; i++ {
-		c := handedConn{ID: framework.ConnID(num())}
-		st := blob()
-		if fail {
-			break
-		}
-		if err := c.State.UnmarshalBinary(st); err != nil {
-			return fmt.Errorf("connection %d: %w", c.ID, err)
-		}
-		h.Conns = append(h.Conns, c)
-	}
-	more := blob()
-	if fail || len(b) > 0 {
+	h.LastID = framework.ConnID(r.uvarint())
+	more := r.blob()
+	if r.failed || len(r.b) > 0 {
 		return errHandoffState
 	}
-	if err := h.More.unmarshal(more); err != nil {
-		return err
+	return h.More.unmarshal(more)
+}
+
+func (h *handoffStore) unmarshal(b []byte) error {
+	r := reader{b: b}
+	h.Metrics = r.blob()
+	h.Memory = r.blob()
+	if r.failed || len(r.b) > 0 {
+		return errHandoffState
 	}
 	if len(h.Memory) == 0 {
 		h.Memory = nil
 	}
 	return nil
+}
+
+// connBatch is up to fdBatch connections as one frame carries them: their
+// sockets, and their count then each one's id and encoded state.
+type connBatch struct {
+	buf []byte
+	fds []int
+	n   int
+}
+
+func (b *connBatch) reset() {
+	b.buf, b.fds, b.n = b.buf[:0], b.fds[:0], 0
+}
+
+func (b *connBatch) add(m framework.Moving) (err error) {
+	b.buf = be.AppendUvarint(b.buf, uint64(m.ID))
+	// The state's length goes before it: encoded in place, then its
+	// length inserted, which is cheaper than a buffer per connection.
+	at := len(b.buf)
+	if b.buf, err = m.State.AppendBinary(b.buf); err != nil {
+		return err
+	}
+	b.buf = insertUvarint(b.buf, at, uint64(len(b.buf)-at))
+	b.fds = append(b.fds, m.FD)
+	b.n++
+	return nil
+}
+
+// insertUvarint inserts v as a uvarint at b[at:].
+func insertUvarint(b []byte, at int, v uint64) []byte {
+	var tmp [be.MaxVarintLen64]byte
+	n := be.PutUvarint(tmp[:], v)
+	b = append(b, tmp[:n]...)
+	copy(b[at+n:], b[at:len(b)-n])
+	copy(b[at:], tmp[:n])
+	return b
+}
+
+// payload is the batch's frame payload: the count, then the connections.
+func (b *connBatch) payload() []byte {
+	var count [be.MaxVarintLen64]byte
+	n := be.PutUvarint(count[:], uint64(b.n))
+	return append(count[:n:n], b.buf...)
+}
+
+// decodeConns reads a connBatch's payload.
+func decodeConns(p []byte) ([]handedConn, error) {
+	r := reader{b: p}
+	n := r.uvarint()
+	if r.failed || n > uint64(len(r.b)) {
+		return nil, errHandoffState
+	}
+	out := make([]handedConn, n)
+	for i := range out {
+		out[i].ID = framework.ConnID(r.uvarint())
+		st := r.blob()
+		if r.failed {
+			return nil, errHandoffState
+		}
+		if err := out[i].State.UnmarshalBinary(st); err != nil {
+			return nil, fmt.Errorf("connection %d: %w", out[i].ID, err)
+		}
+	}
+	if len(r.b) > 0 {
+		return nil, errHandoffState
+	}
+	return out, nil
+}
+
+// exportStats is what exportConns saw and how long it took.
+type exportStats struct {
+	conns, output, input int // connections; bytes queued for clients and read from them, not yet handled
+	bytes                int // of the batches' payloads
+	encode, send         time.Duration
+}
+
+// exportConns streams every open connection of srv, which is frozen, in
+// batches of fdBatch to send, which must be done with the batch's buffers
+// when it returns.
+func exportConns(srv *framework.Server, send func(payload []byte, fds []int) error) (exportStats, error) {
+	var st exportStats
+	var b connBatch
+	flush := func() error {
+		t := time.Now()
+		p := b.payload()
+		st.bytes += len(p)
+		err := send(p, b.fds)
+		st.send += time.Since(t)
+		b.reset()
+		return err
+	}
+	for m := range srv.Export() {
+		t := time.Now()
+		if err := b.add(m); err != nil {
+			return st, err
+		}
+		st.encode += time.Since(t)
+		st.conns++
+		st.output += len(m.State.Transport.Output)
+		st.input += len(m.State.Transport.Pending) + len(m.State.Transport.Message)
+		if b.n == fdBatch {
+			if err := flush(); err != nil {
+				return st, err
+			}
+		}
+	}
+	if b.n > 0 {
+		return st, flush()
+	}
+	return st, nil
+}
+
+// adopter adopts the batches of a reload on every core as they arrive: the
+// old process exports faster than one core adopts.
+type adopter struct {
+	srv  *framework.Server
+	jobs chan adoptJob
+	wg   sync.WaitGroup
+	took atomic.Int64
+	bad  atomic.Bool
+	mu   sync.Mutex
+	errs []error
+}
+
+type adoptJob struct {
+	payload []byte
+	fds     []int
+}
+
+func newAdopter(srv *framework.Server) *adopter {
+	a := &adopter{srv: srv, jobs: make(chan adoptJob, 4)}
+	for range runtime.GOMAXPROCS(0) {
+		a.wg.Go(func() {
+			for j := range a.jobs {
+				a.adopt(j)
+			}
+		})
+	}
+	return a
+}
+
+// add queues a batch; it and payload are the adopter's now.
+func (a *adopter) add(payload []byte, fds []int) { a.jobs <- adoptJob{payload, fds} }
+
+func (a *adopter) adopt(j adoptJob) {
+	conns, err := decodeConns(j.payload)
+	if err != nil {
+		closeAll(j.fds)
+	} else {
+		err = adoptConns(a.srv, conns, j.fds)
+		a.took.Add(int64(len(conns)))
+	}
+	if err != nil {
+		a.mu.Lock()
+		a.errs = append(a.errs, err)
+		a.mu.Unlock()
+		a.bad.Store(true)
+	}
+}
+
+// failed reports whether a batch failed so far.
+func (a *adopter) failed() bool { return a.bad.Load() }
+
+// wait waits for the batches queued and returns how many connections they
+// held and what failed.
+func (a *adopter) wait() (int, error) {
+	close(a.jobs)
+	a.wg.Wait()
+	return int(a.took.Load()), errors.Join(a.errs...)
+}
+
+// adoptConns registers conns on srv, which is frozen, each on its socket
+// in fds. On an error some sockets may be srv's already.
+func adoptConns(srv *framework.Server, conns []handedConn, fds []int) error {
+	if len(conns) != len(fds) {
+		closeAll(fds)
+		return fmt.Errorf("%d sockets for %d connections", len(fds), len(conns))
+	}
+	var errs []error
+	for i, c := range conns {
+		if err := srv.Adopt(c.ID, fds[i], c.State); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -13,11 +13,13 @@ import (
 
 // The two processes of a reload talk over a unix socket pair in frames: a
 // kind byte, a 4-byte big-endian length, the payload. A frame of kind
-// frameFDs carries up to fdBatch sockets as SCM_RIGHTS on its header.
+// frameConns carries up to fdBatch sockets as SCM_RIGHTS on its header.
 const (
 	frameReady   = 'R' // new -> old: built, waiting for the connections
-	frameFDs     = 'F' // old -> new: sockets, in the order of the state's connections
-	frameState   = 'S' // old -> new: the handoff state
+	frameHead    = 'H' // old -> new: the state's version, when the pause began, the last id
+	frameConns   = 'C' // old -> new: up to fdBatch connections, with their sockets
+	frameStore   = 'M' // old -> new: the counters and the memory store, between two batches
+	frameEnd     = 'S' // old -> new: every connection sent; payload: how many
 	frameOK      = 'O' // new -> old: every connection adopted, payload: pid
 	frameError   = 'E' // new -> old: adoption failed, payload: the reason
 	frameBye     = 'B' // old -> new: the old closed nothing and is leaving; serve
@@ -60,14 +62,17 @@ func (w *wire) send(kind byte, payload []byte) error {
 	return nil
 }
 
-// sendFDs passes fds in batches of fdBatch.
-func (w *wire) sendFDs(fds []int) error {
-	for len(fds) > 0 {
-		n := min(len(fds), fdBatch)
-		if _, _, err := w.c.WriteMsgUnix(header(frameFDs, 0), unix.UnixRights(fds[:n]...), nil); err != nil {
-			return fmt.Errorf("handoff send sockets: %w", err)
-		}
-		fds = fds[n:]
+// sendConns writes one frameConns: payload, with fds passed on its header.
+func (w *wire) sendConns(payload []byte, fds []int) error {
+	b := append(header(frameConns, len(payload)), payload...)
+	n, _, err := w.c.WriteMsgUnix(b, unix.UnixRights(fds...), nil)
+	if err == nil && n < len(b) {
+		// A stream socket may take part of it; the sockets went with the
+		// first byte.
+		_, err = w.c.Write(b[n:])
+	}
+	if err != nil {
+		return fmt.Errorf("handoff send connections: %w", err)
 	}
 	return nil
 }

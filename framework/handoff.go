@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
+	"unique"
 )
 
 // A reload hands every connection to a new process (see the console's
@@ -92,22 +94,19 @@ type Moving struct {
 	State ConnState
 }
 
-// Export returns every open connection with its state, for a new process
+// Export yields every open connection with its state, for a new process
 // to Adopt. Call it while paused; the connections stay this process's until
 // it exits, so Thaw still serves them if the new process does not take
 // over. Connections whose close began are left to finish here.
-func (s *Server) Export() []Moving {
-	var out []Moving
-	s.tr.Each(func(c *conn) {
-		if !c.Open() {
-			return
-		}
-		st, err := s.ExportConn(c.ID())
-		if err == nil {
-			out = append(out, Moving{ID: c.ID(), FD: c.FD(), State: st})
-		}
-	})
-	return out
+func (s *Server) Export() iter.Seq[Moving] {
+	return func(yield func(Moving) bool) {
+		more := true
+		s.tr.Each(func(c *conn) {
+			if more && c.Open() {
+				more = yield(Moving{ID: c.ID(), FD: c.FD(), State: s.exportConn(c)})
+			}
+		})
+	}
 }
 
 // LastConnID returns the highest connection id given so far; Adopt keeps
@@ -146,18 +145,24 @@ func (s *Server) adoptedSession(st ConnState) (session, error) {
 	var errs []error
 	if len(st.Groups)+len(st.CloseKeys)+len(st.Controllers) > 0 || st.Session != "" {
 		h := &hooks{}
+		// The list built in one piece: one interning per connection, not
+		// one per entry.
+		var b []byte
 		for _, g := range st.Groups {
-			h.list = h.list.with(hookGroup, g.key)
+			b = appendHook(b, hookGroup, g.key)
 		}
 		for _, k := range st.CloseKeys {
-			h.list = h.list.with(hookCloseKey, k)
+			b = appendHook(b, hookCloseKey, k)
 		}
 		for _, name := range st.Controllers {
 			if s.router.closer(name) == nil {
 				errs = append(errs, fmt.Errorf("no close controller %q", name))
 				continue
 			}
-			h.list = h.list.with(hookController, name)
+			b = appendHook(b, hookController, name)
+		}
+		if len(b) > 0 {
+			h.list = hookList{unique.Make(string(b))}
 		}
 		if st.Session != "" {
 			h.resume = &resumable{id: st.Session}

@@ -2,6 +2,7 @@ package framework_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestFreezeExportAdopt(t *testing.T) {
 	if err := a.App().SendToGroup(ctx, probeGroup, mustPush(t, "test.while.frozen")); err != nil {
 		t.Fatal(err)
 	}
-	moving := a.Export()
+	moving := slices.Collect(a.Export())
 	if len(moving) != 1 || moving[0].ID != tracked.Conn || len(moving[0].State.Transport.Output) == 0 {
 		t.Fatalf("exported %+v, want connection %d with the frozen push queued", moving, tracked.Conn)
 	}

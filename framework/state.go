@@ -35,6 +35,10 @@ func (s *Server) ExportConn(id ConnID) (ConnState, error) {
 	if c == nil {
 		return ConnState{}, ErrConnGone
 	}
+	return s.exportConn(c), nil
+}
+
+func (s *Server) exportConn(c *conn) ConnState {
 	st := ConnState{Identity: Client{c: c}.Identity(), Transport: c.Export()}
 	c.Edit(func(ss *session, _ bool) {
 		st.RateTokens = ss.bucket.tokens
@@ -42,17 +46,22 @@ func (s *Server) ExportConn(id ConnID) (ConnState, error) {
 			st.RateTokens = float32(s.cfg.RateLimit)
 		}
 		if h := ss.hooks; h != nil {
-			for key := range h.list.names(hookGroup) {
-				st.Groups = append(st.Groups, Group{key: key})
+			for kind, name := range h.list.entries() {
+				switch kind {
+				case hookGroup:
+					st.Groups = append(st.Groups, Group{key: name})
+				case hookCloseKey:
+					st.CloseKeys = append(st.CloseKeys, name)
+				case hookController:
+					st.Controllers = append(st.Controllers, name)
+				}
 			}
-			st.CloseKeys = collect(h.list, hookCloseKey)
-			st.Controllers = collect(h.list, hookController)
 			if h.resume != nil {
 				st.Session = h.resume.id
 			}
 		}
 	})
-	return st, nil
+	return st
 }
 
 func collect(l hookList, kind byte) []string {
@@ -101,19 +110,23 @@ var errConnState = errors.New("framework: malformed connection state")
 
 // MarshalBinary encodes st: a version byte, then every field in order,
 // strings and byte slices with a uvarint length, lists with a uvarint count.
-func (st ConnState) MarshalBinary() ([]byte, error) {
-	b := []byte{connStateVersion}
-	for _, s := range []string{st.Identity.ID, st.Identity.Type, st.Identity.Code, st.Identity.Nickname} {
-		b = appendBytes(b, []byte(s))
+func (st ConnState) MarshalBinary() ([]byte, error) { return st.AppendBinary(nil) }
+
+// AppendBinary appends the encoding of MarshalBinary to b: a reload encodes
+// thousands of states into one buffer.
+func (st ConnState) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, connStateVersion)
+	for _, s := range [...]string{st.Identity.ID, st.Identity.Type, st.Identity.Code, st.Identity.Nickname} {
+		b = appendLenString(b, s)
 	}
-	groups := make([]string, len(st.Groups))
-	for i, g := range st.Groups {
-		groups[i] = g.key
+	b = binary.AppendUvarint(b, uint64(len(st.Groups)))
+	for _, g := range st.Groups {
+		b = appendLenString(b, g.key)
 	}
-	for _, l := range [][]string{groups, st.CloseKeys, st.Controllers} {
+	for _, l := range [...][]string{st.CloseKeys, st.Controllers} {
 		b = binary.AppendUvarint(b, uint64(len(l)))
 		for _, s := range l {
-			b = appendBytes(b, []byte(s))
+			b = appendLenString(b, s)
 		}
 	}
 	b = binary.BigEndian.AppendUint32(b, math.Float32bits(st.RateTokens))
@@ -123,19 +136,24 @@ func (st ConnState) MarshalBinary() ([]byte, error) {
 	b = append(b, t.MessageOp)
 	b = appendBytes(b, t.Message)
 	b = appendBytes(b, t.Output)
-	b = appendBytes(b, []byte(st.Session))
+	b = appendLenString(b, st.Session)
 	if t.Replay == nil {
 		return append(b, 0), nil
 	}
 	r := t.Replay
 	b = append(b, 1)
-	for _, n := range []uint64{r.Next, r.Received, uint64(r.Budget), uint64(len(r.Kept))} {
+	for _, n := range [...]uint64{r.Next, r.Received, uint64(r.Budget), uint64(len(r.Kept))} {
 		b = binary.AppendUvarint(b, n)
 	}
 	for _, f := range r.Kept {
 		b = appendBytes(b, f)
 	}
 	return b, nil
+}
+
+func appendLenString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 func appendBytes(b, s []byte) []byte {
@@ -154,22 +172,20 @@ func (st *ConnState) UnmarshalBinary(data []byte) error {
 	d := decoder{b: data[1:]}
 	var out ConnState
 	id := &out.Identity
-	for _, p := range []*string{&id.ID, &id.Type, &id.Code, &id.Nickname} {
-		*p = string(d.bytes())
+	for _, p := range [...]*string{&id.ID, &id.Type, &id.Code, &id.Nickname} {
+		*p = d.string()
 	}
-	var groups []string
-	for _, p := range []*[]string{&groups, &out.CloseKeys, &out.Controllers} {
-		n := d.uvarint()
-		for i := uint64(0); i < n && d.err == nil; i++ {
-			*p = append(*p, string(d.bytes()))
-		}
-	}
-	for _, k := range groups {
-		g := Group{key: k}
-		if _, room := g.RoomName(); !room && !strings.HasPrefix(k, internalPrefix) {
+	for i, n := uint64(0), d.count(); i < n && d.err == nil; i++ {
+		g := Group{key: d.string()}
+		if _, room := g.RoomName(); !room && !strings.HasPrefix(g.key, internalPrefix) {
 			d.err = errConnState // a key of neither kind names no group
 		}
 		out.Groups = append(out.Groups, g)
+	}
+	for _, p := range [...]*[]string{&out.CloseKeys, &out.Controllers} {
+		for i, n := uint64(0), d.count(); i < n && d.err == nil; i++ {
+			*p = append(*p, d.string())
+		}
 	}
 	out.RateTokens = math.Float32frombits(binary.BigEndian.Uint32(d.take(4)))
 	t := &out.Transport
@@ -180,7 +196,7 @@ func (st *ConnState) UnmarshalBinary(data []byte) error {
 	}
 	t.Message = d.bytes()
 	t.Output = d.bytes()
-	out.Session = string(d.bytes())
+	out.Session = d.string()
 	if has := d.take(1); len(has) == 1 && has[0] == 1 {
 		r := &transport.Replay{Next: d.uvarint(), Received: d.uvarint(), Budget: int(d.uvarint())}
 		n := d.uvarint()
@@ -231,6 +247,27 @@ func (d *decoder) varint() int64 {
 	}
 	d.b = d.b[k:]
 	return v
+}
+
+// count reads a list's length; a list cannot have more entries than bytes
+// are left, which bounds what a malformed count makes a caller allocate.
+func (d *decoder) count() uint64 {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = errConnState
+		return 0
+	}
+	return n
+}
+
+// string reads a length-prefixed string, copied once.
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = errConnState
+		return ""
+	}
+	return string(d.take(int(n)))
 }
 
 // bytes reads a length-prefixed byte string; nil when empty.

@@ -84,13 +84,16 @@ func (s *Server[S]) LastID() ConnID { return ConnID(s.nextID.Load()) }
 
 // ImportAs is Import keeping the connection's id from the process it comes
 // from, so that whatever is stored under it (close keys, presence) stays
-// true. Ids given afterwards are above it.
+// true. Ids given afterwards are above it. fd must be non-blocking already,
+// as a socket a Server served is: the flag belongs to the socket's open
+// file, which a passed or inherited descriptor shares, so a reload spares
+// two fcntl calls per connection.
 func (s *Server[S]) ImportAs(id ConnID, fd int, st State, session S) (*Conn[S], error) {
 	s.ReserveIDs(id)
 	if s.conns.get(id) != nil {
 		return nil, fmt.Errorf("transport: import: connection %d exists", id)
 	}
-	return s.importConn(id, fd, st, session)
+	return s.register(id, fd, st, session)
 }
 
 // FD returns c's socket, for handing it to another process while paused.

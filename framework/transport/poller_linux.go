@@ -65,17 +65,25 @@ func newPoller() (*poller, error) {
 // pool, possibly on two at once (a connection serialises its own work).
 func (p *poller) add(fd int, events uint32, t target) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		return os.ErrClosed
 	}
 	if fd >= len(p.targets) {
 		p.targets = append(p.targets, make([]target, max(fd+1, 2*len(p.targets))-len(p.targets))...)
 	}
 	p.targets[fd] = t
+	p.mu.Unlock()
+	// The call runs outside the lock: no other goroutine touches an fd
+	// being added, and adds on several cores (a reload's adoption, a
+	// burst of accepts) wait only for the kernel's own lock.
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		p.targets[fd] = nil
+		p.mu.Lock()
+		if fd < len(p.targets) {
+			p.targets[fd] = nil
+		}
+		p.mu.Unlock()
 		return err
 	}
 	return nil

@@ -63,6 +63,11 @@ func (s *Server[S]) importConn(id ConnID, fd int, st State, session S) (*Conn[S]
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, fmt.Errorf("transport: import: %w", err)
 	}
+	return s.register(id, fd, st, session)
+}
+
+// register is importConn on a socket already non-blocking.
+func (s *Server[S]) register(id ConnID, fd int, st State, session S) (*Conn[S], error) {
 	s.shared.Store(true) // the process fd came from may still hold it: see closeSocket
 	c := &Conn[S]{id: id, fd: int32(fd), srv: s, session: session}
 	last := st.LastSeen
