@@ -76,7 +76,8 @@ for _ in $(seq 1 900); do
 		c=$(curl -s "http://127.0.0.1:$((BASE + 10 * i + 2))/api/status" | sed -n 's/.*"connections":\([0-9]*\).*/\1/p')
 		total=$(( total + ${c:-0} ))
 	done
-	[ "$total" -ge "$expect" ] && break
+	# A connection that failed is not retried: 99% is a full room.
+	[ "$total" -ge $(( expect * 99 / 100 )) ] && break
 	sleep 1
 done
 echo "holders connected: $total of $expect" >&2

@@ -88,9 +88,12 @@ func (l *heldListener) hold(ctx context.Context) {
 		busy := false
 		l.mu.Lock()
 		for c, st := range l.conns {
+			// An idle connection may have a request read this instant, its
+			// state not yet active: closing it makes the next scan wait
+			// for that request (its handler runs to the end) rather than
+			// let the pause begin under a half-done push.
 			if st == http.StateIdle {
 				c.Close()
-				continue
 			}
 			busy = true
 		}
