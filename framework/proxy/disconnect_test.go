@@ -70,9 +70,15 @@ func TestDisconnectRetriedUntilTaken(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(1200 * time.Millisecond) // stats refresh
-	if metric(t, n, "msgo_proxy_disconnect_events_pending") != users || metric(t, n, "msgo_proxy_disconnect_oldest_pending_seconds") <= 0 {
-		t.Fatalf("pending %v, oldest %v", metric(t, n, "msgo_proxy_disconnect_events_pending"), metric(t, n, "msgo_proxy_disconnect_oldest_pending_seconds"))
+	// The stats refresh once a second: wait for one that saw every event.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		pending, oldest := metric(t, n, "msgo_proxy_disconnect_events_pending"), metric(t, n, "msgo_proxy_disconnect_oldest_pending_seconds")
+		if pending == users && oldest > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pending %v, oldest %v", pending, oldest)
+		}
 	}
 	up.Store(true)
 	got := byUser(b.awaitTaken(t, "/disconnect", users, 5*time.Second))
