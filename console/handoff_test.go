@@ -39,13 +39,13 @@ const (
 )
 
 // TestReloadUnderLoadMemory: 2,000 connections in rooms, 200 of them in a
-// request loop, three rooms pushed to through the manager, three reloads in
+// request loop, three rooms pushed to through the manager, ten reloads in
 // a row with the memory store: no client is closed, every push arrives once
 // and in order, every request is answered once, and the rooms, the store's
 // contents and the close controllers cross over.
 func TestReloadUnderLoadMemory(t *testing.T) {
 	in := newInstance(t)
-	reloadUnderLoad(t, in, 2000, 3)
+	reloadUnderLoad(t, in, 2000, 10)
 }
 
 // TestReloadUnderLoadRedisMySQL is the same with Redis and MySQL.

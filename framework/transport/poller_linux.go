@@ -181,6 +181,11 @@ func (c *Conn[S]) onEvent(ev uint32) {
 		bits |= flagWrite
 	}
 	if bits != 0 && c.claim(bits) {
+		// Counted as a worker's run is: Freeze and Stop wait for busy to
+		// reach zero, and a read in progress here must finish first, or a
+		// reload exports the connection while its frame is being taken.
+		c.srv.busy.Add(1)
 		c.srv.run(c)
+		c.srv.busy.Add(-1)
 	}
 }

@@ -94,7 +94,7 @@ type Server[S any] struct {
 	draining   atomic.Bool
 	paused     atomic.Bool  // see Freeze: no accept, read or write
 	shared     atomic.Bool  // sockets may have copies in another process: see closeSocket
-	busy       atomic.Int32 // workers running a connection now
+	busy       atomic.Int32 // goroutines running a connection now (workers and pollers)
 	ips        ipLimiter
 	acceptor   acceptor[S]
 	shakes     sync.Pool // *handshake[S]
