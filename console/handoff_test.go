@@ -62,7 +62,7 @@ func TestReloadUnderLoadRedisMySQL(t *testing.T) {
 	}
 	cfg.DBName = gdb.Migrator().CurrentDatabase()
 	in := newInstance(t, append(env, "MSGO_DB_DRIVER=mysql", "MSGO_DB_DSN="+cfg.FormatDSN())...)
-	reloadUnderLoad(t, in, 2000, 3)
+	reloadUnderLoad(t, in, 2000, 10)
 }
 
 var pauseRE = regexp.MustCompile(`(\d+) connections handed over, pause ([0-9.]+) ms`)
