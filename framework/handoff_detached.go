@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"msgo/library/wire"
 )
 
 // A reload carries the detached sessions too (a resumable connection whose
@@ -120,20 +122,20 @@ func EncodeDetached(sessions []Detached) ([]byte, error) {
 		}
 		b = binary.AppendUvarint(b, uint64(d.ID))
 		b = binary.AppendVarint(b, d.Until.UnixNano())
-		b = appendBytes(b, st)
+		b = wire.AppendBytes(b, st)
 	}
 	return b, nil
 }
 
 // DecodeDetached decodes what EncodeDetached encoded.
 func DecodeDetached(b []byte) ([]Detached, error) {
-	d := decoder{b: b}
-	n := d.uvarint()
+	d := wire.NewReader(b)
+	n := d.Uvarint()
 	var out []Detached
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		s := Detached{ID: ConnID(d.uvarint()), Until: time.Unix(0, d.varint())}
-		st := d.bytes()
-		if d.err != nil {
+	for i := uint64(0); i < n && d.Err() == nil; i++ {
+		s := Detached{ID: ConnID(d.Uvarint()), Until: time.Unix(0, d.Varint())}
+		st := d.Bytes()
+		if d.Err() != nil {
 			break
 		}
 		if err := s.State.UnmarshalBinary(st); err != nil {
@@ -141,7 +143,7 @@ func DecodeDetached(b []byte) ([]Detached, error) {
 		}
 		out = append(out, s)
 	}
-	if d.err != nil || len(d.b) > 0 {
+	if d.Err() != nil || d.Len() > 0 {
 		return nil, fmt.Errorf("framework: malformed detached sessions: %w", errConnState)
 	}
 	return out, nil

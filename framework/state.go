@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"msgo/framework/transport"
+	"msgo/library/wire"
 )
 
 // ConnState is a connection's whole state as one value: who it is, the rooms
@@ -117,26 +118,26 @@ func (st ConnState) MarshalBinary() ([]byte, error) { return st.AppendBinary(nil
 func (st ConnState) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, connStateVersion)
 	for _, s := range [...]string{st.Identity.ID, st.Identity.Type, st.Identity.Code, st.Identity.Nickname} {
-		b = appendLenString(b, s)
+		b = wire.AppendString(b, s)
 	}
 	b = binary.AppendUvarint(b, uint64(len(st.Groups)))
 	for _, g := range st.Groups {
-		b = appendLenString(b, g.key)
+		b = wire.AppendString(b, g.key)
 	}
 	for _, l := range [...][]string{st.CloseKeys, st.Controllers} {
 		b = binary.AppendUvarint(b, uint64(len(l)))
 		for _, s := range l {
-			b = appendLenString(b, s)
+			b = wire.AppendString(b, s)
 		}
 	}
 	b = binary.BigEndian.AppendUint32(b, math.Float32bits(st.RateTokens))
 	t := st.Transport
 	b = binary.AppendVarint(b, t.LastSeen)
-	b = appendBytes(b, t.Pending)
+	b = wire.AppendBytes(b, t.Pending)
 	b = append(b, t.MessageOp)
-	b = appendBytes(b, t.Message)
-	b = appendBytes(b, t.Output)
-	b = appendLenString(b, st.Session)
+	b = wire.AppendBytes(b, t.Message)
+	b = wire.AppendBytes(b, t.Output)
+	b = wire.AppendString(b, st.Session)
 	if t.Replay == nil {
 		return append(b, 0), nil
 	}
@@ -146,19 +147,9 @@ func (st ConnState) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.AppendUvarint(b, n)
 	}
 	for _, f := range r.Kept {
-		b = appendBytes(b, f)
+		b = wire.AppendBytes(b, f)
 	}
 	return b, nil
-}
-
-func appendLenString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendBytes(b, s []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 // UnmarshalBinary decodes what MarshalBinary encoded.
@@ -169,116 +160,46 @@ func (st *ConnState) UnmarshalBinary(data []byte) error {
 	if data[0] != connStateVersion {
 		return fmt.Errorf("framework: connection state version %d, want %d", data[0], connStateVersion)
 	}
-	d := decoder{b: data[1:]}
+	d := wire.NewReader(data[1:])
 	var out ConnState
 	id := &out.Identity
 	for _, p := range [...]*string{&id.ID, &id.Type, &id.Code, &id.Nickname} {
-		*p = d.string()
+		*p = d.Str()
 	}
-	for i, n := uint64(0), d.count(); i < n && d.err == nil; i++ {
-		g := Group{key: d.string()}
+	for i, n := uint64(0), d.Count(); i < n && d.Err() == nil; i++ {
+		g := Group{key: d.Str()}
 		if _, room := g.RoomName(); !room && !strings.HasPrefix(g.key, internalPrefix) {
-			d.err = errConnState // a key of neither kind names no group
+			d.Fail() // a key of neither kind names no group
 		}
 		out.Groups = append(out.Groups, g)
 	}
 	for _, p := range [...]*[]string{&out.CloseKeys, &out.Controllers} {
-		for i, n := uint64(0), d.count(); i < n && d.err == nil; i++ {
-			*p = append(*p, d.string())
+		for i, n := uint64(0), d.Count(); i < n && d.Err() == nil; i++ {
+			*p = append(*p, d.Str())
 		}
 	}
-	out.RateTokens = math.Float32frombits(binary.BigEndian.Uint32(d.take(4)))
+	out.RateTokens = math.Float32frombits(binary.BigEndian.Uint32(d.Take(4)))
 	t := &out.Transport
-	t.LastSeen = d.varint()
-	t.Pending = d.bytes()
-	if op := d.take(1); len(op) == 1 {
+	t.LastSeen = d.Varint()
+	t.Pending = d.Bytes()
+	if op := d.Take(1); len(op) == 1 {
 		t.MessageOp = op[0]
 	}
-	t.Message = d.bytes()
-	t.Output = d.bytes()
-	out.Session = d.string()
-	if has := d.take(1); len(has) == 1 && has[0] == 1 {
-		r := &transport.Replay{Next: d.uvarint(), Received: d.uvarint(), Budget: int(d.uvarint())}
-		n := d.uvarint()
-		for i := uint64(0); i < n && d.err == nil; i++ {
-			r.Kept = append(r.Kept, d.bytes())
+	t.Message = d.Bytes()
+	t.Output = d.Bytes()
+	out.Session = d.Str()
+	if has := d.Take(1); len(has) == 1 && has[0] == 1 {
+		r := &transport.Replay{Next: d.Uvarint(), Received: d.Uvarint(), Budget: int(d.Uvarint())}
+		n := d.Uvarint()
+		for i := uint64(0); i < n && d.Err() == nil; i++ {
+			r.Kept = append(r.Kept, d.Bytes())
 		}
 		t.Replay = r
 	}
-	if d.err != nil || len(d.b) > 0 {
+	if d.Err() != nil || d.Len() > 0 {
 		return errConnState
 	}
 	*st = out
 	return nil
 }
 
-// decoder reads the encoding of MarshalBinary; after the first error every
-// read returns zero values and err stays set.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) take(n int) []byte {
-	if d.err != nil || n < 0 || len(d.b) < n {
-		d.err = errConnState
-		return make([]byte, max(n, 4))
-	}
-	out := d.b[:n:n]
-	d.b = d.b[n:]
-	return out
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, k := binary.Uvarint(d.b)
-	if k <= 0 {
-		d.err = errConnState
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, k := binary.Varint(d.b)
-	if k <= 0 {
-		d.err = errConnState
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
-}
-
-// count reads a list's length; a list cannot have more entries than bytes
-// are left, which bounds what a malformed count makes a caller allocate.
-func (d *decoder) count() uint64 {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errConnState
-		return 0
-	}
-	return n
-}
-
-// string reads a length-prefixed string, copied once.
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errConnState
-		return ""
-	}
-	return string(d.take(int(n)))
-}
-
-// bytes reads a length-prefixed byte string; nil when empty.
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errConnState
-		return nil
-	}
-	if n == 0 {
-		return nil
-	}
-	return append([]byte(nil), d.take(int(n))...)
-}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"msgo/library/wire"
 )
 
 // Bus channels: one per node, one for every node.
@@ -50,11 +52,9 @@ type envelope struct {
 func (e *envelope) marshal() []byte {
 	b := make([]byte, 0, 32+len(e.from)+len(e.target)+len(e.frame))
 	b = append(b, byte(e.op))
-	b = binary.AppendUvarint(b, uint64(len(e.from)))
-	b = append(b, e.from...)
+	b = wire.AppendString(b, e.from)
 	b = binary.AppendUvarint(b, e.seq)
-	b = binary.AppendUvarint(b, uint64(len(e.target)))
-	b = append(b, e.target...)
+	b = wire.AppendString(b, e.target)
 	b = binary.AppendUvarint(b, e.count)
 	return append(b, e.frame...)
 }
@@ -65,39 +65,13 @@ func (e *envelope) unmarshal(b []byte) error {
 	if len(b) < 1 {
 		return errEnvelope
 	}
-	e.op, b = Op(b[0]), b[1:]
-	str := func() (string, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
-			return "", false
-		}
-		s := string(b[k : k+int(n)])
-		b = b[k+int(n):]
-		return s, true
-	}
-	num := func() (uint64, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 {
-			return 0, false
-		}
-		b = b[k:]
-		return n, true
-	}
-	var ok1, ok2, ok3, ok4 bool
-	e.from, ok1 = str()
-	if ok1 {
-		e.seq, ok2 = num()
-	}
-	if ok2 {
-		e.target, ok3 = str()
-	}
-	if ok3 {
-		e.count, ok4 = num()
-	}
-	if !ok4 {
+	e.op = Op(b[0])
+	r := wire.NewReader(b[1:])
+	e.from, e.seq, e.target, e.count = r.Str(), r.Uvarint(), r.Str(), r.Uvarint()
+	if r.Err() != nil {
 		return errEnvelope
 	}
-	e.frame = b
+	e.frame = r.Rest()
 	return nil
 }
 

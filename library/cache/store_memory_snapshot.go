@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"msgo/library/wire"
 )
 
 // A reload hands the memory store to the process that replaces this one:
@@ -50,21 +52,16 @@ func appendSnapshotEntry(b []byte, key string, e memoryEntry, now time.Duration)
 		}
 		ttl = uint64((e.deadline-now)/time.Millisecond) + 1
 	}
-	b = appendString(b, key)
+	b = wire.AppendString(b, key)
 	b = binary.AppendUvarint(b, ttl)
 	if e.set == nil {
 		b = append(b, 0)
-		return appendString(b, e.val)
+		return wire.AppendString(b, e.val)
 	}
 	b = append(b, 1)
 	b = binary.AppendUvarint(b, uint64(e.setLen()))
-	e.setEach(func(x string) { b = appendString(b, x) })
+	e.setEach(func(x string) { b = wire.AppendString(b, x) })
 	return b
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 // Restore loads a Snapshot into m, replacing the keys it names.
@@ -72,51 +69,25 @@ func (m *Memory) Restore(snap []byte) error {
 	if len(snap) == 0 || snap[0] != snapshotVersion {
 		return fmt.Errorf("%w: unknown version", errSnapshot)
 	}
-	b := snap[1:]
-	str := func() (string, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || uint64(len(b)-k) < n {
-			return "", false
-		}
-		s := string(b[k : k+int(n)])
-		b = b[k+int(n):]
-		return s, true
-	}
-	num := func() (uint64, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 {
-			return 0, false
-		}
-		b = b[k:]
-		return n, true
-	}
-	for len(b) > 0 {
-		key, ok := str()
-		ttl, ok2 := num()
-		if !ok || !ok2 || len(b) == 0 {
-			return errSnapshot
-		}
-		kind := b[0]
-		b = b[1:]
+	r := wire.NewReader(snap[1:])
+	for r.Len() > 0 {
+		key, ttl, kind := r.Str(), r.Uvarint(), r.Byte()
 		var e memoryEntry
 		switch kind {
 		case 0:
-			if e.val, ok = str(); !ok {
-				return errSnapshot
-			}
+			e.val = r.Str()
 		case 1:
-			n, ok := num()
-			if !ok || n == 0 {
+			n := r.Count()
+			if n == 0 {
 				return errSnapshot
 			}
 			for range n {
-				x, ok := str()
-				if !ok {
-					return errSnapshot
-				}
-				e.setAdd(x)
+				e.setAdd(r.Str())
 			}
 		default:
+			return errSnapshot
+		}
+		if r.Err() != nil {
 			return errSnapshot
 		}
 		s := m.shard(key)

@@ -1,0 +1,43 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+)
+
+func TestRoundTripAndTruncation(t *testing.T) {
+	b := AppendString(nil, "héllo")
+	b = binary.AppendUvarint(b, 300)
+	b = binary.AppendVarint(b, -7)
+	b = AppendBytes(b, []byte{1, 2, 3})
+	b = AppendBytes(b, nil)
+	b = append(b, 9, 'r', 'e', 's', 't')
+
+	r := NewReader(b)
+	if s, n, v, p, q, c := r.Str(), r.Uvarint(), r.Varint(), r.Bytes(), r.Bytes(), r.Byte(); s != "héllo" || n != 300 || v != -7 ||
+		!bytes.Equal(p, []byte{1, 2, 3}) || q != nil || c != 9 || r.Err() != nil {
+		t.Fatalf("read %q %d %d %v %v %d, err %v", s, n, v, p, q, c, r.Err())
+	}
+	if rest := r.Rest(); string(rest) != "rest" || r.Len() != 0 {
+		t.Fatalf("rest %q, %d left", rest, r.Len())
+	}
+
+	// Every truncation of the first string fails, and reads after it
+	// return zero values.
+	for i := range len(AppendString(nil, "héllo")) {
+		r := NewReader(b[:i])
+		if s, n := r.Str(), r.Uvarint(); r.Err() == nil || s != "" || n != 0 {
+			t.Fatalf("truncated at %d: %q %d, err %v", i, s, n, r.Err())
+		}
+	}
+	// A count larger than what is left fails without allocating for it.
+	r = NewReader(binary.AppendUvarint(nil, 1<<40))
+	if n := r.Count(); n != 0 || r.Err() == nil {
+		t.Fatalf("count %d, err %v", n, r.Err())
+	}
+	r = NewReader([]byte{1})
+	if r.Fail(); r.Err() != ErrMalformed {
+		t.Fatalf("after Fail: %v", r.Err())
+	}
+}
