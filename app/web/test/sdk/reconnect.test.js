@@ -100,10 +100,13 @@ test('isFinal replaces the rule', async () => {
 test('a request in flight when the connection drops rejects as disconnected', async () => {
   const c = client();
   await c.once('open');
-  const inflight = c.request('sdktest.slow.sleep', { ms: 400 });
+  // The assertion is attached before the kick: the rejection can come while
+  // kick() still waits for its own reply, and a rejection nobody handles yet
+  // fails the test run.
+  const rejected = assert.rejects(c.request('sdktest.slow.sleep', { ms: 400 }), { code: 'disconnected', closeCode: 4000 });
   await sleep(50);
   await kick(c, 4000);
-  await assert.rejects(inflight, { code: 'disconnected', closeCode: 4000 });
+  await rejected;
   await until(() => c.state === OPEN, 'the reconnect');
 });
 
