@@ -40,7 +40,15 @@ func (s *Server) ExportConn(id ConnID) (ConnState, error) {
 }
 
 func (s *Server) exportConn(c *conn) ConnState {
-	st := ConnState{Identity: Client{c: c}.Identity(), Transport: c.Export()}
+	st := s.exportSession(c)
+	st.Transport = c.Export()
+	return st
+}
+
+// exportSession is exportConn without the transport's part, which only
+// c's worker may read: it may run while c is served.
+func (s *Server) exportSession(c *conn) ConnState {
+	st := ConnState{Identity: Client{c: c}.Identity()}
 	c.Edit(func(ss *session, _ bool) {
 		st.RateTokens = ss.bucket.tokens
 		if ss.bucket.last == 0 {
@@ -202,4 +210,3 @@ func (st *ConnState) UnmarshalBinary(data []byte) error {
 	*st = out
 	return nil
 }
-

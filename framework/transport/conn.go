@@ -69,6 +69,7 @@ type Conn[S any] struct {
 	resumable bool // numbered and kept output (see StartReplay); set by its worker
 	closeCode uint16
 	waiting   bool  // waiting on the layer above: read nothing until Resume
+	held      uint8 // read work (flagRead, flagHup) that came while frozen: Thaw schedules it
 	shakeAt   int64 // server clock when accepted; 0 once the handshake succeeded
 	closingAt int64
 	out       *outbox
@@ -221,9 +222,14 @@ func (s *Server[S]) run(c *Conn[S]) {
 				work |= flagRead // what arrived while it waited
 			}
 		}
-		// Frozen: the socket keeps its input; Thaw (or the process the
-		// connection moves to) reads it.
-		if work&flagRead != 0 && !s.paused.Load() && s.read(c, work&flagHup != 0) {
+		if work&flagRead == 0 {
+			continue
+		}
+		if s.paused.Load() {
+			// Frozen: the socket keeps its input; Thaw (or the process
+			// the connection moves to) reads it.
+			s.holdRead(c, work)
+		} else if s.read(c, work&flagHup != 0) {
 			// One busy connection must not keep a worker: back of the queue,
 			// still marked queued so the poller does not queue it twice.
 			c.flags.Or(flagRead | work&flagHup)
@@ -234,6 +240,27 @@ func (s *Server[S]) run(c *Conn[S]) {
 			}
 		}
 	}
+}
+
+// holdRead keeps c's read work for Thaw, which schedules only the
+// connections that have some. Run by c's worker.
+func (s *Server[S]) holdRead(c *Conn[S], work uint32) {
+	c.mu.Lock()
+	c.held |= uint8(work & (flagRead | flagHup))
+	c.mu.Unlock()
+	if !s.paused.Load() {
+		// Thaw may have passed c already: the next turn of run reads.
+		c.flags.Or(c.takeHeld())
+	}
+}
+
+// takeHeld returns and clears the read work held for Thaw.
+func (c *Conn[S]) takeHeld() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := uint32(c.held)
+	c.held = 0
+	return h
 }
 
 // CloseCode returns the code c closed with, once its close began: the

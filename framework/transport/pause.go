@@ -46,12 +46,17 @@ func (s *Server[S]) Frozen() bool { return s.paused.Load() }
 
 // Thaw undoes Freeze, or starts an imported set of connections: every
 // connection writes what waits and reads what arrived meanwhile, and
-// accepting goes on.
+// accepting goes on. Only the connections that had input while frozen are
+// read: the poller is edge-triggered and registering a socket raises its
+// readiness, so input that came at any time since a connection was
+// registered here left an event, held for now (see holdRead).
 func (s *Server[S]) Thaw() {
 	s.paused.Store(false)
 	s.conns.each(func(c *Conn[S]) {
 		c.flush()
-		s.schedule(c, flagRead)
+		if h := c.takeHeld(); h != 0 {
+			s.schedule(c, h)
+		}
 	})
 	s.resumeAccepting()
 }

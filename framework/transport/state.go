@@ -70,31 +70,7 @@ func (s *Server[S]) importConn(id ConnID, fd int, st State, session S) (*Conn[S]
 func (s *Server[S]) register(id ConnID, fd int, st State, session S) (*Conn[S], error) {
 	s.shared.Store(true) // the process fd came from may still hold it: see closeSocket
 	c := &Conn[S]{id: id, fd: int32(fd), srv: s, session: session}
-	last := st.LastSeen
-	if last == 0 {
-		last = s.now()
-	}
-	c.lastSeen.Store(last)
-	if len(st.Pending) > 0 {
-		c.input().pend = bytes.Clone(st.Pending)
-	}
-	if len(st.Message) > 0 || st.MessageOp != 0 {
-		c.input().frag = &fragment{op: st.MessageOp, buf: bytes.Clone(st.Message)}
-	}
-	if len(st.Output) > 0 {
-		o := c.outbox()
-		o.wq = append(o.wq, bytes.Clone(st.Output))
-		o.bytes = len(st.Output)
-		o.headPartial = true // it may begin with the rest of a frame
-	}
-	if rp := st.Replay; rp != nil {
-		r := &replay[S]{next: rp.Next, received: rp.Received, budget: rp.Budget, kept: slices.Clone(rp.Kept)}
-		for _, f := range r.kept {
-			r.bytes += len(f)
-		}
-		c.resumable = true
-		s.replays.Store(c, r)
-	}
+	c.restore(st)
 	s.inflight.Add(1)
 	s.conns.add(c)
 	if err := s.poller.add(fd, connEvents, c); err != nil && err != unix.EPERM {
@@ -111,4 +87,82 @@ func (s *Server[S]) register(id ConnID, fd int, st State, session S) (*Conn[S], 
 		c.flush()
 	}
 	return c, nil
+}
+
+// Restore replaces the transport state of c, a connection imported while
+// its server is frozen, with st: a reload adopts connections before its
+// pause and brings each up to date once the old process has paused. Thaw
+// writes and reads what st holds.
+func (c *Conn[S]) Restore(st State) { c.restore(st) }
+
+// restore sets c's state to st; nothing reads or writes c meanwhile (it is
+// new, or its server frozen).
+func (c *Conn[S]) restore(st State) {
+	s := c.srv
+	last := st.LastSeen
+	if last == 0 {
+		last = s.now()
+	}
+	c.lastSeen.Store(last)
+	c.in = nil
+	if len(st.Pending) > 0 {
+		c.input().pend = bytes.Clone(st.Pending)
+	}
+	if len(st.Message) > 0 || st.MessageOp != 0 {
+		c.input().frag = &fragment{op: st.MessageOp, buf: bytes.Clone(st.Message)}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.in != nil && s.paused.Load() {
+		c.held |= uint8(flagRead) // input to handle once thawed
+	}
+	c.out = nil
+	if len(st.Output) > 0 {
+		o := c.outbox()
+		o.wq = append(o.wq, bytes.Clone(st.Output))
+		o.bytes = len(st.Output)
+		o.headPartial = true // it may begin with the rest of a frame
+	}
+	if c.resumable {
+		s.replays.Delete(c)
+		c.resumable = false
+	}
+	if rp := st.Replay; rp != nil {
+		r := &replay[S]{next: rp.Next, received: rp.Received, budget: rp.Budget, kept: slices.Clone(rp.Kept)}
+		for _, f := range r.kept {
+			r.bytes += len(f)
+		}
+		c.resumable = true
+		s.replays.Store(c, r)
+	}
+}
+
+// Discard forgets c, a connection imported while its server is frozen,
+// running nothing: its copy of the socket is closed, never shut down. A
+// reload discards a connection adopted before its pause that the old
+// process closed meanwhile (and undid everything for).
+func (c *Conn[S]) Discard() {
+	s := c.srv
+	c.mu.Lock()
+	if c.state == stateReleased {
+		c.mu.Unlock()
+		return
+	}
+	c.state, c.out = stateReleased, nil
+	if c.resumable {
+		s.replays.Delete(c)
+	}
+	c.mu.Unlock()
+	c.in = nil
+	s.closeSocket(int(c.fd))
+	s.finish(c)
+}
+
+// DupFD returns a duplicate of c's socket (close-on-exec) for a process
+// taking connections over while this one still serves them; the caller
+// closes it once passed on. From here on the server's sockets may live on
+// in another process (see closeSocket).
+func (c *Conn[S]) DupFD() (int, error) {
+	c.srv.shared.Store(true)
+	return unix.FcntlInt(uintptr(c.fd), unix.F_DUPFD_CLOEXEC, 0)
 }
