@@ -124,8 +124,9 @@ func measurePushes(ctx context.Context, e *env, name string, pc *pacer, s *stamp
 	m.first, m.pushEnd = pc.run(ctx)
 	m.expected = expect(pc.sent.Load())
 	// Wait for the stragglers: until all expected arrived, nothing arrived
-	// for a second, or --drain is over.
-	settle(ctx, s.received.Load, func() bool { return s.unique() >= m.expected }, time.Second, e.o.drain)
+	// for a second, or --drain is over. A push whose call failed may have
+	// been delivered all the same: its deliveries are not counted.
+	settle(ctx, s.received.Load, func() bool { return m.received() >= m.expected }, time.Second, e.o.drain)
 	stop()
 	if m.after, err = e.sample(); err != nil {
 		return m, err
@@ -135,11 +136,14 @@ func measurePushes(ctx context.Context, e *env, name string, pc *pacer, s *stamp
 	return m, nil
 }
 
+// received returns the deliveries of the pushes whose calls succeeded.
+func (m pushes) received() int64 { return m.s.unique() - m.s.uniqueOf(m.pc.failedList()) }
+
 // addFigures reports a push phase: offered is the deliveries per second the
 // schedule offers, unit names one delivery in the CPU figure.
 func (m pushes) addFigures(r *result, unit string, offered float64) {
 	pc, s := m.pc, m.s
-	sent, got := pc.sent.Load(), s.unique()
+	sent, got := pc.sent.Load(), m.received()
 	r.add("pushes_sent", float64(sent))
 	r.add("push_errors", float64(pc.failed.Load()))
 	r.add("push_rate", float64(sent)/m.pushEnd.Sub(m.first).Seconds())
@@ -150,6 +154,7 @@ func (m pushes) addFigures(r *result, unit string, offered float64) {
 	r.add("deliveries_offered_per_s", offered)
 	r.add("deliveries_expected", float64(m.expected))
 	r.add("deliveries_received", float64(got))
+	r.add("failed_push_deliveries", float64(s.unique()-got))
 	span := m.last.Sub(m.first).Seconds()
 	if got == 0 || span <= 0 {
 		span = math.NaN()

@@ -161,6 +161,24 @@ func runReload(ctx context.Context, e *env, ro *reloadOptions) (result, error) {
 	r.add("request_errors", float64(l.errors.Load()))
 	r.add("reordered", float64(reordered.Load()))
 	m.addFigures(&r, "delivery", o.rate*float64(ro.members))
+	// Per push: a push whose call succeeded reached every member, and one
+	// whose call failed reached all of them or none (never half).
+	var incomplete, missing int64
+	for seq := int64(1); seq <= pc.sent.Load()+pc.failed.Load(); seq++ {
+		got := int64(s.counts[seq].Load())
+		switch {
+		case pc.failedSeq(seq):
+			r.note("push %d failed and reached %d of %d members", seq, got, members)
+		case got != members:
+			incomplete++
+			missing += members - got
+			if incomplete <= 5 {
+				r.note("push %d succeeded and reached %d of %d members", seq, got, members)
+			}
+		}
+	}
+	r.add("pushes_incomplete", float64(incomplete))
+	r.add("deliveries_missing", float64(missing))
 	for _, f := range failures {
 		r.note("reload failed: %s", f)
 	}

@@ -26,6 +26,27 @@ type pacer struct {
 	delivered atomic.Int64 // sum of the server's delivered counts
 	errs      errorTally
 	late      time.Duration // how late the last call was handed to a worker; set by run
+
+	mu         sync.Mutex
+	failedSeqs map[int64]bool
+}
+
+// failedSeq reports whether call seq failed.
+func (p *pacer) failedSeq(seq int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failedSeqs[seq]
+}
+
+// failedList returns the calls that failed.
+func (p *pacer) failedList() []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]int64, 0, len(p.failedSeqs))
+	for seq := range p.failedSeqs {
+		out = append(out, seq)
+	}
+	return out
 }
 
 // run sends until total calls are made or ctx ends, and returns when the
@@ -45,6 +66,12 @@ func (p *pacer) run(ctx context.Context) (first, last time.Time) {
 						p.errs.add(err)
 					}
 					p.failed.Add(1)
+					p.mu.Lock()
+					if p.failedSeqs == nil {
+						p.failedSeqs = make(map[int64]bool)
+					}
+					p.failedSeqs[seq] = true
+					p.mu.Unlock()
 					continue
 				}
 				p.sent.Add(1)
@@ -93,11 +120,12 @@ type stamps struct {
 	other    atomic.Int64 // frames of other events (room joins, replies)
 	last     atomic.Int64 // unix nanos of the latest receipt
 
-	seen [][]uint64 // per connection, a bit per seq; written only by that connection's reader
+	seen   [][]uint64     // per connection, a bit per seq; written only by that connection's reader
+	counts []atomic.Int32 // by seq: the connections that received it
 }
 
 func newStamps(event string, maxSeq int64, conns int) *stamps {
-	return &stamps{event: []byte(`"event":"` + event + `"`), maxSeq: maxSeq, seen: make([][]uint64, conns)}
+	return &stamps{event: []byte(`"event":"` + event + `"`), maxSeq: maxSeq, seen: make([][]uint64, conns), counts: make([]atomic.Int32, maxSeq+1)}
 }
 
 // handle is the connections' handler.
@@ -126,11 +154,21 @@ func (s *stamps) handle(c *conn, msg []byte) {
 		return
 	}
 	bm[w] |= bit
+	s.counts[seq].Add(1)
 	s.hist.record(now.Sub(time.Unix(0, ts)))
 }
 
 // unique returns the stamped pushes received once.
 func (s *stamps) unique() int64 { return s.received.Load() - s.dups.Load() }
+
+// uniqueOf returns the stamped pushes of seqs received once.
+func (s *stamps) uniqueOf(seqs []int64) int64 {
+	var n int64
+	for _, seq := range seqs {
+		n += int64(s.counts[seq].Load())
+	}
+	return n
+}
 
 // settle waits until done reports true (when done is not nil), or counter
 // has not moved for quiet, or limit passed, or ctx ended. It reports whether
