@@ -89,11 +89,17 @@ func (l *heldListener) hold(ctx context.Context) {
 		l.mu.Lock()
 		for c, st := range l.conns {
 			// An idle connection may have a request read this instant, its
-			// state not yet active: closing it makes the next scan wait
-			// for that request (its handler runs to the end) rather than
-			// let the pause begin under a half-done push.
+			// state not yet active. Shutting its read side ends it if not
+			// (the server reads EOF and closes it: the caller sees it closed
+			// and nothing was done), and if so lets that request be
+			// answered, its handler run to the end before the pause:
+			// never a push done whose caller sees no answer.
 			if st == http.StateIdle {
-				c.Close()
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.CloseRead()
+				} else {
+					c.Close()
+				}
 			}
 			busy = true
 		}
