@@ -254,6 +254,18 @@ func (s *Server[S]) holdRead(c *Conn[S], work uint32) {
 	}
 }
 
+// thawWork returns and clears the read work held for Thaw, with flagWrite
+// when output waits.
+func (c *Conn[S]) thawWork() uint32 {
+	w := c.takeHeld()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.out != nil && len(c.out.wq) > 0 {
+		w |= flagWrite
+	}
+	return w
+}
+
 // takeHeld returns and clears the read work held for Thaw.
 func (c *Conn[S]) takeHeld() uint32 {
 	c.mu.Lock()

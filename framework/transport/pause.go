@@ -46,18 +46,32 @@ func (s *Server[S]) Frozen() bool { return s.paused.Load() }
 
 // Thaw undoes Freeze, or starts an imported set of connections: every
 // connection writes what waits and reads what arrived meanwhile, and
-// accepting goes on. Only the connections that had input while frozen are
-// read: the poller is edge-triggered and registering a socket raises its
-// readiness, so input that came at any time since a connection was
-// registered here left an event, held for now (see holdRead).
+// accepting goes on. The writes and reads go to the workers, on every
+// core. Only the connections that had input while frozen are read: the
+// poller is edge-triggered and registering a socket raises its readiness,
+// so input that came at any time since a connection was registered here
+// left an event, held until now (see holdRead).
 func (s *Server[S]) Thaw() {
 	s.paused.Store(false)
+	// The work is collected first and scheduled after, reads before
+	// writes: once scheduled it runs on every core, and this loop would
+	// wait its turn behind it.
+	type thawed struct {
+		c    *Conn[S]
+		work uint32
+	}
+	var reads, writes []thawed
 	s.conns.each(func(c *Conn[S]) {
-		c.flush()
-		if h := c.takeHeld(); h != 0 {
-			s.schedule(c, h)
+		switch w := c.thawWork(); {
+		case w == flagWrite:
+			writes = append(writes, thawed{c, w})
+		case w != 0:
+			reads = append(reads, thawed{c, w})
 		}
 	})
+	for _, t := range append(reads, writes...) {
+		s.schedule(t.c, t.work)
+	}
 	s.resumeAccepting()
 }
 
