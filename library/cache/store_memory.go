@@ -70,6 +70,8 @@ type memoryShard struct {
 	// pairs holds the pair keys by their rest. Their TTLs have no index:
 	// the sweep visits one shard's pairs a tick.
 	pairs map[string]*memoryPair
+
+	gen uint64 // writes so far, for a reload's second Snapshot
 }
 
 // pairPrefixes are the prefixes of the keys msgo writes for every user, its
@@ -173,6 +175,7 @@ func (s *memoryShard) lookup(key string, now time.Duration) (memoryEntry, bool) 
 
 // put stores e at key, keeping the volatile indexes in step. The caller holds s.mu.
 func (s *memoryShard) put(key string, e memoryEntry) {
+	s.gen++
 	if rest, half, ok := pairOf(key); ok {
 		p := s.pairs[rest]
 		if p == nil {
@@ -193,6 +196,7 @@ func (s *memoryShard) put(key string, e memoryEntry) {
 
 // remove deletes key. The caller holds s.mu.
 func (s *memoryShard) remove(key string) {
+	s.gen++
 	if rest, half, ok := pairOf(key); ok {
 		if p := s.pairs[rest]; p != nil {
 			s.removeHalf(rest, p, half)
@@ -206,6 +210,7 @@ func (s *memoryShard) remove(key string) {
 // removeHalf deletes one key of the pair p at rest, and p once neither key
 // exists. The caller holds s.mu.
 func (s *memoryShard) removeHalf(rest string, p *memoryPair, half int) {
+	s.gen++
 	p.e[half] = memoryEntry{set: noEntry}
 	if p.e[0].set == noEntry && p.e[1].set == noEntry {
 		delete(s.pairs, rest)

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -129,7 +130,8 @@ func TestMemorySnapshotRestore(t *testing.T) {
 
 	b := NewMemory()
 	defer b.Close()
-	if err := b.Restore(a.Snapshot()); err != nil {
+	snap, _ := a.Snapshot(nil)
+	if err := b.Restore(snap); err != nil {
 		t.Fatal(err)
 	}
 	for key, want := range map[string]string{"plain": "v", "ttl": "t", "counter": "1", "nick:wechatUser:u1": "Ann"} {
@@ -154,5 +156,52 @@ func TestMemorySnapshotRestore(t *testing.T) {
 	}
 	if err := b.Restore([]byte{99}); err == nil {
 		t.Error("a snapshot of an unknown version was restored")
+	}
+}
+
+// TestMemorySnapshotSince: the second snapshot of a reload carries only the
+// shards written to since the first, and restoring both gives the store as
+// it is at the second, deletions and changes in place included.
+func TestMemorySnapshotSince(t *testing.T) {
+	ctx := context.Background()
+	a := NewMemory()
+	defer a.Close()
+	for i := range 1000 {
+		a.SAdd(ctx, "set"+strconv.Itoa(i), "a", "b")
+		a.Set(ctx, "val"+strconv.Itoa(i), "v", time.Hour)
+	}
+	full, gens := a.Snapshot(nil)
+	b := NewMemory()
+	defer b.Close()
+	if err := b.Restore(full); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := a.Snapshot(gens); len(again) > 16 {
+		t.Fatalf("nothing was written, yet the second snapshot is %d bytes", len(again))
+	}
+	a.SAdd(ctx, "set1", "c")      // in place
+	a.SRem(ctx, "set2", "a")      // in place
+	a.Del(ctx, "val3")            // gone
+	a.Set(ctx, "new", "n", 0)     // new
+	a.SAdd(ctx, "user:u", "node") // a pair key
+	delta, _ := a.Snapshot(gens)
+	if len(delta)*4 > len(full) {
+		t.Fatalf("five writes made a second snapshot of %d bytes, the first was %d", len(delta), len(full))
+	}
+	if err := b.Restore(delta); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{"set1": 3, "set2": 1, "set4": 2, "user:u": 1} {
+		if n, _ := b.SCard(ctx, key); int(n) != want {
+			t.Errorf("SCard %s = %d, want %d", key, n, want)
+		}
+	}
+	if _, ok, _ := b.Get(ctx, "val3"); ok {
+		t.Error("a key deleted between the snapshots was restored")
+	}
+	for _, key := range []string{"new", "val4", "val999"} {
+		if _, ok, _ := b.Get(ctx, key); !ok {
+			t.Errorf("%s missing after both snapshots", key)
+		}
 	}
 }

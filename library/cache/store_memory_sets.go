@@ -137,6 +137,8 @@ func (m *Memory) SAdd(_ context.Context, key string, members ...string) (int64, 
 		}
 		if e.set != was { // new, or grown out of its lone member
 			s.put(key, e)
+		} else if added > 0 {
+			s.gen++ // changed in place
 		}
 		return nil
 	})
@@ -161,6 +163,8 @@ func (m *Memory) SRem(_ context.Context, key string, members ...string) (int64, 
 		}
 		if e.setLen() == 0 {
 			s.remove(key)
+		} else if removed > 0 {
+			s.gen++ // changed in place
 		}
 		return nil
 	})
