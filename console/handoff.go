@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"msgo/framework"
 	"msgo/library/cache"
 )
 
@@ -30,8 +31,9 @@ const (
 // handoffFault breaks a reload on purpose, for the tests that prove a
 // failed reload leaves the old process serving; set with
 // -ldflags "-X main.handoffFault=...": "crash" (the new process dies after
-// adopting, before it answers) or "newer-state" (the old process writes a
-// state version no binary reads).
+// adopting, before it answers), "newer-state" (the old process writes a
+// state version no binary reads) or "stage-gap" (the old process waits 2 s
+// between adopting before the pause and the pause).
 var handoffFault string
 
 // reloadReport is what a reload did, for the log and `msgo reload`.
@@ -39,6 +41,7 @@ type reloadReport struct {
 	pid     int
 	conns   int
 	pause   time.Duration
+	phases  []any  // how the pause was spent here, for the log
 	serving func() // tells the old process it may exit
 }
 
@@ -104,6 +107,23 @@ func (n *node) handOver(configDir string) (err error) {
 		<-exited
 		return fmt.Errorf("new process %d exited before it was ready (%s; see its log)", c.Process.Pid, c.ProcessState)
 	}
+	// Every connection is adopted once before the pause, while this
+	// process serves; the pause only brings them up to date.
+	w.c.SetDeadline(time.Now().Add(adoptWait))
+	staging := time.Now()
+	staged, err := stageConns(n.srv, w)
+	if err != nil {
+		return err
+	}
+	gens, err := n.stageStore(w)
+	if err != nil {
+		return err
+	}
+	stageTook := time.Since(staging)
+	if handoffFault == "stage-gap" {
+		n.log.Info("reload: staged before the pause; waiting (test fault)", "staged", len(staged))
+		time.Sleep(2 * time.Second)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
 	defer cancel()
 	n.srv.DrainStreams(ctx)
@@ -150,7 +170,7 @@ func (n *node) handOver(configDir string) (err error) {
 	// this one exports the next. The counters and the memory store are
 	// taken meanwhile, on the other core, and go between two batches.
 	stored := make(chan storeTaken, 1)
-	go func() { stored <- n.takeStore() }()
+	go func() { stored <- n.takeStore(gens) }()
 	var store storeTaken
 	pending := true
 	sendStore := func(wait bool) error {
@@ -180,11 +200,11 @@ func (n *node) handOver(configDir string) (err error) {
 		if err := w.send(frameHead, blob); err != nil {
 			return exportStats{}, err
 		}
-		ex, err := exportConns(n.srv, func(payload []byte, fds []int) error {
+		ex, err := exportConns(n.srv.Export(), staged, func(payload []byte, fds []int) error {
 			if err := sendStore(false); err != nil {
 				return err
 			}
-			return w.sendConns(payload, fds)
+			return w.sendConns(frameConns, payload, fds)
 		})
 		if err == nil {
 			err = sendStore(true)
@@ -225,7 +245,7 @@ func (n *node) handOver(configDir string) (err error) {
 	// store_ms (taking the counters and the memory store) overlaps both.
 	d := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 	n.log.Info("handed over", "new_pid", c.Process.Pid, "connections", ex.conns, "state_bytes", len(blob)+ex.bytes+len(store.blob),
-		"manager_hold_ms", ms(holding, paused), "handlers_ms", ms(paused, quiet), "stream_ms", ms(quiet, sent),
+		"staged", len(staged), "stage_ms", d(stageTook), "manager_hold_ms", ms(holding, paused), "handlers_ms", ms(paused, quiet), "stream_ms", ms(quiet, sent),
 		"export_ms", d(sent.Sub(quiet)-ex.encode-ex.send), "encode_ms", d(ex.encode), "send_ms", d(ex.send),
 		"adopt_ms", ms(sent, time.Now()), "store_ms", d(store.took),
 		"queued_output_bytes", ex.output, "unhandled_input_bytes", ex.input, "detached_sessions", len(head.More.Detached),
@@ -289,16 +309,22 @@ func (n *node) adopt() (reloadReport, error) {
 	if err := w.send(frameOK, []byte(strconv.Itoa(os.Getpid()))); err != nil {
 		return reloadReport{}, err
 	}
+	answered := time.Now()
 	// The old process answers bye, or dies trying: either way it is done.
 	w.c.SetDeadline(time.Now().Add(adoptWait))
 	w.recv()
+	bye := time.Now()
 	n.srv.ReleaseBus(head.More.Cut)
 	n.srv.Thaw()
 	pause := time.Since(head.Paused)
 	n.srv.Metrics().ReloadPaused(pause)
 	ok = true
 	serving := func() { w.send(frameServing, nil); w.Close() }
-	return reloadReport{pid: os.Getpid(), conns: took, pause: pause, serving: serving}, nil
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	// From the pause's start to the answer, then the wait for bye, then
+	// the bus's held pushes and the thaw.
+	phases := []any{"taken_ms", ms(answered.Sub(head.Paused)), "bye_ms", ms(bye.Sub(answered)), "thaw_ms", ms(time.Since(bye))}
+	return reloadReport{pid: os.Getpid(), conns: took, pause: pause, phases: phases, serving: serving}, nil
 }
 
 // storeTaken is the counters and the memory store, encoded for the new
@@ -310,7 +336,18 @@ type storeTaken struct {
 	err    error
 }
 
-func (n *node) takeStore() storeTaken {
+// stageStore sends the memory store, if that is the store, before the
+// pause; the pause sends only the shards written to since.
+func (n *node) stageStore(w *wire) (cache.Gens, error) {
+	mem, ok := n.store.(*cache.Memory)
+	if !ok {
+		return nil, nil
+	}
+	snap, gens := mem.Snapshot(nil)
+	return gens, w.send(frameStageStore, snap)
+}
+
+func (n *node) takeStore(gens cache.Gens) storeTaken {
 	t := time.Now()
 	var st handoffStore
 	var err error
@@ -318,17 +355,32 @@ func (n *node) takeStore() storeTaken {
 		return storeTaken{err: err}
 	}
 	if mem, ok := n.store.(*cache.Memory); ok {
-		st.Memory = mem.Snapshot()
+		st.Memory, _ = mem.Snapshot(gens)
 	}
 	return storeTaken{blob: st.marshal(), memory: len(st.Memory), took: time.Since(t)}
 }
 
-// receive takes the head of the state, then the connections, the counters
-// and the memory store as they come, and returns how many connections it
-// adopted. On an error the sockets not adopted are closed.
+// receive adopts the connections staged before the pause, then takes the
+// head of the state, the connections again, the counters and the memory
+// store as they come, and returns how many connections it holds. On an
+// error the sockets not adopted are closed.
 func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
+	staged := newAdopter(n.srv)
+	early := make(chan error, 1) // the memory store as staged, restored
+	early <- nil
 	kind, payload, fds, err := w.recv()
+	for err == nil && !staged.failed() && (kind == frameStage || kind == frameStageStore) {
+		if kind == frameStage {
+			staged.add(payload, fds)
+		} else if early, err = n.restoreMemory(payload, nil); err != nil {
+			break
+		}
+		kind, payload, fds, err = w.recv()
+	}
 	closeAll(fds) // none are expected with the head
+	if _, serr := staged.wait(); serr != nil {
+		return head, 0, fmt.Errorf("adopting before the pause: %w", serr)
+	}
 	switch {
 	case err != nil:
 		return head, 0, err
@@ -363,11 +415,15 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 		case kind == frameConns:
 			a.add(payload, fds)
 		case kind == frameStore && restored == nil:
-			if restored, err = n.restore(payload); err != nil {
+			if restored, err = n.restore(payload, early); err != nil {
 				return fail(err)
 			}
 		case kind == frameEnd && restored != nil:
 			took, err := a.wait()
+			// Before the detached sessions: one may have the id of a
+			// connection staged while it was open.
+			discarded := a.discardStale(staged)
+			n.log.Info("reload: connections adopted before the pause", "staged", len(staged.ids), "closed_meanwhile", discarded)
 			errs := []error{err, <-restored}
 			for _, d := range head.More.Detached {
 				errs = append(errs, n.srv.AdoptDetached(d))
@@ -389,9 +445,30 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 	return fail(err)
 }
 
-// restore seeds the counters and starts restoring the memory store; the
-// channel gets the result.
-func (n *node) restore(payload []byte) (chan error, error) {
+// stageConns passes every connection of srv, which serves, to the new
+// process with a duplicate of its socket, and returns their ids: in the
+// pause they go again without it.
+func stageConns(srv *framework.Server, w *wire) (map[framework.ConnID]bool, error) {
+	staged := make(map[framework.ConnID]bool, srv.Connections())
+	conns := func(yield func(framework.Moving) bool) {
+		for m := range srv.Stage() {
+			staged[m.ID] = true
+			if !yield(m) {
+				return
+			}
+		}
+	}
+	_, err := exportConns(conns, nil, func(payload []byte, fds []int) error {
+		defer closeAll(fds)
+		return w.sendConns(frameStage, payload, fds)
+	})
+	return staged, err
+}
+
+// restore seeds the counters and starts restoring the memory store's
+// shards written to since staging, once early (the restore of the store as
+// staged) is done; the channel gets the result.
+func (n *node) restore(payload []byte, early chan error) (chan error, error) {
 	var st handoffStore
 	if err := st.unmarshal(payload); err != nil {
 		return nil, err
@@ -399,16 +476,29 @@ func (n *node) restore(payload []byte) (chan error, error) {
 	if err := n.srv.Metrics().Seed(st.Metrics); err != nil {
 		return nil, err
 	}
-	done := make(chan error, 1)
 	if st.Memory == nil {
-		done <- nil
-		return done, nil
+		return early, nil
 	}
+	return n.restoreMemory(st.Memory, early)
+}
+
+// restoreMemory starts restoring a snapshot of the memory store, after
+// after (if not nil) succeeded; the channel gets the result.
+func (n *node) restoreMemory(snap []byte, after chan error) (chan error, error) {
 	mem, ok := n.store.(*cache.Memory)
 	if !ok {
 		return nil, errors.New("the old process used the memory store, this one does not")
 	}
-	go func() { done <- mem.Restore(st.Memory) }()
+	done := make(chan error, 1)
+	go func() {
+		if after != nil {
+			if err := <-after; err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- mem.Restore(snap)
+	}()
 	return done, nil
 }
 

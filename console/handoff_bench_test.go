@@ -94,7 +94,7 @@ func BenchmarkHandoffExport(b *testing.B) {
 	cpu := cpuTime()
 	for b.Loop() {
 		size = 0
-		ex, err := exportConns(s.Server, func(p []byte, _ []int) error { size += len(p); return nil })
+		ex, err := exportConns(s.Server.Export(), nil, func(p []byte, _ []int) error { size += len(p); return nil })
 		if err != nil || ex.conns != n {
 			b.Fatalf("%d of %d exported: %v", ex.conns, n, err)
 		}
@@ -104,15 +104,12 @@ func BenchmarkHandoffExport(b *testing.B) {
 	s.Stop()
 }
 
-// BenchmarkHandoffAdopt is the new process's share: decode the batches and
-// adopt every connection (a fresh node and fresh sockets each round, not
-// timed).
-func BenchmarkHandoffAdopt(b *testing.B) {
-	n := benchConnCount(b)
+// benchBatches encodes n connections in batches, staged or not.
+func benchBatches(b *testing.B, n int, staged bool) [][]byte {
 	var batches [][]byte
 	var cb connBatch
 	for i, c := range benchHandoffConns(n) {
-		if err := cb.add(framework.Moving{ID: c.ID, State: c.State}); err != nil {
+		if err := cb.add(framework.Moving{ID: c.ID, State: c.State}, staged); err != nil {
 			b.Fatal(err)
 		}
 		if cb.n == fdBatch || i == n-1 {
@@ -120,6 +117,15 @@ func BenchmarkHandoffAdopt(b *testing.B) {
 			cb.reset()
 		}
 	}
+	return batches
+}
+
+// BenchmarkHandoffAdopt is the new process's share before the pause:
+// decode the batches and adopt every connection (a fresh node and fresh
+// sockets each round, not timed).
+func BenchmarkHandoffAdopt(b *testing.B) {
+	n := benchConnCount(b)
+	batches := benchBatches(b, n, false)
 	var cpu time.Duration
 	for b.Loop() {
 		b.StopTimer()
@@ -140,6 +146,29 @@ func BenchmarkHandoffAdopt(b *testing.B) {
 		b.StartTimer()
 	}
 	reportCPU(b, cpu)
+}
+
+// BenchmarkHandoffRefresh is the new process's share of the pause: decode
+// the batches and bring every connection adopted before it up to date.
+func BenchmarkHandoffRefresh(b *testing.B) {
+	n := benchConnCount(b)
+	s := benchHandoffNode(b)
+	if err := adoptConns(s.Server, benchHandoffConns(n), benchEventFDs(b, n)); err != nil {
+		b.Fatal(err)
+	}
+	batches := benchBatches(b, n, true)
+	cpu := cpuTime()
+	for b.Loop() {
+		a := newAdopter(s.Server)
+		for _, p := range batches {
+			a.add(p, nil)
+		}
+		if took, err := a.wait(); err != nil || took != n {
+			b.Fatalf("refreshed %d of %d: %v", took, n, err)
+		}
+	}
+	reportCPU(b, cpuTime()-cpu)
+	s.Stop()
 }
 
 // BenchmarkPassSocketsOverSocketPair passes n descriptors as a reload does,
@@ -181,7 +210,7 @@ func BenchmarkPassSocketsOverSocketPair(b *testing.B) {
 			done <- nil
 		}()
 		for rest := fds; len(rest) > 0; rest = rest[min(len(rest), fdBatch):] {
-			if err := tx.sendConns(nil, rest[:min(len(rest), fdBatch)]); err != nil {
+			if err := tx.sendConns(frameConns, nil, rest[:min(len(rest), fdBatch)]); err != nil {
 				b.Fatal(err)
 			}
 		}

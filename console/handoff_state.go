@@ -5,6 +5,7 @@ import (
 	be "encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,8 +16,9 @@ import (
 
 // handoffVersion is the version of the state a reload passes; a binary
 // refuses a version it does not know, and the old process keeps serving.
-// Version 3 streams the connections in batches, each with its sockets.
-const handoffVersion = 3
+// Version 4 adopts the connections once before the pause and brings them
+// up to date in it.
+const handoffVersion = 4
 
 var handoffMagic = []byte("msgo-handoff")
 
@@ -38,9 +40,13 @@ type handoffStore struct {
 	Memory  []byte
 }
 
+// handedConn is one connection in a batch. A staged one was adopted
+// before the pause with its socket and comes again without it, to be
+// refreshed.
 type handedConn struct {
-	ID    framework.ConnID
-	State framework.ConnState
+	ID     framework.ConnID
+	Staged bool
+	State  framework.ConnState
 }
 
 func (h *handoffHead) marshal(version byte) ([]byte, error) {
@@ -76,6 +82,16 @@ func (r *reader) uvarint() uint64 {
 	v, k := be.Uvarint(r.b)
 	r.failed = r.failed || k <= 0
 	r.b = r.b[max(k, 0):]
+	return v
+}
+
+func (r *reader) flag() bool {
+	if len(r.b) == 0 || r.b[0] > 1 {
+		r.failed = true
+		return false
+	}
+	v := r.b[0] == 1
+	r.b = r.b[1:]
 	return v
 }
 
@@ -125,8 +141,9 @@ func (h *handoffStore) unmarshal(b []byte) error {
 	return nil
 }
 
-// connBatch is up to fdBatch connections as one frame carries them: their
-// sockets, and their count then each one's id and encoded state.
+// connBatch is up to fdBatch connections as one frame carries them: the
+// sockets of those not staged, and their count then each one's id, whether
+// it is staged, and its encoded state.
 type connBatch struct {
 	buf []byte
 	fds []int
@@ -137,8 +154,9 @@ func (b *connBatch) reset() {
 	b.buf, b.fds, b.n = b.buf[:0], b.fds[:0], 0
 }
 
-func (b *connBatch) add(m framework.Moving) (err error) {
+func (b *connBatch) add(m framework.Moving, staged bool) (err error) {
 	b.buf = be.AppendUvarint(b.buf, uint64(m.ID))
+	b.buf = append(b.buf, boolByte(staged))
 	// The state's length goes before it: encoded in place, then its
 	// length inserted, which is cheaper than a buffer per connection.
 	at := len(b.buf)
@@ -146,7 +164,9 @@ func (b *connBatch) add(m framework.Moving) (err error) {
 		return err
 	}
 	b.buf = insertUvarint(b.buf, at, uint64(len(b.buf)-at))
-	b.fds = append(b.fds, m.FD)
+	if !staged {
+		b.fds = append(b.fds, m.FD)
+	}
 	b.n++
 	return nil
 }
@@ -178,6 +198,7 @@ func decodeConns(p []byte) ([]handedConn, error) {
 	out := make([]handedConn, n)
 	for i := range out {
 		out[i].ID = framework.ConnID(r.uvarint())
+		out[i].Staged = r.flag()
 		st := r.blob()
 		if r.failed {
 			return nil, errHandoffState
@@ -192,6 +213,13 @@ func decodeConns(p []byte) ([]handedConn, error) {
 	return out, nil
 }
 
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 // exportStats is what exportConns saw and how long it took.
 type exportStats struct {
 	conns, output, input int // connections; bytes queued for clients and read from them, not yet handled
@@ -199,10 +227,10 @@ type exportStats struct {
 	encode, send         time.Duration
 }
 
-// exportConns streams every open connection of srv, which is frozen, in
-// batches of fdBatch to send, which must be done with the batch's buffers
-// when it returns.
-func exportConns(srv *framework.Server, send func(payload []byte, fds []int) error) (exportStats, error) {
+// exportConns streams the connections conns yields in batches of fdBatch
+// to send, which must be done with the batch's buffers when it returns;
+// those in staged go without their socket.
+func exportConns(conns iter.Seq[framework.Moving], staged map[framework.ConnID]bool, send func(payload []byte, fds []int) error) (exportStats, error) {
 	var st exportStats
 	var b connBatch
 	flush := func() error {
@@ -214,9 +242,9 @@ func exportConns(srv *framework.Server, send func(payload []byte, fds []int) err
 		b.reset()
 		return err
 	}
-	for m := range srv.Export() {
+	for m := range conns {
 		t := time.Now()
-		if err := b.add(m); err != nil {
+		if err := b.add(m, staged[m.ID]); err != nil {
 			return st, err
 		}
 		st.encode += time.Since(t)
@@ -245,6 +273,7 @@ type adopter struct {
 	bad  atomic.Bool
 	mu   sync.Mutex
 	errs []error
+	ids  map[framework.ConnID]bool // adopted: true if with a socket, false if refreshed
 }
 
 type adoptJob struct {
@@ -253,7 +282,7 @@ type adoptJob struct {
 }
 
 func newAdopter(srv *framework.Server) *adopter {
-	a := &adopter{srv: srv, jobs: make(chan adoptJob, 4)}
+	a := &adopter{srv: srv, jobs: make(chan adoptJob, 4), ids: make(map[framework.ConnID]bool)}
 	for range runtime.GOMAXPROCS(0) {
 		a.wg.Go(func() {
 			for j := range a.jobs {
@@ -275,10 +304,13 @@ func (a *adopter) adopt(j adoptJob) {
 		err = adoptConns(a.srv, conns, j.fds)
 		a.took.Add(int64(len(conns)))
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range conns {
+		a.ids[c.ID] = !c.Staged
+	}
 	if err != nil {
-		a.mu.Lock()
 		a.errs = append(a.errs, err)
-		a.mu.Unlock()
 		a.bad.Store(true)
 	}
 }
@@ -294,16 +326,40 @@ func (a *adopter) wait() (int, error) {
 	return int(a.took.Load()), errors.Join(a.errs...)
 }
 
-// adoptConns registers conns on srv, which is frozen, each on its socket
-// in fds. On an error some sockets may be srv's already.
+// discardStale discards the connections of staged (an adopter of the
+// batches before the pause, waited for) that a refreshed none of: the old
+// process closed them in between. Call it after a.wait.
+func (a *adopter) discardStale(staged *adopter) (n int) {
+	for id := range staged.ids {
+		if _, ok := a.ids[id]; !ok {
+			a.srv.Discard(id)
+			n++
+		}
+	}
+	return n
+}
+
+// adoptConns registers conns on srv, which is frozen, each not staged on
+// its socket in fds, and refreshes the staged ones. On an error some
+// sockets may be srv's already.
 func adoptConns(srv *framework.Server, conns []handedConn, fds []int) error {
-	if len(conns) != len(fds) {
+	want := 0
+	for _, c := range conns {
+		want += 1 - int(boolByte(c.Staged))
+	}
+	if want != len(fds) {
 		closeAll(fds)
-		return fmt.Errorf("%d sockets for %d connections", len(fds), len(conns))
+		return fmt.Errorf("%d sockets for %d connections", len(fds), want)
 	}
 	var errs []error
-	for i, c := range conns {
-		if err := srv.Adopt(c.ID, fds[i], c.State); err != nil {
+	for _, c := range conns {
+		var err error
+		if c.Staged {
+			err = srv.Refresh(c.ID, c.State)
+		} else {
+			err, fds = srv.Adopt(c.ID, fds[0], c.State), fds[1:]
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -13,17 +13,20 @@ import (
 
 // The two processes of a reload talk over a unix socket pair in frames: a
 // kind byte, a 4-byte big-endian length, the payload. A frame of kind
-// frameConns carries up to fdBatch sockets as SCM_RIGHTS on its header.
+// frameStage or frameConns carries up to fdBatch sockets as SCM_RIGHTS on
+// its header.
 const (
-	frameReady   = 'R' // new -> old: built, waiting for the connections
-	frameHead    = 'H' // old -> new: the state's version, when the pause began, the last id
-	frameConns   = 'C' // old -> new: up to fdBatch connections, with their sockets
-	frameStore   = 'M' // old -> new: the counters and the memory store, between two batches
-	frameEnd     = 'S' // old -> new: every connection sent; payload: how many
-	frameOK      = 'O' // new -> old: every connection adopted, payload: pid
-	frameError   = 'E' // new -> old: adoption failed, payload: the reason
-	frameBye     = 'B' // old -> new: the old closed nothing and is leaving; serve
-	frameServing = 'V' // new -> old: serving, systemd told; the old may exit
+	frameReady      = 'R' // new -> old: built, waiting for the connections
+	frameStage      = 'A' // old -> new, before the pause: up to fdBatch connections, with their sockets
+	frameStageStore = 'N' // old -> new, before the pause: the memory store as it is then
+	frameHead       = 'H' // old -> new: the state's version, when the pause began, the last id
+	frameConns      = 'C' // old -> new: up to fdBatch connections, with the sockets of those not staged
+	frameStore      = 'M' // old -> new: the counters and the memory store's shards written to since staging, between two batches
+	frameEnd        = 'S' // old -> new: every connection sent; payload: how many
+	frameOK         = 'O' // new -> old: every connection adopted, payload: pid
+	frameError      = 'E' // new -> old: adoption failed, payload: the reason
+	frameBye        = 'B' // old -> new: the old closed nothing and is leaving; serve
+	frameServing    = 'V' // new -> old: serving, systemd told; the old may exit
 
 	fdBatch = 250 // under the kernel's SCM_MAX_FD (253)
 )
@@ -62,9 +65,10 @@ func (w *wire) send(kind byte, payload []byte) error {
 	return nil
 }
 
-// sendConns writes one frameConns: payload, with fds passed on its header.
-func (w *wire) sendConns(payload []byte, fds []int) error {
-	b := append(header(frameConns, len(payload)), payload...)
+// sendConns writes one frame of kind (frameStage or frameConns): payload,
+// with fds passed on its header.
+func (w *wire) sendConns(kind byte, payload []byte, fds []int) error {
+	b := append(header(kind, len(payload)), payload...)
 	n, _, err := w.c.WriteMsgUnix(b, unix.UnixRights(fds...), nil)
 	if err == nil && n < len(b) {
 		// A stream socket may take part of it; the sockets went with the

@@ -162,7 +162,7 @@ func run(configDir string) error {
 	}
 	switch {
 	case handoff:
-		log.Info("reload: took the connections over", "connections", took.conns, "pause", took.pause)
+		log.Info("reload: took the connections over", append([]any{"connections", took.conns, "pause", took.pause}, took.phases...)...)
 		writeReloadResult(cfg, took.String(), nil)
 		took.serving()
 	case n.inherited:
