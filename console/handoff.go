@@ -107,6 +107,14 @@ func (n *node) handOver(configDir string) (err error) {
 		<-exited
 		return fmt.Errorf("new process %d exited before it was ready (%s; see its log)", c.Process.Pid, c.ProcessState)
 	}
+	// From now on every manager reply closes its connection, so that by
+	// the hold a client that calls often has no idle connection to race.
+	n.held.closeAfterReplies(true)
+	defer func() {
+		if err != nil {
+			n.held.closeAfterReplies(false)
+		}
+	}()
 	// Every connection is adopted once before the pause, while this
 	// process serves; the pause only brings them up to date.
 	w.c.SetDeadline(time.Now().Add(adoptWait))
@@ -131,7 +139,6 @@ func (n *node) handOver(configDir string) (err error) {
 	// export and the adoption for garbage a few megabytes large.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	holding := time.Now()
-	n.http.SetKeepAlivesEnabled(false)
 	n.held.hold(ctx)
 	// The pause begins: clients were read while the manager's calls were
 	// waited for, and are not from here on.
@@ -140,7 +147,6 @@ func (n *node) handOver(configDir string) (err error) {
 		if err != nil {
 			n.srv.Thaw()
 			n.held.release()
-			n.http.SetKeepAlivesEnabled(true)
 		}
 	}()
 	if err := n.srv.Freeze(ctx); err != nil {

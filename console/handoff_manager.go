@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,7 +18,8 @@ import (
 // this: a connection it accepted just before drops its request unanswered.
 type heldListener struct {
 	*net.TCPListener
-	mu     sync.Mutex
+	closing atomic.Bool // replies close their connections: see closeAfterReplies
+	mu      sync.Mutex
 	held   chan struct{} // non-nil while held; closed by release
 	parked chan struct{} // Accept waits on held: nothing is being accepted
 	conns  map[net.Conn]http.ConnState
@@ -56,6 +58,24 @@ func (l *heldListener) Accept() (net.Conn, error) {
 	}
 }
 
+// handler wraps the manager's handler: while closeAfterReplies is on,
+// every reply closes its connection.
+func (l *heldListener) handler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.closing.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// closeAfterReplies turns keep-alives off (on) for what is answered from
+// now on. Unlike http.Server.SetKeepAlivesEnabled it does not close the
+// idle connections at once: closing one races a request its client sends
+// on it at that moment, so they are left to hold, which a client that
+// calls often never leaves idle.
+func (l *heldListener) closeAfterReplies(on bool) { l.closing.Store(on) }
+
 // track is the http.Server's ConnState hook.
 func (l *heldListener) track(c net.Conn, st http.ConnState) {
 	l.mu.Lock()
@@ -72,9 +92,9 @@ func (l *heldListener) track(c net.Conn, st http.ConnState) {
 }
 
 // hold stops accepting, then waits until no accepted connection has a
-// request to come or in progress, closing idle ones, or until ctx ends.
-// The server must have keep-alives disabled by then, so a connection is
-// closed once it was answered.
+// request to come or in progress, ending idle ones, or until ctx ends.
+// closeAfterReplies must be on by then, so a connection is closed once it
+// was answered.
 func (l *heldListener) hold(ctx context.Context) {
 	l.mu.Lock()
 	l.held = make(chan struct{})

@@ -13,7 +13,8 @@ import (
 // TestManagerHold: a reload's hold on the manager port answers the request
 // in progress before it returns, and ends an idle kept-alive connection
 // without doing anything on it; a connection made meanwhile waits in the
-// backlog and is served once released.
+// backlog and is served once released; replies meanwhile close their
+// connections.
 func TestManagerHold(t *testing.T) {
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -22,13 +23,13 @@ func TestManagerHold(t *testing.T) {
 	held := newHeldListener(ln)
 	handled := make(chan string, 10)
 	slow := make(chan struct{})
-	srv := &http.Server{ConnState: held.track, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ConnState: held.track, Handler: held.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			<-slow
 		}
 		handled <- r.URL.Path
 		io.WriteString(w, "done")
-	})}
+	}))}
 	go srv.Serve(held)
 	defer srv.Close()
 
@@ -41,7 +42,7 @@ func TestManagerHold(t *testing.T) {
 	}
 	time.Sleep(50 * time.Millisecond) // the slow request is being handled
 
-	srv.SetKeepAlivesEnabled(false)
+	held.closeAfterReplies(true)
 	returned := make(chan struct{})
 	go func() { held.hold(context.Background()); close(returned) }()
 	select {
@@ -75,8 +76,12 @@ func TestManagerHold(t *testing.T) {
 		t.Fatal("a connection made during the hold was served before the release")
 	}
 	held.release()
-	if r, err := http.ReadResponse(bufio.NewReader(later), nil); err != nil || r.StatusCode != 200 {
+	r, err := http.ReadResponse(bufio.NewReader(later), nil)
+	if err != nil || r.StatusCode != 200 {
 		t.Fatalf("the request made during the hold, after the release: %v %v", r, err)
+	}
+	if !r.Close {
+		t.Fatal("a reply while replies close their connections kept it alive")
 	}
 }
 

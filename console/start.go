@@ -307,7 +307,7 @@ func (n *node) serve() {
 // serveManager serves the manager port.
 func (n *node) serveManager() {
 	n.held = newHeldListener(n.mgr.(*net.TCPListener))
-	n.http = &http.Server{Handler: n.manager, ReadHeaderTimeout: 5 * time.Second, ConnState: n.held.track}
+	n.http = &http.Server{Handler: n.held.handler(n.manager), ReadHeaderTimeout: 5 * time.Second, ConnState: n.held.track}
 	go n.http.Serve(n.held)
 }
 
