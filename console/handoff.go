@@ -32,9 +32,23 @@ const (
 // failed reload leaves the old process serving; set with
 // -ldflags "-X main.handoffFault=...": "crash" (the new process dies after
 // adopting, before it answers), "newer-state" (the old process writes a
-// state version no binary reads) or "stage-gap" (the old process waits 2 s
-// between adopting before the pause and the pause).
+// state version no binary reads) or "stage-gap" (the old process waits
+// between adopting before the pause and the pause: see stageGap).
 var handoffFault string
+
+// stageGap is the fault "stage-gap": between staging and the pause it
+// waits, up to 20 s, for the file stage-gap-done in the runtime directory,
+// which a test writes once it has changed what it means to change then.
+func (n *node) stageGap(staged int) {
+	n.log.Info("reload: staged before the pause; waiting (test fault)", "staged", staged)
+	done := n.cfg.RuntimePath("stage-gap-done")
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(done); err == nil {
+			os.Remove(done)
+			return
+		}
+	}
+}
 
 // reloadReport is what a reload did, for the log and `msgo reload`.
 type reloadReport struct {
@@ -129,8 +143,7 @@ func (n *node) handOver(configDir string) (err error) {
 	}
 	stageTook := time.Since(staging)
 	if handoffFault == "stage-gap" {
-		n.log.Info("reload: staged before the pause; waiting (test fault)", "staged", len(staged))
-		time.Sleep(2 * time.Second)
+		n.stageGap(len(staged))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.StopTimeout())
 	defer cancel()

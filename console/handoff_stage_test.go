@@ -18,8 +18,8 @@ import (
 // changes in between is what the new process serves: rooms joined then
 // are pushed to, connections closed then are gone (not counted, not
 // pushed to, not closed again), connections opened then are adopted with
-// their sockets. The old binary waits 2 s between the two (fault
-// "stage-gap").
+// their sockets. The old binary waits between the two until the test has
+// made its changes (fault "stage-gap").
 func TestReloadBringsStagedConnectionsUpToDate(t *testing.T) {
 	in := newInstance(t)
 	in.installBinary(faultBinary(t, "stage-gap"))
@@ -61,6 +61,9 @@ func TestReloadBringsStagedConnectionsUpToDate(t *testing.T) {
 	}
 	late := dialMany(t, in, 5, ids("n", "y"))
 	join(late)
+	if err := os.WriteFile(filepath.Join(in.dir, "runtime", "stage-gap-done"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	r := <-done
 	if r.err != nil || !strings.Contains(r.out, "25 connections handed over") {
