@@ -20,10 +20,10 @@ type heldListener struct {
 	*net.TCPListener
 	closing atomic.Bool // replies close their connections: see closeAfterReplies
 	mu      sync.Mutex
-	held   chan struct{} // non-nil while held; closed by release
-	parked chan struct{} // Accept waits on held: nothing is being accepted
-	conns  map[net.Conn]http.ConnState
-	change chan struct{} // signalled on every state change
+	held    chan struct{} // non-nil while held; closed by release
+	parked  chan struct{} // Accept waits on held: nothing is being accepted
+	conns   map[net.Conn]http.ConnState
+	change  chan struct{} // signalled on every state change
 }
 
 func newHeldListener(ln *net.TCPListener) *heldListener {
