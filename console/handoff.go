@@ -86,7 +86,7 @@ func (n *node) handOver(configDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	w, err := newWire(mine)
+	w, err := newPipe(mine)
 	mine.Close()
 	if err != nil {
 		theirs.Close()
@@ -287,7 +287,7 @@ func (n *node) adopt() (reloadReport, error) {
 	if f == nil {
 		return reloadReport{}, errors.New("no handoff socket at fd 5")
 	}
-	w, err := newWire(f)
+	w, err := newPipe(f)
 	f.Close()
 	if err != nil {
 		return reloadReport{}, err
@@ -357,7 +357,7 @@ type storeTaken struct {
 
 // stageStore sends the memory store, if that is the store, before the
 // pause; the pause sends only the shards written to since.
-func (n *node) stageStore(w *wire) (cache.Gens, error) {
+func (n *node) stageStore(w *pipe) (cache.Gens, error) {
 	mem, ok := n.store.(*cache.Memory)
 	if !ok {
 		return nil, nil
@@ -383,7 +383,7 @@ func (n *node) takeStore(gens cache.Gens) storeTaken {
 // head of the state, the connections again, the counters and the memory
 // store as they come, and returns how many connections it holds. On an
 // error the sockets not adopted are closed.
-func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
+func (n *node) receive(w *pipe) (head handoffHead, took int, err error) {
 	staged := newAdopter(n.srv)
 	early := make(chan error, 1) // the memory store as staged, restored
 	early <- nil
@@ -467,7 +467,7 @@ func (n *node) receive(w *wire) (head handoffHead, took int, err error) {
 // stageConns passes every connection of srv, which serves, to the new
 // process with a duplicate of its socket, and returns their ids: in the
 // pause they go again without it.
-func stageConns(srv *framework.Server, w *wire) (map[framework.ConnID]bool, error) {
+func stageConns(srv *framework.Server, w *pipe) (map[framework.ConnID]bool, error) {
 	staged := make(map[framework.ConnID]bool, srv.Connections())
 	conns := func(yield func(framework.Moving) bool) {
 		for m := range srv.Stage() {

@@ -182,13 +182,13 @@ func BenchmarkPassSocketsOverSocketPair(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tx, err := newWire(mine)
+	tx, err := newPipe(mine)
 	mine.Close()
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer tx.Close()
-	rx, err := newWire(theirs)
+	rx, err := newPipe(theirs)
 	theirs.Close()
 	if err != nil {
 		b.Fatal(err)

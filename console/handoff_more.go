@@ -1,9 +1,8 @@
 package main
 
 import (
-	be "encoding/binary"
-
 	"msgo/framework"
+	"msgo/library/wire"
 )
 
 // handoffMore is what version 2 of the handoff state added, in one blob
@@ -21,25 +20,19 @@ func (m *handoffMore) marshal() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := appendBlob(nil, []byte(m.Cut))
-	b = appendBlob(b, m.Manager)
-	return appendBlob(b, detached), nil
+	b := wire.AppendString(nil, m.Cut)
+	b = wire.AppendBytes(b, m.Manager)
+	return wire.AppendBytes(b, detached), nil
 }
 
 func (m *handoffMore) unmarshal(b []byte) error {
-	var parts [3][]byte
-	for i := range parts {
-		n, k := be.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return errHandoffState
-		}
-		parts[i], b = b[k:k+int(n)], b[k+int(n):]
-	}
-	if len(b) > 0 {
+	r := wire.NewReader(b)
+	m.Cut, m.Manager = r.Str(), r.View()
+	detached := r.View()
+	if !done(r) {
 		return errHandoffState
 	}
-	m.Cut, m.Manager = string(parts[0]), parts[1]
 	var err error
-	m.Detached, err = framework.DecodeDetached(parts[2])
+	m.Detached, err = framework.DecodeDetached(detached)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"msgo/framework"
+	"msgo/library/wire"
 )
 
 // handoffVersion is the version of the state a reload passes; a binary
@@ -57,54 +58,17 @@ func (h *handoffHead) marshal(version byte) ([]byte, error) {
 	b := append(bytes.Clone(handoffMagic), version)
 	b = be.AppendVarint(b, h.Paused.UnixNano())
 	b = be.AppendUvarint(b, uint64(h.LastID))
-	return appendBlob(b, more), nil
+	return wire.AppendBytes(b, more), nil
 }
 
 func (h *handoffStore) marshal() []byte {
-	return appendBlob(appendBlob(nil, h.Metrics), h.Memory)
-}
-
-func appendBlob(b, p []byte) []byte {
-	b = be.AppendUvarint(b, uint64(len(p)))
-	return append(b, p...)
+	return wire.AppendBytes(wire.AppendBytes(nil, h.Metrics), h.Memory)
 }
 
 var errHandoffState = errors.New("malformed handoff state")
 
-// reader reads the encodings of this file; after the first error every
-// read returns zero values and failed stays set.
-type reader struct {
-	b      []byte
-	failed bool
-}
-
-func (r *reader) uvarint() uint64 {
-	v, k := be.Uvarint(r.b)
-	r.failed = r.failed || k <= 0
-	r.b = r.b[max(k, 0):]
-	return v
-}
-
-func (r *reader) flag() bool {
-	if len(r.b) == 0 || r.b[0] > 1 {
-		r.failed = true
-		return false
-	}
-	v := r.b[0] == 1
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *reader) blob() []byte {
-	n := r.uvarint()
-	if r.failed || n > uint64(len(r.b)) {
-		r.failed = true
-		return nil
-	}
-	p := r.b[:n:n]
-	r.b = r.b[n:]
-	return p
-}
+// done reports whether r read its whole encoding without an error.
+func done(r *wire.Reader) bool { return r.Err() == nil && r.Len() == 0 }
 
 func (h *handoffHead) unmarshal(b []byte) error {
 	rest, ok := bytes.CutPrefix(b, handoffMagic)
@@ -114,29 +78,22 @@ func (h *handoffHead) unmarshal(b []byte) error {
 	if v := rest[0]; v != handoffVersion {
 		return fmt.Errorf("handoff state version %d, this binary reads %d", v, handoffVersion)
 	}
-	ns, k := be.Varint(rest[1:])
-	if k <= 0 {
-		return errHandoffState
-	}
-	r := reader{b: rest[1+k:]}
-	h.Paused = time.Unix(0, ns)
-	h.LastID = framework.ConnID(r.uvarint())
-	more := r.blob()
-	if r.failed || len(r.b) > 0 {
+	r := wire.NewReader(rest[1:])
+	h.Paused = time.Unix(0, r.Varint())
+	h.LastID = framework.ConnID(r.Uvarint())
+	more := r.View()
+	if !done(r) {
 		return errHandoffState
 	}
 	return h.More.unmarshal(more)
 }
 
 func (h *handoffStore) unmarshal(b []byte) error {
-	r := reader{b: b}
-	h.Metrics = r.blob()
-	h.Memory = r.blob()
-	if r.failed || len(r.b) > 0 {
+	r := wire.NewReader(b)
+	h.Metrics = r.View()
+	h.Memory = r.View() // nil when the store is not the memory store
+	if !done(r) {
 		return errHandoffState
-	}
-	if len(h.Memory) == 0 {
-		h.Memory = nil
 	}
 	return nil
 }
@@ -163,22 +120,12 @@ func (b *connBatch) add(m framework.Moving, staged bool) (err error) {
 	if b.buf, err = m.State.AppendBinary(b.buf); err != nil {
 		return err
 	}
-	b.buf = insertUvarint(b.buf, at, uint64(len(b.buf)-at))
+	b.buf = wire.InsertUvarint(b.buf, at, uint64(len(b.buf)-at))
 	if !staged {
 		b.fds = append(b.fds, m.FD)
 	}
 	b.n++
 	return nil
-}
-
-// insertUvarint inserts v as a uvarint at b[at:].
-func insertUvarint(b []byte, at int, v uint64) []byte {
-	var tmp [be.MaxVarintLen64]byte
-	n := be.PutUvarint(tmp[:], v)
-	b = append(b, tmp[:n]...)
-	copy(b[at+n:], b[at:len(b)-n])
-	copy(b[at:], tmp[:n])
-	return b
 }
 
 // payload is the batch's frame payload: the count, then the connections.
@@ -190,24 +137,24 @@ func (b *connBatch) payload() []byte {
 
 // decodeConns reads a connBatch's payload.
 func decodeConns(p []byte) ([]handedConn, error) {
-	r := reader{b: p}
-	n := r.uvarint()
-	if r.failed || n > uint64(len(r.b)) {
-		return nil, errHandoffState
-	}
-	out := make([]handedConn, n)
+	r := wire.NewReader(p)
+	out := make([]handedConn, r.Count())
 	for i := range out {
-		out[i].ID = framework.ConnID(r.uvarint())
-		out[i].Staged = r.flag()
-		st := r.blob()
-		if r.failed {
+		out[i].ID = framework.ConnID(r.Uvarint())
+		staged := r.Byte()
+		out[i].Staged = staged == 1
+		st := r.View()
+		if staged > 1 {
+			r.Fail()
+		}
+		if r.Err() != nil {
 			return nil, errHandoffState
 		}
 		if err := out[i].State.UnmarshalBinary(st); err != nil {
 			return nil, fmt.Errorf("connection %d: %w", out[i].ID, err)
 		}
 	}
-	if len(r.b) > 0 {
+	if !done(r) {
 		return nil, errHandoffState
 	}
 	return out, nil

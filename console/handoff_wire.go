@@ -31,11 +31,11 @@ const (
 	fdBatch = 250 // under the kernel's SCM_MAX_FD (253)
 )
 
-// wire is one end of the socket pair.
-type wire struct{ c *net.UnixConn }
+// pipe is one end of the socket pair.
+type pipe struct{ c *net.UnixConn }
 
-// newWire wraps the socket f (it is duplicated; f may be closed).
-func newWire(f *os.File) (*wire, error) {
+// newPipe wraps the socket f (it is duplicated; f may be closed).
+func newPipe(f *os.File) (*pipe, error) {
 	c, err := net.FileConn(f)
 	if err != nil {
 		return nil, fmt.Errorf("handoff socket: %w", err)
@@ -45,10 +45,10 @@ func newWire(f *os.File) (*wire, error) {
 		c.Close()
 		return nil, errors.New("handoff socket is not a unix socket")
 	}
-	return &wire{c: uc}, nil
+	return &pipe{c: uc}, nil
 }
 
-func (w *wire) Close() error { return w.c.Close() }
+func (w *pipe) Close() error { return w.c.Close() }
 
 func header(kind byte, n int) []byte {
 	h := make([]byte, 5)
@@ -58,7 +58,7 @@ func header(kind byte, n int) []byte {
 }
 
 // send writes one frame.
-func (w *wire) send(kind byte, payload []byte) error {
+func (w *pipe) send(kind byte, payload []byte) error {
 	if _, err := w.c.Write(append(header(kind, len(payload)), payload...)); err != nil {
 		return fmt.Errorf("handoff send: %w", err)
 	}
@@ -67,7 +67,7 @@ func (w *wire) send(kind byte, payload []byte) error {
 
 // sendConns writes one frame of kind (frameStage or frameConns): payload,
 // with fds passed on its header.
-func (w *wire) sendConns(kind byte, payload []byte, fds []int) error {
+func (w *pipe) sendConns(kind byte, payload []byte, fds []int) error {
 	b := append(header(kind, len(payload)), payload...)
 	n, _, err := w.c.WriteMsgUnix(b, unix.UnixRights(fds...), nil)
 	if err == nil && n < len(b) {
@@ -82,7 +82,7 @@ func (w *wire) sendConns(kind byte, payload []byte, fds []int) error {
 }
 
 // recv reads one frame; fds are the sockets it carried (already close-on-exec).
-func (w *wire) recv() (kind byte, payload []byte, fds []int, err error) {
+func (w *pipe) recv() (kind byte, payload []byte, fds []int, err error) {
 	h := make([]byte, 5)
 	oob := make([]byte, unix.CmsgSpace(4*fdBatch))
 	n, oobn, _, _, err := w.c.ReadMsgUnix(h, oob)

@@ -246,30 +246,29 @@ func (s *Server[S]) run(c *Conn[S]) {
 // connections that have some. Run by c's worker.
 func (s *Server[S]) holdRead(c *Conn[S], work uint32) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.held |= uint8(work & (flagRead | flagHup))
-	c.mu.Unlock()
 	if !s.paused.Load() {
 		// Thaw may have passed c already: the next turn of run reads.
-		c.flags.Or(c.takeHeld())
+		c.flags.Or(c.takeHeldLocked())
 	}
 }
 
 // thawWork returns and clears the read work held for Thaw, with flagWrite
 // when output waits.
 func (c *Conn[S]) thawWork() uint32 {
-	w := c.takeHeld()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	w := c.takeHeldLocked()
 	if c.out != nil && len(c.out.wq) > 0 {
 		w |= flagWrite
 	}
 	return w
 }
 
-// takeHeld returns and clears the read work held for Thaw.
-func (c *Conn[S]) takeHeld() uint32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// takeHeldLocked returns and clears the read work held for Thaw; the
+// caller holds c.mu.
+func (c *Conn[S]) takeHeldLocked() uint32 {
 	h := uint32(c.held)
 	c.held = 0
 	return h

@@ -67,12 +67,7 @@ func (s *memoryShard) appendSnapshot(b []byte, index int, now time.Duration) []b
 	}
 	// The count goes before the keys: counted while encoding (expired keys
 	// are left out), then put in front.
-	var tmp [binary.MaxVarintLen64]byte
-	k := binary.PutUvarint(tmp[:], uint64(n))
-	b = append(b, tmp[:k]...)
-	copy(b[at+k:], b[at:len(b)-k])
-	copy(b[at:], tmp[:k])
-	return b
+	return wire.InsertUvarint(b, at, uint64(n))
 }
 
 // appendSnapshotEntry encodes one live key: the key, the TTL left in

@@ -25,6 +25,17 @@ func AppendBytes(b, p []byte) []byte {
 	return append(b, p...)
 }
 
+// InsertUvarint inserts v as a uvarint at b[at:], for a length or a count
+// known only once what follows it was appended.
+func InsertUvarint(b []byte, at int, v uint64) []byte {
+	var tmp [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(tmp[:], v)
+	b = append(b, tmp[:n]...)
+	copy(b[at+n:], b[at:len(b)-n])
+	copy(b[at:], tmp[:n])
+	return b
+}
+
 // Reader reads an encoding front to back. After the first error every read
 // returns a zero value and Err stays set, so a decoder checks once at the end.
 type Reader struct {
@@ -110,10 +121,14 @@ func (r *Reader) Str() string {
 }
 
 // Bytes reads a length-prefixed byte string, copied; nil when empty.
-func (r *Reader) Bytes() []byte {
+func (r *Reader) Bytes() []byte { return append([]byte(nil), r.View()...) }
+
+// View reads a length-prefixed byte string without copying it: it shares
+// the Reader's buffer. nil when empty.
+func (r *Reader) View() []byte {
 	n := r.Count()
 	if r.err != nil || n == 0 {
 		return nil
 	}
-	return append([]byte(nil), r.Take(int(n))...)
+	return r.Take(int(n))
 }

@@ -41,3 +41,25 @@ func TestRoundTripAndTruncation(t *testing.T) {
 		t.Fatalf("after Fail: %v", r.Err())
 	}
 }
+
+// TestInsertUvarintAndView: a length inserted in front of what it counts
+// reads back, and View shares the buffer where Bytes copies.
+func TestInsertUvarintAndView(t *testing.T) {
+	payload := bytes.Repeat([]byte("x"), 300) // a two-byte length
+	b := append([]byte("head"), payload...)
+	b = InsertUvarint(b, 4, uint64(len(payload)))
+	r := NewReader(b[4:])
+	v := r.View()
+	if !bytes.Equal(v, payload) || r.Len() != 0 || r.Err() != nil {
+		t.Fatalf("read back %d bytes, %d left, %v", len(v), r.Len(), r.Err())
+	}
+	v[0] = 'y'
+	if b[6] != 'y' {
+		t.Fatal("View copied")
+	}
+	c := NewReader(b[4:]).Bytes()
+	c[0] = 'z'
+	if b[6] != 'y' {
+		t.Fatal("Bytes shares the buffer")
+	}
+}
